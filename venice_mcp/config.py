@@ -1,0 +1,197 @@
+"""Settings, read once from the environment and validated at start.
+
+Every knob the server has lives here, so the README's configuration table and this module are the
+same list. Values that MCP Bundle hosts leave unsubstituted (``${user_config.x}``) count as unset.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+
+DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
+
+# Spend limits (USD). Conservative on purpose: an agent with a wallet should need a person to
+# raise them, never the other way round.
+DEFAULT_MAX_CALL_USD = 0.50
+DEFAULT_MAX_TOPUP_USD = 10.0
+DEFAULT_DAILY_TOPUP_USD = 20.0
+
+PaymentShape = Literal["venice", "x402v2"]
+
+_HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message is one line naming the variable and the fix."""
+
+
+class Secret:
+    """A string that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: Secret | None = None
+    wallet_key: Secret | None = None
+    base_url: str = DEFAULT_BASE_URL
+    home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("venice-mcp")))
+    output_dir: Path | None = None
+    auth_token: Secret | None = None
+    max_call_usd: float = DEFAULT_MAX_CALL_USD
+    max_topup_usd: float = DEFAULT_MAX_TOPUP_USD
+    daily_topup_usd: float = DEFAULT_DAILY_TOPUP_USD
+    auto_topup: bool = False
+    payment_shape: PaymentShape = "venice"
+    allow_remote_paths: bool = False
+    admin_tools: bool = False
+    log_level: str = "WARNING"
+    # Set by --sandbox: the base URL then points at the in-process simulator.
+    sandbox: bool = False
+
+    @property
+    def outputs(self) -> Path:
+        return self.output_dir or self.home / "outputs"
+
+    @property
+    def auth_mode(self) -> Literal["wallet", "api_key", "none"]:
+        if self.wallet_key is not None:
+            return "wallet"
+        if self.api_key is not None:
+            return "api_key"
+        return "none"
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _unset(value: str | None) -> bool:
+    return value is None or value.strip() == "" or value.strip().startswith("${")
+
+
+def _expand(value: str, env: Mapping[str, str]) -> str:
+    home = env.get("HOME") or str(Path.home())
+    value = value.replace("${HOME}", home).replace("$HOME", home)
+    return str(Path(value).expanduser()) if value.startswith("~") else value
+
+
+def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if _unset(raw):
+        return default
+    assert raw is not None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of US dollars, got {raw!r}") from None
+    if not (lo <= value <= hi) or value != value:
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if _unset(raw):
+        return default
+    assert raw is not None
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"VENICE_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _wallet_key(raw: str) -> Secret:
+    value = raw.strip()
+    if not _HEX_KEY.match(value):
+        # Never echo the value: it may be a real key with a typo.
+        raise ConfigError("VENICE_WALLET_KEY must be a 32-byte hex private key (0x followed by 64 hex digits)")
+    return Secret(value if value.startswith("0x") else "0x" + value)
+
+
+def _api_key(raw: str) -> Secret:
+    value = raw.strip()
+    if any(ch.isspace() for ch in value) or not value.isprintable():
+        raise ConfigError("VENICE_API_KEY contains whitespace or control characters; paste the key alone")
+    return Secret(value)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise ConfigError with one clear line on the first bad one."""
+    env = os.environ if env is None else env
+    get = env.get
+
+    api_key = None if _unset(get("VENICE_API_KEY")) else _api_key(get("VENICE_API_KEY", ""))
+    wallet_key = None if _unset(get("VENICE_WALLET_KEY")) else _wallet_key(get("VENICE_WALLET_KEY", ""))
+    base_url = DEFAULT_BASE_URL if _unset(get("VENICE_BASE_URL")) else _base_url(get("VENICE_BASE_URL", ""))
+    home_raw = get("VENICE_MCP_HOME")
+    home = Path(_expand(home_raw, env)) if not _unset(home_raw) and home_raw else Settings().home
+    out_raw = get("VENICE_MCP_OUTPUT_DIR")
+    output_dir = Path(_expand(out_raw, env)) if not _unset(out_raw) and out_raw else None
+    token_raw = get("VENICE_MCP_AUTH_TOKEN")
+    auth_token = None
+    if not _unset(token_raw) and token_raw:
+        if len(token_raw.strip()) < 16:
+            raise ConfigError("VENICE_MCP_AUTH_TOKEN must be at least 16 characters; use a long random string")
+        auth_token = Secret(token_raw.strip())
+    shape_raw = (get("VENICE_MCP_PAYMENT_SHAPE") or "venice").strip().lower()
+    if _unset(shape_raw):
+        shape_raw = "venice"
+    if shape_raw not in ("venice", "x402v2"):
+        raise ConfigError(f"VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2', got {shape_raw!r}")
+    level_raw = (get("VENICE_MCP_LOG_LEVEL") or "WARNING").strip().upper()
+    if _unset(level_raw):
+        level_raw = "WARNING"
+    if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
+
+    return Settings(
+        api_key=api_key,
+        wallet_key=wallet_key,
+        base_url=base_url,
+        home=home,
+        output_dir=output_dir,
+        auth_token=auth_token,
+        max_call_usd=_number(env, "VENICE_MCP_MAX_CALL_USD", DEFAULT_MAX_CALL_USD, 0, 1000),
+        max_topup_usd=_number(env, "VENICE_MCP_MAX_TOPUP_USD", DEFAULT_MAX_TOPUP_USD, 0, 10_000),
+        daily_topup_usd=_number(env, "VENICE_MCP_DAILY_TOPUP_USD", DEFAULT_DAILY_TOPUP_USD, 0, 100_000),
+        auto_topup=_flag(env, "VENICE_MCP_AUTO_TOPUP"),
+        payment_shape="x402v2" if shape_raw == "x402v2" else "venice",
+        allow_remote_paths=_flag(env, "VENICE_MCP_ALLOW_REMOTE_PATHS"),
+        admin_tools=_flag(env, "VENICE_MCP_ADMIN_TOOLS"),
+        log_level=level_raw,
+    )
