@@ -1,0 +1,229 @@
+"""How the server is reached: stdio, or one HTTP app with Streamable HTTP and legacy SSE.
+
+The HTTP app serves, from one process:
+  /mcp        Streamable HTTP (both protocol eras)
+  /sse        legacy SSE stream, with its message endpoint at /messages/
+  /health     200 "ok", never authenticated (for load balancers)
+
+Remote safety, in layers:
+  * it binds 127.0.0.1 by default and refuses to start on any other address without a bearer
+    token (``check_exposure``): an agent reaching a wallet over the network must authenticate;
+  * with a token, every HTTP request but /health needs ``Authorization: Bearer <token>``
+    (``BearerAuth``, constant-time compare);
+  * DNS-rebinding protection stays on: only loopback Host headers, the bound host and the hosts
+    listed in ``VENICE_MCP_ALLOWED_HOSTS`` are accepted (421 otherwise);
+  * request bodies are capped at 4 MiB by the SDK (413 above).
+
+Lifespans: Streamable HTTP enters the server lifespan once, at app startup (the outer lifespan
+runs the session manager); the SDK's SSE transport enters it once per SSE connection.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from venice_mcp.config import Secret
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BODY_SIZE = 4 * 1024 * 1024
+ALLOWED_HOSTS_ENV = "VENICE_MCP_ALLOWED_HOSTS"
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARDS = ("0.0.0.0", "::", "[::]", "")
+
+
+class ExposureError(Exception):
+    """Refusal to serve a non-loopback address without authentication."""
+
+
+# --- stdio ------------------------------------------------------------------------------------
+
+
+def run_stdio(server: MCPServer) -> None:
+    """Serve one host over stdin/stdout until it closes the pipe (the SDK guards stdout)."""
+    server.run("stdio")
+
+
+# --- exposure and host checks -----------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, auth_token: Secret | None) -> None:
+    """Raise ExposureError when binding ``host`` would expose an unauthenticated server."""
+    if auth_token is None and not is_loopback(host):
+        raise ExposureError(
+            f"refusing to serve on {host}: it is not a loopback address and VENICE_MCP_AUTH_TOKEN is not "
+            "set; set it to a long random string (clients send 'Authorization: Bearer <token>') or bind "
+            "127.0.0.1"
+        )
+
+
+def allowed_hosts_from_env(env: Mapping[str, str]) -> list[str]:
+    """``VENICE_MCP_ALLOWED_HOSTS``: comma-separated extra Host values (``name`` or ``name:port``)."""
+    raw = env.get(ALLOWED_HOSTS_ENV, "")
+    if raw.strip().startswith("${"):  # left unsubstituted by an MCP Bundle host
+        return []
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _bracket(host: str) -> str:
+    host = host.strip()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _has_port(host: str) -> bool:
+    return host.rsplit("]", 1)[-1].count(":") == 1 if host.startswith("[") else host.count(":") == 1
+
+
+def transport_security(host: str, extra_hosts: Iterable[str] = ()) -> TransportSecuritySettings:
+    """DNS-rebinding protection: loopback names, the bound host (unless a wildcard) and extras."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = list(_LOOPBACK_NAMES)
+    if host.strip() not in _WILDCARDS and not is_loopback(host):
+        names.append(_bracket(host))
+    hosts: list[str] = []
+    for name in [*names, *extra_hosts]:
+        # A name without a port matches any port, and the bare name (default port) too.
+        hosts.extend([name] if _has_port(name) else [name, f"{name}:*"])
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+# --- bearer auth ------------------------------------------------------------------------------
+
+
+class BearerAuth:
+    """Pure ASGI wrapper: 401 for any HTTP request without the right bearer token.
+
+    Lifespan scopes pass through untouched, so the wrapped app's session manager still starts.
+    """
+
+    def __init__(self, app: ASGIApp, token: str, *, exempt: Iterable[str] = ("/health",)) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+        self._exempt = frozenset(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope["path"] not in self._exempt:
+            supplied = b""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    supplied = value
+                    break
+            if not hmac.compare_digest(supplied, self._expected):
+                from starlette.responses import JSONResponse
+
+                response = JSONResponse(
+                    {"error": "unauthorized", "error_description": "send Authorization: Bearer <token>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# --- the combined HTTP app --------------------------------------------------------------------
+
+
+def build_http_app(
+    server: MCPServer,
+    *,
+    host: str = "127.0.0.1",
+    auth_token: Secret | None = None,
+    allowed_hosts: Iterable[str] = (),
+    max_request_body_size: int = MAX_REQUEST_BODY_SIZE,
+) -> ASGIApp:
+    """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    security = transport_security(host, allowed_hosts)
+    common: dict[str, Any] = {
+        "transport_security": security,
+        "max_request_body_size": max_request_body_size,
+        "host": host,
+    }
+    # streamable_http_app() creates server.session_manager, so it must come first.
+    http_app = server.streamable_http_app(streamable_http_path="/mcp", **common)
+    sse_app = server.sse_app(sse_path="/sse", message_path="/messages/", **common)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Starlette runs only the outer app's lifespan; the session manager (and with it the
+        # server lifespan for Streamable HTTP) must be entered here.
+        async with server.session_manager.run():
+            yield
+
+    async def health(_: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    # The SDK apps carry no middleware of their own (the server configures no SDK auth), so
+    # their routes can be merged into one table.
+    app = Starlette(routes=[Route("/health", health), *http_app.routes, *sse_app.routes], lifespan=lifespan)
+    if auth_token is None:
+        return app
+    return BearerAuth(app, auth_token.get())
+
+
+def serve_http(
+    server: MCPServer,
+    *,
+    host: str,
+    port: int,
+    auth_token: Secret | None,
+    allowed_hosts: Iterable[str] = (),
+    log_level: str = "WARNING",
+) -> None:
+    """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
+    import uvicorn
+
+    check_exposure(host, auth_token)
+    app = build_http_app(server, host=host, auth_token=auth_token, allowed_hosts=allowed_hosts)
+    if host.strip() in _WILDCARDS and not list(allowed_hosts):
+        log.warning(
+            "bound to %s: only loopback Host headers are accepted; list public names in %s",
+            host,
+            ALLOWED_HOSTS_ENV,
+        )
+    config = uvicorn.Config(
+        app,
+        host=host.strip("[]"),
+        port=port,
+        # None keeps uvicorn on our stderr logging instead of its own (stdout) access log.
+        log_config=None,
+        log_level=log_level.lower(),
+        access_log=log_level == "DEBUG",
+        lifespan="on",
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def url_host(host: str) -> str:
+    """The host as it appears in a URL (IPv6 in brackets)."""
+    return _bracket(host)
