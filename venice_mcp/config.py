@@ -139,7 +139,9 @@ def _wallet_key(raw: str) -> Secret:
     value = raw.strip()
     if not _HEX_KEY.match(value):
         # Never echo the value: it may be a real key with a typo.
-        raise ConfigError("VENICE_WALLET_KEY must be a 32-byte hex private key (0x followed by 64 hex digits)")
+        raise ConfigError(
+            "VENICE_WALLET_KEY must be a 32-byte hex private key (0x followed by 64 hex digits)"
+        )
     return Secret(value if value.startswith("0x") else "0x" + value)
 
 
@@ -166,7 +168,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     auth_token = None
     if not _unset(token_raw) and token_raw:
         if len(token_raw.strip()) < 16:
-            raise ConfigError("VENICE_MCP_AUTH_TOKEN must be at least 16 characters; use a long random string")
+            raise ConfigError(
+                "VENICE_MCP_AUTH_TOKEN must be at least 16 characters; use a long random string"
+            )
         auth_token = Secret(token_raw.strip())
     shape_raw = (get("VENICE_MCP_PAYMENT_SHAPE") or "venice").strip().lower()
     if _unset(shape_raw):

@@ -1,0 +1,27 @@
+"""What every tool call can reach: settings, the Venice client, the model catalog, the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from venice_mcp.api.client import VeniceClient
+from venice_mcp.catalog import Catalog
+from venice_mcp.config import Settings
+from venice_mcp.outputs import OutputStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    client: VeniceClient
+    catalog: Catalog
+    outputs: OutputStore
+
+
+def app_state(ctx: Context[Any]) -> AppState:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, AppState), "server lifespan did not run"
+    return state

@@ -1,0 +1,89 @@
+"""build_server(settings) -> MCPServer: the lifespan that owns one HTTP client, tools, resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal, cast
+
+import httpx2
+from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from venice_mcp import __version__
+from venice_mcp.api.client import Auth, BearerAuth, NoAuth, VeniceClient, WalletAuth
+from venice_mcp.api.retry import RetryPolicy
+from venice_mcp.catalog import Catalog
+from venice_mcp.config import Settings
+from venice_mcp.context import AppState
+from venice_mcp.outputs import URI_PREFIX, OutputStore
+from venice_mcp.tools import catalog as catalog_tools
+from venice_mcp.tools import text as text_tools
+
+INSTRUCTIONS = """\
+Venice.ai models through MCP: chat, embeddings and the model catalog.
+- Find models with venice_models (by type, capability, search); venice_model_info gives one model's
+  full spec and price. Model arguments accept ids, traits like 'default_code', and aliases.
+- Paid tools report tokens and cost when Venice does. Large results (e.g. many embeddings) come back
+  as files under the output directory with a venice-mcp://outputs/ resource link.
+- Errors say what to do next (fix an argument, wait, top up, or configure a key)."""
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def make_auth(settings: Settings) -> Auth:
+    if settings.wallet_key is not None:
+        from venice_mcp.payments.signer import EthAccountSigner  # eth_account loads only for wallets
+
+        return WalletAuth(EthAccountSigner(settings.wallet_key.get()))
+    if settings.api_key is not None:
+        return BearerAuth(settings.api_key.get())
+    return NoAuth()
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> MCPServer[AppState]:
+    """The venice-mcp server for these settings.
+
+    ``transport`` replaces the network (tests and --sandbox pass the in-process sandbox);
+    ``retry`` replaces the retry policy (tests pass one that does not really sleep).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
+        async with httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
+            client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
+            yield AppState(
+                settings=settings,
+                client=client,
+                catalog=Catalog(client),
+                outputs=OutputStore(settings.outputs),
+            )
+
+    server: MCPServer[AppState] = MCPServer(
+        "venice-mcp",
+        title="Venice.ai",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://venice.ai",
+        lifespan=lifespan,
+        log_level=cast(LogLevel, settings.log_level),
+    )
+    catalog_tools.register(server)
+    text_tools.register(server)
+    _register_resources(server, OutputStore(settings.outputs))
+    return server
+
+
+def _register_resources(server: MCPServer[Any], outputs: OutputStore) -> None:
+    @server.resource(URI_PREFIX + "{name}", name="output", description="A file this server generated.")
+    def output(name: str) -> bytes:
+        try:
+            return outputs.resolve(name).read_bytes()
+        except FileNotFoundError:
+            raise ResourceError(f"No output named {name!r}; it may have been deleted.") from None

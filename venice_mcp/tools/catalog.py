@@ -1,0 +1,188 @@
+"""Catalog tools: which models exist, and one model's full spec. Both free and read-only."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from venice_mcp.context import app_state
+from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, venice_errors
+
+ModelType = Literal["text", "embedding", "image", "inpaint", "upscale", "tts", "asr", "music", "video", "all"]
+Capability = Literal[
+    "vision",
+    "reasoning",
+    "function_calling",
+    "web_search",
+    "response_schema",
+    "code",
+    "audio_input",
+    "video_input",
+    "e2ee",
+    "uncensored",
+]
+
+_CAPABILITY_FLAGS: dict[str, str] = {
+    "vision": "supportsVision",
+    "reasoning": "supportsReasoning",
+    "function_calling": "supportsFunctionCalling",
+    "web_search": "supportsWebSearch",
+    "response_schema": "supportsResponseSchema",
+    "code": "optimizedForCode",
+    "audio_input": "supportsAudioInput",
+    "video_input": "supportsVideoInput",
+    "e2ee": "supportsE2EE",
+}
+
+
+def _capabilities(model: dict[str, Any]) -> list[str]:
+    spec = model.get("model_spec") or {}
+    caps = spec.get("capabilities") or {}
+    found = [name for name, flag in _CAPABILITY_FLAGS.items() if caps.get(flag) is True]
+    if spec.get("uncensored") is True:
+        found.append("uncensored")
+    return found
+
+
+def _usd(entry: Any) -> float | None:
+    return (
+        entry.get("usd") if isinstance(entry, dict) and isinstance(entry.get("usd"), (int, float)) else None
+    )
+
+
+def price_summary(model: dict[str, Any]) -> str:
+    """One short phrase for a model's price, whatever shape its pricing has."""
+    spec = model.get("model_spec") or {}
+    pricing = spec.get("pricing") or {}
+    kind = model.get("type")
+    if _usd(pricing.get("input")) is not None and kind in ("text", "embedding"):
+        out = _usd(pricing.get("output"))
+        unit = "per 1M tokens"
+        text = f"${_usd(pricing['input']):g} in"
+        return f"{text} / ${out:g} out {unit}" if out is not None and kind == "text" else f"{text} {unit}"
+    if _usd(pricing.get("input")) is not None:
+        return f"${_usd(pricing['input']):g} per 1M characters"
+    for key, unit in (
+        ("generation", "per image"),
+        ("inpaint", "per edit"),
+        ("per_audio_second", "per second"),
+    ):
+        if _usd(pricing.get(key)) is not None:
+            return f"${_usd(pricing[key]):g} {unit}"
+    if isinstance(pricing.get("durations"), dict):
+        prices = [p for p in (_usd(v) for v in pricing["durations"].values()) if p is not None]
+        if prices:
+            return f"${min(prices):g}–${max(prices):g} by duration"
+    if isinstance(pricing.get("per_thousand_characters"), dict):
+        return f"${_usd(pricing['per_thousand_characters']):g} per 1K characters"
+    return "priced per request (see venice_quote)"
+
+
+def compact_row(model: dict[str, Any]) -> dict[str, Any]:
+    spec = model.get("model_spec") or {}
+    row: dict[str, Any] = {
+        "id": model.get("id"),
+        "name": spec.get("name") or model.get("id"),
+        "type": model.get("type"),
+        "price": price_summary(model),
+    }
+    if model.get("context_length") or spec.get("availableContextTokens"):
+        row["context_tokens"] = model.get("context_length") or spec.get("availableContextTokens")
+    if spec.get("traits"):
+        row["traits"] = spec["traits"]
+    caps = _capabilities(model)
+    if caps:
+        row["capabilities"] = caps
+    if spec.get("offline"):
+        row["offline"] = True
+    if spec.get("betaModel") or spec.get("beta"):
+        row["beta"] = True
+    if spec.get("deprecation"):
+        row["deprecated"] = True
+    return row
+
+
+def _line(row: dict[str, Any]) -> str:
+    parts = [f"{row['id']}", row["price"]]
+    if "context_tokens" in row:
+        parts.append(f"{int(row['context_tokens']) // 1000}K ctx")
+    if row.get("traits"):
+        parts.append("traits: " + ", ".join(row["traits"]))
+    if row.get("capabilities"):
+        parts.append(", ".join(row["capabilities"]))
+    flags = [f for f in ("offline", "beta", "deprecated") if row.get(f)]
+    if flags:
+        parts.append("[" + ", ".join(flags) + "]")
+    return "- " + " · ".join(parts)
+
+
+def _matches(model: dict[str, Any], search: str | None, capability: str | None) -> bool:
+    if capability and capability not in _capabilities(model):
+        return False
+    if not search:
+        return True
+    spec = model.get("model_spec") or {}
+    haystack = " ".join(str(x) for x in (model.get("id"), spec.get("name"), spec.get("description"))).lower()
+    return all(word in haystack for word in search.lower().split())
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("List Venice models", READ_ONLY))
+    async def venice_models(
+        ctx: Context,
+        type: Annotated[ModelType, Field(description="Kind of model to list.")] = "text",
+        search: Annotated[
+            str | None, Field(description="Words that must all appear in the id, name or description.")
+        ] = None,
+        capability: Annotated[
+            Capability | None, Field(description="Only models with this capability.")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=500, description="Maximum rows to return.")] = 50,
+    ) -> CallToolResult:
+        """List Venice models of one type as compact rows: id, price, context, traits, capabilities.
+
+        Use venice_model_info for one model's full spec (constraints, voices, durations)."""
+        state = app_state(ctx)
+        with venice_errors():
+            models = await state.catalog.models(type)
+            traits = await state.catalog.traits(type) if type != "all" else {}
+        chosen = [m for m in models if _matches(m, search, capability)]
+        rows = [compact_row(m) for m in chosen[:limit]]
+        head = f"{len(chosen)} {type} model(s)" + (
+            f", showing {len(rows)}" if len(rows) < len(chosen) else ""
+        )
+        if traits:
+            head += ". Traits: " + ", ".join(f"{k}={v}" for k, v in traits.items())
+        text = head + (
+            "\n" + "\n".join(_line(r) for r in rows) if rows else "\nNo model matches those filters."
+        )
+        return result(text, {"type": type, "total": len(chosen), "traits": traits, "models": rows})
+
+    @server.tool(annotations=tool_annotations("Venice model details", READ_ONLY))
+    async def venice_model_info(
+        ctx: Context,
+        model: Annotated[
+            str,
+            Field(
+                description="Model id, trait name (e.g. 'default', 'default_code') or compatibility "
+                "alias (e.g. 'gpt-4o'); loose spellings like 'GLM 5.2' also work."
+            ),
+        ],
+        type: Annotated[
+            ModelType | None, Field(description="Model type, to resolve traits/aliases of that type.")
+        ] = None,
+    ) -> CallToolResult:
+        """One model's full spec: capabilities, constraints (sizes, durations, voices), pricing."""
+        state = app_state(ctx)
+        with venice_errors():
+            resolved = await state.catalog.resolve(model, None if type == "all" else type)
+        note = "" if resolved.via == "id" else f" (resolved from {model!r} by {resolved.via})"
+        text = f"{resolved.id}{note}: {price_summary(resolved.model)}\n" + json.dumps(
+            resolved.model, indent=1, sort_keys=True
+        )
+        return result(text, {"resolved_from": model, "resolved_by": resolved.via, "model": resolved.model})

@@ -1,0 +1,240 @@
+"""Text tools: chat completions and embeddings."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from venice_mcp.context import app_state
+from venice_mcp.outputs import truncate
+from venice_mcp.tools._common import PAID, result, tool_annotations, usd, venice_errors
+
+DEFAULT_TEXT_MODEL = "zai-org-glm-5-2"
+DEFAULT_EMBEDDING_MODEL = "text-embedding-bge-m3"
+# Vectors beyond this many numbers go to a file: 4,096 floats are ~80 KB of JSON.
+INLINE_FLOATS = 4096
+CHAT_TEXT_LIMIT = 100_000
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Annotated[
+        str | list[dict[str, Any]],
+        Field(description="Text, or OpenAI-style content parts (text, image_url, input_audio, file)."),
+    ]
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+def _messages(
+    prompt: str | None, messages: list[ChatMessage] | None, system: str | None
+) -> list[dict[str, Any]]:
+    if (prompt is None) == (messages is None):
+        raise ToolError(
+            "Give exactly one of 'prompt' (a single user message) or 'messages' (a conversation)."
+        )
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    if prompt is not None:
+        if not prompt.strip():
+            raise ToolError("'prompt' is empty; say what you want the model to do.")
+        out.append({"role": "user", "content": prompt})
+    else:
+        assert messages is not None
+        if not messages:
+            raise ToolError("'messages' is empty; give at least one user message.")
+        out.extend(m.model_dump(exclude_none=True) for m in messages)
+    return out
+
+
+def _cost_line(body: dict[str, Any], model: str) -> tuple[str, float | None]:
+    usage = body.get("usage") or {}
+    cost = body.get("cost")
+    raw = cost.get("usd") if isinstance(cost, dict) else None
+    usd_cost = float(raw) if isinstance(raw, (int, float)) else None
+    parts = [f"model {body.get('model') or model}"]
+    if usage:
+        parts.append(
+            f"{usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out tokens"
+        )
+    if usd_cost is not None:
+        parts.append(f"cost {usd(usd_cost)}")
+    return " · ".join(parts), usd_cost
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Chat with a Venice model", PAID))
+    async def venice_chat(
+        ctx: Context,
+        prompt: Annotated[
+            str | None, Field(description="A single user message. Use this or 'messages'.")
+        ] = None,
+        messages: Annotated[
+            list[ChatMessage] | None,
+            Field(description="A whole conversation, oldest first. Use this or 'prompt'."),
+        ] = None,
+        system: Annotated[str | None, Field(description="System prompt placed before the messages.")] = None,
+        model: Annotated[
+            str | None,
+            Field(
+                description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."
+            ),
+        ] = None,
+        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+        max_tokens: Annotated[
+            int | None, Field(ge=1, description="Cap on generated tokens (reasoning included).")
+        ] = None,
+        response_schema: Annotated[
+            dict[str, Any] | None,
+            Field(description="JSON Schema the reply must follow (the reply is then a JSON document)."),
+        ] = None,
+        web_search: Annotated[
+            Literal["off", "on", "auto"], Field(description="Let Venice search the web for the answer.")
+        ] = "off",
+        web_citations: Annotated[
+            bool, Field(description="Ask for numbered citations of web sources.")
+        ] = False,
+        character: Annotated[
+            str | None,
+            Field(description="Venice character slug to answer in character (see venice_characters)."),
+        ] = None,
+        reasoning_effort: Annotated[
+            Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
+            Field(description="For reasoning models: how hard to think."),
+        ] = None,
+        strip_thinking: Annotated[
+            bool, Field(description="Drop the model's thinking from the reply.")
+        ] = False,
+    ) -> CallToolResult:
+        """Ask a Venice text model. Returns the reply, with tokens used and cost when Venice reports them."""
+        state = app_state(ctx)
+        body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
+        with venice_errors():
+            state.client.ensure_credentials()
+            body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
+            if temperature is not None:
+                body["temperature"] = temperature
+            if max_tokens is not None:
+                body["max_completion_tokens"] = max_tokens
+            if reasoning_effort is not None:
+                body["reasoning_effort"] = reasoning_effort
+            if response_schema is not None:
+                body["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "response", "schema": response_schema, "strict": True},
+                }
+            venice: dict[str, Any] = {}
+            if web_search != "off":
+                venice["enable_web_search"] = web_search
+            if web_citations:
+                venice["enable_web_citations"] = True
+            if character:
+                venice["character_slug"] = character
+            if strip_thinking:
+                venice["strip_thinking_response"] = True
+            if venice:
+                body["venice_parameters"] = venice
+            response = await state.client.request("POST", "/chat/completions", json_body=body)
+        data = response.body if isinstance(response.body, dict) else {}
+        choice = (data.get("choices") or [{}])[0]
+        message = choice.get("message") or {}
+        content = message.get("content") or ""
+        footer, cost = _cost_line(data, body["model"])
+        finish = choice.get("finish_reason")
+        if finish == "length":
+            footer += " · stopped at the token limit (raise max_tokens for more)"
+        elif finish == "content_filter":
+            footer += " · the provider filtered the reply"
+        shown, _ = truncate(content, CHAT_TEXT_LIMIT)
+        structured: dict[str, Any] = {
+            "text": content,
+            "model": data.get("model") or body["model"],
+            "finish_reason": finish,
+            "usage": data.get("usage"),
+            "cost_usd": cost,
+            "request_id": response.request_id,
+        }
+        if message.get("reasoning_content"):
+            structured["reasoning"] = message["reasoning_content"]
+        if message.get("tool_calls"):
+            structured["tool_calls"] = message["tool_calls"]
+        citations = (data.get("venice_parameters") or {}).get("web_search_citations")
+        if citations:
+            structured["citations"] = citations
+            footer += "\nSources: " + "; ".join(
+                f"[{i + 1}] {c.get('title') or ''} {c.get('url') or ''}".strip()
+                for i, c in enumerate(citations[:10])
+            )
+        if response_schema is not None:
+            try:
+                structured["json"] = json.loads(content)
+            except ValueError:
+                footer += " · warning: the reply is not valid JSON"
+        return result(f"{shown}\n\n— {footer}", structured)
+
+    @server.tool(annotations=tool_annotations("Venice embeddings", PAID))
+    async def venice_embeddings(
+        ctx: Context,
+        input: Annotated[
+            str | list[str], Field(description="One text, or a list of up to 2048 texts, to embed.")
+        ],
+        model: Annotated[
+            str | None, Field(description="Embedding model id; default: Venice's default.")
+        ] = None,
+        dimensions: Annotated[
+            int | None, Field(ge=1, description="Output size, for models that support custom dimensions.")
+        ] = None,
+    ) -> CallToolResult:
+        """Embed texts as vectors. Small results come back inline, large ones as a JSON file link."""
+        state = app_state(ctx)
+        texts = [input] if isinstance(input, str) else list(input)
+        if not texts or len(texts) > 2048:
+            raise ToolError("'input' must hold 1 to 2048 texts.")
+        if any(not t for t in texts):
+            raise ToolError("Every input text must be non-empty.")
+        with venice_errors():
+            state.client.ensure_credentials()
+            chosen = model or await state.catalog.default_model("embedding", DEFAULT_EMBEDDING_MODEL)
+            body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
+            if dimensions is not None:
+                body["dimensions"] = dimensions
+            response = await state.client.request("POST", "/embeddings", json_body=body)
+        data = response.body if isinstance(response.body, dict) else {}
+        vectors = [
+            row.get("embedding") or []
+            for row in sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
+        ]
+        dims = len(vectors[0]) if vectors else 0
+        preview = [[round(x, 5) for x in v[:6]] for v in vectors[:3]]
+        usage = data.get("usage") or {}
+        lines = [
+            f"{len(vectors)} embedding(s) of {dims} dimensions from {data.get('model') or chosen}"
+            f" · {usage.get('prompt_tokens', '?')} tokens",
+            *(f"[{i}] {p} …" for i, p in enumerate(preview)),
+        ]
+        structured: dict[str, Any] = {
+            "model": data.get("model") or chosen,
+            "count": len(vectors),
+            "dimensions": dims,
+            "usage": usage,
+            "preview": preview,
+        }
+        extra = []
+        if len(vectors) * dims <= INLINE_FLOATS:
+            structured["embeddings"] = vectors
+        else:
+            payload = {"model": structured["model"], "dimensions": dims, "embeddings": vectors}
+            saved = state.outputs.write(
+                json.dumps(payload).encode(), "embeddings", "json", str(structured["model"])
+            )
+            structured["file"] = {"path": str(saved.path), "uri": saved.uri, "size": saved.size}
+            lines.append(f"Full vectors saved to {saved.summary()}; read them from {saved.uri}.")
+            extra.append(saved.link("All embedding vectors as JSON"))
+        return result("\n".join(lines), structured, extra)
