@@ -92,7 +92,8 @@ class Settings:
 
 
 def _unset(value: str | None) -> bool:
-    return value is None or value.strip() == "" or value.strip().startswith("${")
+    # An optional bundle setting the user left empty arrives as the literal placeholder.
+    return value is None or value.strip() == "" or value.strip().startswith("${user_config.")
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:

@@ -1,0 +1,63 @@
+"""Settings: malformed values stop the server with one clear line; bundle placeholders are unset."""
+
+from __future__ import annotations
+
+import pytest
+
+from venice_mcp.config import DEFAULT_BASE_URL, ConfigError, load_settings
+
+
+def test_empty_environment_is_valid_with_no_credentials() -> None:
+    s = load_settings({})
+    assert s.auth_mode == "none" and s.base_url == DEFAULT_BASE_URL
+    assert s.max_call_usd == 0.5 and s.auto_topup is False
+
+
+def test_wallet_wins_over_api_key_and_keys_never_show() -> None:
+    key = "0x" + "ab" * 32
+    s = load_settings({"VENICE_WALLET_KEY": key, "VENICE_API_KEY": "VENICE_INFERENCE_KEY_abc"})
+    assert s.auth_mode == "wallet"
+    assert key not in repr(s) and "VENICE_INFERENCE_KEY_abc" not in repr(s)
+
+
+def test_wallet_key_without_0x_is_accepted() -> None:
+    s = load_settings({"VENICE_WALLET_KEY": "ab" * 32})
+    assert s.wallet_key is not None and s.wallet_key.get() == "0x" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"VENICE_WALLET_KEY": "0x1234"}, "VENICE_WALLET_KEY"),
+        ({"VENICE_BASE_URL": "ftp://x"}, "VENICE_BASE_URL"),
+        ({"VENICE_MCP_MAX_CALL_USD": "abc"}, "VENICE_MCP_MAX_CALL_USD"),
+        ({"VENICE_MCP_MAX_TOPUP_USD": "-1"}, "VENICE_MCP_MAX_TOPUP_USD"),
+        ({"VENICE_MCP_AUTO_TOPUP": "maybe"}, "VENICE_MCP_AUTO_TOPUP"),
+        ({"VENICE_MCP_AUTH_TOKEN": "short"}, "VENICE_MCP_AUTH_TOKEN"),
+        ({"VENICE_API_KEY": "has space"}, "VENICE_API_KEY"),
+    ],
+)
+def test_malformed_values_name_the_variable_in_one_line(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_bad_wallet_key_is_not_echoed() -> None:
+    almost = "0x" + "cd" * 31 + "zz"
+    with pytest.raises(ConfigError) as info:
+        load_settings({"VENICE_WALLET_KEY": almost})
+    assert "cd" * 10 not in str(info.value)
+
+
+def test_unsubstituted_bundle_values_count_as_unset() -> None:
+    s = load_settings(
+        {"VENICE_API_KEY": "${user_config.api_key}", "VENICE_MCP_MAX_CALL_USD": "${user_config.max_call}"}
+    )
+    assert s.api_key is None and s.max_call_usd == 0.5
+
+
+def test_home_expands_tilde_and_home_variable() -> None:
+    s = load_settings({"HOME": "/home/u", "VENICE_MCP_HOME": "${HOME}/vm", "VENICE_MCP_OUTPUT_DIR": "~/out"})
+    assert str(s.home) == "/home/u/vm"
+    assert s.outputs.name == "out" and "~" not in str(s.outputs)
