@@ -1,0 +1,97 @@
+"""Helpers for driving the real ``venice-mcp`` CLI as a child process.
+
+Children run ``sys.executable -m venice_mcp`` (so the venv is used) with a minimal environment:
+a temporary ``VENICE_MCP_HOME`` and none of the developer's ``VENICE_*`` settings or keys.
+Every wait is bounded, and every child is killed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+# A cold start is ~0.6 s; a loaded 2-core CI machine can be many times slower.
+START_TIMEOUT = 60.0
+CALL_TIMEOUT = 60.0
+TOKEN = "e2e-token-0123456789abcdef"
+
+
+def child_env(home: Path, **extra: str) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(VENICE_MCP_HOME=str(home), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "venice_mcp", *args]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_until_listening(
+    port: int, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT
+) -> None:
+    """Poll until the child accepts connections; fail at once if it exits."""
+    with anyio.fail_after(timeout):
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode} before listening")
+            try:
+                stream = await anyio.connect_tcp("127.0.0.1", port)
+            except OSError:
+                await anyio.sleep(0.05)  # a poll interval, not a wait for an outcome
+            else:
+                await stream.aclose()
+                return
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class HttpServer:
+    port: int
+    token: str | None
+    stderr: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+def spawn_http(tmp: Path, token: str | None) -> Iterator[HttpServer]:
+    port = free_port()
+    extra: Mapping[str, str] = {"VENICE_MCP_AUTH_TOKEN": token} if token else {}
+    log = tmp / "stderr.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            cli("serve", "--transport", "http", "--sandbox", "--port", str(port)),
+            env=child_env(tmp, **extra),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        anyio.run(wait_until_listening, port, proc)
+        yield HttpServer(port, token, log)
+    finally:
+        stop(proc)
