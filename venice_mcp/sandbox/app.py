@@ -1,0 +1,230 @@
+"""create_app: Venice's routes under /api/v1, each run through the same pipeline in Venice's order:
+
+record → Content-Type / JSON checks (before auth) → authenticate (route class) → wallet admission
+(balance floor, 5 in flight) → injected faults → handler (validation, model lookup, work, debit)
+→ response headers (version, rate limits, wallet balance).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from venice_mcp.sandbox import control, models, text, x402
+from venice_mcp.sandbox.auth import Access, Caller, authenticate
+from venice_mcp.sandbox.context import Context
+from venice_mcp.sandbox.errors import OVERLOADED, STATUS_MESSAGES, VeniceError, error
+from venice_mcp.sandbox.faults import Fault
+from venice_mcp.sandbox.state import RecordedRequest, SandboxState
+
+VENICE_VERSION = "20260821.193530-sandbox"
+Handler = Callable[[Context], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    access: Access
+    handler: Handler
+    inference: bool = False  # metered: rate-limit headers, version header, wallet billing
+
+
+ENDPOINTS = (
+    Endpoint("GET", "/models", Access.PUBLIC, models.list_models),
+    Endpoint("GET", "/models/traits", Access.PUBLIC, models.list_traits),
+    Endpoint("GET", "/models/compatibility_mapping", Access.PUBLIC, models.compatibility_mapping),
+    Endpoint("POST", "/chat/completions", Access.WALLET, text.chat_completions, inference=True),
+    Endpoint("POST", "/embeddings", Access.WALLET, text.embeddings, inference=True),
+)
+
+
+class _Cleanup(Response):
+    """Runs ``cleanup`` once the wrapped response has been sent (or has failed): a streamed reply
+    keeps its wallet slot until the last chunk."""
+
+    def __init__(self, inner: Response, cleanup: Callable[[], None]) -> None:
+        self.inner = inner
+        self.cleanup = cleanup
+        self.status_code = inner.status_code
+        self.background = None
+        self.raw_headers = inner.raw_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            self.cleanup()
+
+
+class _Dropped(Response):
+    """A connection that dies mid-response: headers promise a body that never comes. Under uvicorn
+    the socket closes; in-process (ASGITransport) the client sees the same transport error."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        import httpx2
+
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+            }
+        )
+        raise httpx2.RemoteProtocolError("Server disconnected without sending a complete response.")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _fault_error(fault: Fault) -> VeniceError:
+    status = fault.status or 500
+    headers: dict[str, str] = {}
+    if status == 429:
+        message = fault.message or (OVERLOADED if fault.retry_after is not None else STATUS_MESSAGES[429])
+        wait_s = fault.retry_after if fault.retry_after is not None else 60.0
+        headers["x-ratelimit-remaining-requests"] = "0"
+        headers["x-ratelimit-reset-requests"] = str(_now_ms() + int(wait_s * 1000))
+    else:
+        message = fault.message or STATUS_MESSAGES.get(status, "An unknown error occurred")
+    if fault.retry_after is not None:
+        headers["retry-after"] = f"{fault.retry_after:g}"
+    return VeniceError(status, {"error": message}, headers)
+
+
+def _rate_headers(tokens_used: int) -> dict[str, str]:
+    reset = str((_now_ms() // 60_000 + 1) * 60_000)
+    return {
+        "x-ratelimit-limit-requests": "500",
+        "x-ratelimit-remaining-requests": "499",
+        "x-ratelimit-reset-requests": reset,
+        "x-ratelimit-limit-tokens": "1000000",
+        "x-ratelimit-remaining-tokens": str(max(0, 1_000_000 - tokens_used)),
+        "x-ratelimit-reset-tokens": reset,
+    }
+
+
+async def _parse(request: Request) -> object:
+    if request.method != "POST":
+        return None
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype not in ("application/json", "multipart/form-data"):
+        raise error(400, "'Content-Type' must be 'application/json'")
+    if ctype != "application/json":
+        return None
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise error(400, "Invalid JSON request") from None
+
+
+def _endpoint(ep: Endpoint, state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        record = RecordedRequest(request.method, ep.path, dict(request.query_params), headers, None)
+        state.requests.append(record)
+        try:
+            response = await _serve(ep, state, request, headers, record)
+        except VeniceError as exc:
+            response = exc.response()
+        record.status = response.status_code
+        return response
+
+    return serve
+
+
+async def _serve(
+    ep: Endpoint, state: SandboxState, request: Request, headers: dict[str, str], record: RecordedRequest
+) -> Response:
+    body = await _parse(request)
+    record.json = body
+    host = headers.get("host", "api.venice.ai")
+    url = f"{request.url.scheme}://{host}/api/v1{ep.path}"
+    caller = authenticate(ep.access, headers, state, host=host, url=url)
+
+    extra: dict[str, str] = {}
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if caller.wallet is not None:
+        balance = state.balance(caller.wallet)
+        if balance < state.minimum_balance_usd:
+            raise x402.insufficient_balance(balance, state.minimum_balance_usd, host, url, state.clock())
+        if not state.try_enter(caller.wallet):
+            raise error(429, "Too many concurrent requests", code="X402_CONCURRENCY_LIMIT")
+        wallet = caller.wallet
+        cleanup = lambda: state.leave(wallet)  # noqa: E731
+        extra["x-venice-balance-usd"] = f"{balance:.6f}"
+
+    ctx = Context(request=request, state=state, caller=caller, body=body, path=ep.path)
+    try:
+        response = await _run(ep, state, ctx)
+    except VeniceError as exc:
+        response = exc.response()
+    except BaseException:
+        cleanup()
+        raise
+    _decorate(response, ep, caller, ctx, extra)
+    return _Cleanup(response, cleanup)
+
+
+async def _run(ep: Endpoint, state: SandboxState, ctx: Context) -> Response:
+    fault = state.faults.take(ctx.request.method, ep.path)
+    if fault is not None:
+        if fault.delay > 0:
+            await state.faults.sleep(fault.delay)
+        if fault.drop:
+            return _Dropped()
+        if fault.status is not None:
+            raise _fault_error(fault)
+    return await ep.handler(ctx)
+
+
+def _decorate(response: Response, ep: Endpoint, caller: Caller, ctx: Context, extra: dict[str, str]) -> None:
+    if isinstance(response, _Dropped):
+        return
+    out = dict(extra)
+    if ep.inference:
+        out["x-venice-version"] = VENICE_VERSION
+        if response.status_code < 400:
+            out.update(_rate_headers(ctx.tokens_used))
+    if ep.access is not Access.PUBLIC:
+        # The error budget: failed requests left in the 30 s window (reset in Unix ms).
+        out["x-ratelimit-remaining"] = "50"
+        out["x-ratelimit-resets"] = str(_now_ms() + 30_000)
+    out.update(ctx.headers)
+    for name, value in out.items():
+        if name not in response.headers:
+            response.headers[name] = value
+
+
+async def _not_found(request: Request) -> Response:
+    return JSONResponse({"error": "Not found"}, status_code=404)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "An unknown error occurred"
+    return JSONResponse({"error": detail}, status_code=status)
+
+
+def create_app(state: SandboxState) -> Starlette:
+    api: list[BaseRoute] = [Route(ep.path, _endpoint(ep, state), methods=[ep.method]) for ep in ENDPOINTS]
+    api.append(Route("/{rest:path}", _not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
+    app = Starlette(
+        routes=[Mount("/api/v1", routes=api), *control.routes(state)],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.sandbox = state
+    return app

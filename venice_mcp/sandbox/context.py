@@ -1,0 +1,36 @@
+"""What an endpoint handler gets: the parsed request, the caller, and a way to bill the wallet."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from venice_mcp.sandbox.auth import Caller
+from venice_mcp.sandbox.state import SandboxState
+
+
+@dataclass
+class Context:
+    request: Request
+    state: SandboxState
+    caller: Caller
+    body: Any
+    path: str  # without /api/v1
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
+    tokens_used: int = 0
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.request.query_params)
+
+    def charge(self, usd: float, *, request_id: str, model_id: str | None) -> None:
+        """Debit a wallet caller after serving; API-key callers are not metered by the sandbox."""
+        if self.caller.wallet is not None and usd > 0:
+            self.state.charge(self.caller.wallet, usd, request_id=request_id, model_id=model_id)
+
+
+def new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
