@@ -54,7 +54,9 @@ def make(rec: Recorder, auth: object = None) -> VeniceClient:
 
 
 async def test_429_is_retried_after_retry_after() -> None:
-    rec = Recorder(httpx2.Response(429, headers={"Retry-After": "2"}, json={"error": "Rate limit exceeded"}), ok())
+    rec = Recorder(
+        httpx2.Response(429, headers={"Retry-After": "2"}, json={"error": "Rate limit exceeded"}), ok()
+    )
     response = await make(rec).request("POST", "/chat/completions", json_body={})
     assert response.status == 200 and response.attempts == 2
     assert rec.waits == [2.0]
@@ -96,11 +98,21 @@ async def test_retries_are_bounded() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "kind"),
     [
-        (400, {"error": "Invalid request parameters", "details": {"_errors": [], "x": {"_errors": ["bad"]}}},
-         errors.BadRequestError),
-        (402, {"error": "Insufficient USD or Diem balance to complete request."}, errors.PaymentRequiredError),
-        (422, {"error": "Your prompt violates the content policy", "suggested_prompt": "a cat"},
-         errors.ContentPolicyError),
+        (
+            400,
+            {"error": "Invalid request parameters", "details": {"_errors": [], "x": {"_errors": ["bad"]}}},
+            errors.BadRequestError,
+        ),
+        (
+            402,
+            {"error": "Insufficient USD or Diem balance to complete request."},
+            errors.PaymentRequiredError,
+        ),
+        (
+            422,
+            {"error": "Your prompt violates the content policy", "suggested_prompt": "a cat"},
+            errors.ContentPolicyError,
+        ),
         (401, {"error": "Authentication failed"}, errors.AuthenticationError),
     ],
 )
@@ -199,5 +211,3 @@ async def test_stream_in_band_error_is_raised_with_its_wait() -> None:
     with pytest.raises(errors.RateLimitError) as info:
         _ = [e async for e in make(rec).stream_events("/chat/completions", {"stream": True})]
     assert info.value.retry_after == 30
-
-

@@ -12,17 +12,24 @@ def test_detailed_400_lists_field_errors() -> None:
     body = {
         "error": "Invalid request parameters",
         "details": {"_errors": [], "temperature": {"_errors": ["Number must be less than or equal to 2"]}},
-        "issues": [{"code": "too_big", "path": ["temperature"], "message": "Number must be less than or equal to 2"}],
+        "issues": [
+            {"code": "too_big", "path": ["temperature"], "message": "Number must be less than or equal to 2"}
+        ],
     }
     err = errors.from_response(400, {}, body)
     assert isinstance(err, errors.BadRequestError)
     assert err.fields == {"temperature": ["Number must be less than or equal to 2"]}
     msg = err.agent_message()
-    assert "Invalid request parameters" in msg and "temperature: Number must be less than or equal to 2" in msg
+    assert (
+        "Invalid request parameters" in msg and "temperature: Number must be less than or equal to 2" in msg
+    )
 
 
 def test_issues_are_used_when_details_are_absent() -> None:
-    body = {"error": "Invalid request parameters", "issues": [{"path": ["messages", 0], "message": "Required"}]}
+    body = {
+        "error": "Invalid request parameters",
+        "issues": [{"path": ["messages", 0], "message": "Required"}],
+    }
     assert errors.from_response(400, {}, body).fields == {"messages.0": ["Required"]}  # type: ignore[attr-defined]
 
 
@@ -49,8 +56,13 @@ def test_402_no_credentials_says_how_to_configure() -> None:
 
 def test_402_insufficient_balance_gives_the_top_up_call() -> None:
     body = {
-        "error": "Payment required", "code": "PAYMENT_REQUIRED", "reason": "insufficient_balance",
-        "currentBalanceUsd": 0.04, "minimumBalanceUsd": 0.1, "suggestedTopUpUsd": 10, "minimumTopUpUsd": 5,
+        "error": "Payment required",
+        "code": "PAYMENT_REQUIRED",
+        "reason": "insufficient_balance",
+        "currentBalanceUsd": 0.04,
+        "minimumBalanceUsd": 0.1,
+        "suggestedTopUpUsd": 10,
+        "minimumTopUpUsd": 5,
     }
     err = errors.from_response(402, {}, body)
     assert isinstance(err, errors.PaymentRequiredError) and err.kind == "insufficient_balance"
@@ -83,7 +95,10 @@ def test_siwx_failure_carries_its_code() -> None:
 
 
 def test_422_audio_suggested_prompt() -> None:
-    body = {"error": "Your prompt violates the content policy of Venice.ai", "suggested_prompt": "a calm song"}
+    body = {
+        "error": "Your prompt violates the content policy of Venice.ai",
+        "suggested_prompt": "a calm song",
+    }
     err = errors.from_response(422, {}, body)
     assert isinstance(err, errors.ContentPolicyError) and err.suggested_prompt == "a calm song"
     assert "a calm song" in err.agent_message()
@@ -105,7 +120,9 @@ def test_422_video_provider_policy_says_refund_and_model() -> None:
 
 def test_429_retry_after_and_concurrency_code() -> None:
     err = errors.from_response(
-        429, {"Retry-After": "30"}, {"error": "Too many concurrent requests", "code": "X402_CONCURRENCY_LIMIT"}
+        429,
+        {"Retry-After": "30"},
+        {"error": "Too many concurrent requests", "code": "X402_CONCURRENCY_LIMIT"},
     )
     assert isinstance(err, errors.RateLimitError) and err.retry_after == 30
     assert "30 s" in err.agent_message() and "X402_CONCURRENCY_LIMIT" in err.agent_message()
@@ -114,9 +131,15 @@ def test_429_retry_after_and_concurrency_code() -> None:
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (403, errors.PermissionDeniedError), (404, errors.NotFoundError), (409, errors.ConflictError),
-        (410, errors.GoneError), (413, errors.PayloadTooLargeError), (415, errors.UnsupportedMediaError),
-        (500, errors.ServerError), (502, errors.ServerError), (503, errors.ServerError),
+        (403, errors.PermissionDeniedError),
+        (404, errors.NotFoundError),
+        (409, errors.ConflictError),
+        (410, errors.GoneError),
+        (413, errors.PayloadTooLargeError),
+        (415, errors.UnsupportedMediaError),
+        (500, errors.ServerError),
+        (502, errors.ServerError),
+        (503, errors.ServerError),
     ],
 )
 def test_status_classes(status: int, kind: type) -> None:

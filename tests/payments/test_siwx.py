@@ -51,7 +51,10 @@ def test_header_is_venice_message_form_and_recovers_to_the_wallet() -> None:
     signer = EthAccountSigner(DEV_KEY)
     fixed = datetime(2026, 1, 1, tzinfo=timezone.utc)
     header = sign_in_header(
-        signer, "https://api.venice.ai/api/v1/chat/completions", now=lambda: fixed, nonce=lambda: "a1b2c3d4e5f67890"
+        signer,
+        "https://api.venice.ai/api/v1/chat/completions",
+        now=lambda: fixed,
+        nonce=lambda: "a1b2c3d4e5f67890",
     )
     payload = json.loads(base64.b64decode(header))
     assert payload == {
@@ -61,7 +64,9 @@ def test_header_is_venice_message_form_and_recovers_to_the_wallet() -> None:
         "timestamp": int(fixed.timestamp() * 1000),
         "chainId": 8453,
     }
-    recovered = Account.recover_message(encode_defunct(text=payload["message"]), signature=payload["signature"])
+    recovered = Account.recover_message(
+        encode_defunct(text=payload["message"]), signature=payload["signature"]
+    )
     assert recovered == DEV_ADDRESS
 
 

@@ -1,0 +1,65 @@
+"""An MCP client session against the server, whose Venice is the in-process sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+
+from venice_mcp.api.retry import RetryPolicy
+from venice_mcp.config import Secret, Settings
+from venice_mcp.sandbox import SANDBOX_API_KEY, SandboxState, create_app
+from venice_mcp.server import build_server
+
+SANDBOX_URL = "http://sandbox.test/api/v1"
+
+
+@pytest.fixture
+def sandbox() -> SandboxState:
+    return SandboxState()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(api_key=Secret(SANDBOX_API_KEY), base_url=SANDBOX_URL, home=tmp_path / "home")
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """Every retry wait the server asked for; the tests' servers never really sleep."""
+    return []
+
+
+@pytest.fixture
+def make_client(sandbox: SandboxState, settings: Settings, waits: list[float]) -> Callable[..., Client]:
+    """Build an MCP client for a server with optional settings changes, over the sandbox."""
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    def make(mode: str = "auto", **changes: Any) -> Client:
+        transport = httpx2.ASGITransport(app=create_app(sandbox))
+        policy = RetryPolicy(sleep=no_sleep, jitter=lambda: 0.0)
+        server = build_server(settings.with_changes(**changes), transport=transport, retry=policy)
+        return Client(server, mode=mode)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def client(request: pytest.FixtureRequest, make_client: Callable[..., Client]) -> AsyncIterator[Client]:
+    """A session in each protocol era: 2026-07-28 (auto) and the handshake era hosts speak today."""
+    async with make_client(request.param) as c:
+        yield c
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
+
+
+def venice_requests(sandbox: SandboxState, path: str) -> list[Any]:
+    return [r for r in sandbox.requests if r.path == path]
