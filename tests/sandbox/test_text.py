@@ -158,9 +158,8 @@ async def test_embeddings_base64_and_dimensions(
 
 async def test_embeddings_input_limits(client: httpx2.AsyncClient, key_headers: dict[str, str]) -> None:
     async def status(inp: object) -> tuple[int, object]:
-        r = await client.post(
-            "/embeddings", json={"model": "text-embedding-bge-m3", "input": inp}, headers=key_headers
-        )
+        body = {"model": "text-embedding-bge-m3", "input": inp, "encoding_format": "base64"}
+        r = await client.post("/embeddings", json=body, headers=key_headers)
         return r.status_code, r.json()
 
     assert (await status(""))[0] == 400
