@@ -11,6 +11,8 @@ from venice_mcp.api.client import VeniceClient
 from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
 from venice_mcp.outputs import OutputStore
+from venice_mcp.payments.budget import SpendGate
+from venice_mcp.payments.ledger import Ledger
 
 
 @dataclass
@@ -19,6 +21,8 @@ class AppState:
     client: VeniceClient
     catalog: Catalog
     outputs: OutputStore
+    gate: SpendGate
+    ledger: Ledger
 
 
 def app_state(ctx: Context[Any]) -> AppState:

@@ -16,7 +16,10 @@ from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
 from venice_mcp.context import AppState
+from venice_mcp.db import Database
 from venice_mcp.outputs import URI_PREFIX, OutputStore
+from venice_mcp.payments.budget import SpendGate
+from venice_mcp.payments.ledger import Ledger
 from venice_mcp.tools import catalog as catalog_tools
 from venice_mcp.tools import text as text_tools
 
@@ -56,14 +59,20 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
-        async with httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
-            client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
-            yield AppState(
-                settings=settings,
-                client=client,
-                catalog=Catalog(client),
-                outputs=OutputStore(settings.outputs),
-            )
+        db = Database.in_home(settings.home)
+        try:
+            async with httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
+                client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
+                yield AppState(
+                    settings=settings,
+                    client=client,
+                    catalog=Catalog(client),
+                    outputs=OutputStore(settings.outputs),
+                    gate=SpendGate(settings),
+                    ledger=Ledger(db),
+                )
+        finally:
+            db.close()
 
     server: MCPServer[AppState] = MCPServer(
         "venice-mcp",

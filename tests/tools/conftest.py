@@ -41,11 +41,11 @@ def make_client(sandbox: SandboxState, settings: Settings, waits: list[float]) -
     async def no_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    def make(mode: str = "auto", **changes: Any) -> Client:
+    def make(mode: str = "auto", elicitation_callback: Any = None, **changes: Any) -> Client:
         transport = httpx2.ASGITransport(app=create_app(sandbox))
         policy = RetryPolicy(sleep=no_sleep, jitter=lambda: 0.0)
         server = build_server(settings.with_changes(**changes), transport=transport, retry=policy)
-        return Client(server, mode=mode)  # type: ignore[arg-type]
+        return Client(server, mode=mode, elicitation_callback=elicitation_callback)  # type: ignore[arg-type]
 
     return make
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from pydantic import Field
 
 from venice_mcp.api.errors import VeniceError
 from venice_mcp.catalog import UnknownModelError
+from venice_mcp.context import AppState
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.payments.ledger import CallRecord
 
 log = logging.getLogger("venice_mcp.tools")
 
@@ -20,6 +26,12 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 PAID = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )
+
+
+Confirm = Annotated[
+    bool,
+    Field(description="Run although the estimate is above the per-call limit; only once the person agreed."),
+]
 
 
 def tool_annotations(title: str, base: ToolAnnotations) -> ToolAnnotations:
@@ -56,3 +68,52 @@ def usd(value: float | None) -> str:
     if value == 0:
         return "$0"
     return f"${value:.4f}" if value < 0.01 else f"${value:.2f}"
+
+
+@dataclass
+class Spend:
+    """What a paid call turned out to cost, filled in by the tool as Venice answers."""
+
+    charge_usd: float | None = None
+    request_id: str | None = None
+
+
+async def gate(
+    ctx: Context[Any], state: AppState, *, tool: str, model: str | None, estimate: Estimate, confirm: bool
+) -> CallToolResult | None:
+    """Ask the spend gate; a stopped call is recorded and its result returned to the agent."""
+    stop = await state.gate.approve(ctx, tool=tool, estimate=estimate, confirm=confirm)
+    if stop is not None:
+        status = (stop.structured_content or {}).get("status", "confirmation_required")
+        state.ledger.record_call(
+            CallRecord(tool, state.settings.auth_mode, status, model=model, estimate_usd=estimate.usd)
+        )
+    return stop
+
+
+@contextmanager
+def ledgered(state: AppState, *, tool: str, model: str | None, estimate: Estimate) -> Iterator[Spend]:
+    """Record the paid call in the ledger whether it succeeds or fails."""
+    spend = Spend()
+    status = "error"
+    try:
+        yield spend
+        status = "ok"
+    finally:
+        state.ledger.record_call(
+            CallRecord(
+                tool,
+                state.settings.auth_mode,
+                status,
+                model=model,
+                estimate_usd=estimate.usd,
+                charge_usd=spend.charge_usd,
+                request_id=spend.request_id,
+            )
+        )
+
+
+def cost_note(estimate: Estimate, charge: float | None) -> str:
+    if charge is not None:
+        return f"cost {usd(charge)}"
+    return f"estimated cost {usd(estimate.usd)}" if estimate.usd is not None else "cost not reported"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -11,9 +12,21 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from venice_mcp.context import app_state
+from venice_mcp import pricing
+from venice_mcp.catalog import UnknownModelError
+from venice_mcp.context import AppState, app_state
 from venice_mcp.outputs import truncate
-from venice_mcp.tools._common import PAID, result, tool_annotations, usd, venice_errors
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import (
+    PAID,
+    Confirm,
+    cost_note,
+    gate,
+    ledgered,
+    result,
+    tool_annotations,
+    venice_errors,
+)
 
 DEFAULT_TEXT_MODEL = "zai-org-glm-5-2"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-bge-m3"
@@ -54,19 +67,32 @@ def _messages(
     return out
 
 
-def _cost_line(body: dict[str, Any], model: str) -> tuple[str, float | None]:
-    usage = body.get("usage") or {}
-    cost = body.get("cost")
+def _reported_cost(body: Any) -> float | None:
+    cost = body.get("cost") if isinstance(body, dict) else None
     raw = cost.get("usd") if isinstance(cost, dict) else None
-    usd_cost = float(raw) if isinstance(raw, (int, float)) else None
+    return float(raw) if isinstance(raw, (int, float)) else None
+
+
+async def _estimate(
+    state: AppState, model: str, model_type: str, price: Callable[[dict[str, Any]], Estimate]
+) -> Estimate:
+    """Price a call from the model's published pricing; an unknown model is Venice's 404 to give."""
+    try:
+        resolved = await state.catalog.resolve(model, model_type)
+    except UnknownModelError:
+        return Estimate(None, "model not in the catalog", could_be_large=False)
+    return price(resolved.spec)
+
+
+def _cost_line(body: dict[str, Any], model: str, estimate: Estimate) -> str:
+    usage = body.get("usage") or {}
     parts = [f"model {body.get('model') or model}"]
     if usage:
         parts.append(
             f"{usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out tokens"
         )
-    if usd_cost is not None:
-        parts.append(f"cost {usd(usd_cost)}")
-    return " · ".join(parts), usd_cost
+    parts.append(cost_note(estimate, _reported_cost(body)))
+    return " · ".join(parts)
 
 
 def register(server: MCPServer) -> None:
@@ -83,9 +109,7 @@ def register(server: MCPServer) -> None:
         system: Annotated[str | None, Field(description="System prompt placed before the messages.")] = None,
         model: Annotated[
             str | None,
-            Field(
-                description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."
-            ),
+            Field(description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."),
         ] = None,
         temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
         max_tokens: Annotated[
@@ -112,13 +136,22 @@ def register(server: MCPServer) -> None:
         strip_thinking: Annotated[
             bool, Field(description="Drop the model's thinking from the reply.")
         ] = False,
+        confirm: Confirm = False,
     ) -> CallToolResult:
-        """Ask a Venice text model. Returns the reply, with tokens used and cost when Venice reports them."""
+        """Ask a Venice text model. Returns the reply, with tokens used and cost."""
         state = app_state(ctx)
         body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
         with venice_errors():
             state.client.ensure_credentials()
             body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
+            estimate = await _estimate(
+                state, body["model"], "text", lambda spec: pricing.chat(spec, body["messages"], max_tokens)
+            )
+            stop = await gate(
+                ctx, state, tool="venice_chat", model=body["model"], estimate=estimate, confirm=confirm
+            )
+            if stop is not None:
+                return stop
             if temperature is not None:
                 body["temperature"] = temperature
             if max_tokens is not None:
@@ -141,12 +174,15 @@ def register(server: MCPServer) -> None:
                 venice["strip_thinking_response"] = True
             if venice:
                 body["venice_parameters"] = venice
-            response = await state.client.request("POST", "/chat/completions", json_body=body)
+            with ledgered(state, tool="venice_chat", model=body["model"], estimate=estimate) as spend:
+                response = await state.client.request("POST", "/chat/completions", json_body=body)
+                spend.request_id = response.request_id
+                spend.charge_usd = _reported_cost(response.body)
         data = response.body if isinstance(response.body, dict) else {}
         choice = (data.get("choices") or [{}])[0]
         message = choice.get("message") or {}
         content = message.get("content") or ""
-        footer, cost = _cost_line(data, body["model"])
+        footer = _cost_line(data, body["model"], estimate)
         finish = choice.get("finish_reason")
         if finish == "length":
             footer += " · stopped at the token limit (raise max_tokens for more)"
@@ -158,7 +194,8 @@ def register(server: MCPServer) -> None:
             "model": data.get("model") or body["model"],
             "finish_reason": finish,
             "usage": data.get("usage"),
-            "cost_usd": cost,
+            "cost_usd": _reported_cost(data),
+            "estimate_usd": estimate.usd,
             "request_id": response.request_id,
         }
         if message.get("reasoning_content"):
@@ -191,6 +228,7 @@ def register(server: MCPServer) -> None:
         dimensions: Annotated[
             int | None, Field(ge=1, description="Output size, for models that support custom dimensions.")
         ] = None,
+        confirm: Confirm = False,
     ) -> CallToolResult:
         """Embed texts as vectors. Small results come back inline, large ones as a JSON file link."""
         state = app_state(ctx)
@@ -202,10 +240,20 @@ def register(server: MCPServer) -> None:
         with venice_errors():
             state.client.ensure_credentials()
             chosen = model or await state.catalog.default_model("embedding", DEFAULT_EMBEDDING_MODEL)
+            estimate = await _estimate(
+                state, chosen, "embedding", lambda spec: pricing.embeddings(spec, texts)
+            )
+            stop = await gate(
+                ctx, state, tool="venice_embeddings", model=chosen, estimate=estimate, confirm=confirm
+            )
+            if stop is not None:
+                return stop
             body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
             if dimensions is not None:
                 body["dimensions"] = dimensions
-            response = await state.client.request("POST", "/embeddings", json_body=body)
+            with ledgered(state, tool="venice_embeddings", model=chosen, estimate=estimate) as spend:
+                response = await state.client.request("POST", "/embeddings", json_body=body)
+                spend.request_id = response.request_id
         data = response.body if isinstance(response.body, dict) else {}
         vectors = [
             row.get("embedding") or []
@@ -216,7 +264,7 @@ def register(server: MCPServer) -> None:
         usage = data.get("usage") or {}
         lines = [
             f"{len(vectors)} embedding(s) of {dims} dimensions from {data.get('model') or chosen}"
-            f" · {usage.get('prompt_tokens', '?')} tokens",
+            f" · {usage.get('prompt_tokens', '?')} tokens · {cost_note(estimate, None)}",
             *(f"[{i}] {p} …" for i, p in enumerate(preview)),
         ]
         structured: dict[str, Any] = {
@@ -224,6 +272,7 @@ def register(server: MCPServer) -> None:
             "count": len(vectors),
             "dimensions": dims,
             "usage": usage,
+            "estimate_usd": estimate.usd,
             "preview": preview,
         }
         extra = []
