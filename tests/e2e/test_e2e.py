@@ -119,6 +119,14 @@ def test_call_prints_the_reply(tmp_path: Path) -> None:
     assert done.stdout.startswith("[sandbox] ")
 
 
+def test_call_sandbox_with_a_wallet_uses_a_funded_throwaway_wallet(tmp_path: Path) -> None:
+    # The configured wallet holds no sandbox credit, so success means the throwaway one was used.
+    wallet = {"VENICE_WALLET_KEY": "0x" + "11" * 32, "VENICE_API_KEY": "real-key-never-sent"}
+    done = run_cli(tmp_path, "call", "venice_chat", "--sandbox", "--args", '{"prompt":"hello"}', **wallet)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[sandbox] ")
+
+
 def test_call_unknown_tool_is_usage_error(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "call", "venice_nope", "--sandbox")
     assert done.returncode == 2
