@@ -72,8 +72,20 @@ class Settings:
     allow_remote_paths: bool = False
     admin_tools: bool = False
     log_level: str = "WARNING"
+    # Folders local input paths may come from; None means the user's home and the output folder.
+    input_roots: tuple[Path, ...] | None = None
+    # Set by the CLI: local paths are read on stdio only, unless allow_remote_paths.
+    transport: Literal["stdio", "http"] = "stdio"
     # Set by --sandbox: the base URL then points at the in-process simulator.
     sandbox: bool = False
+
+    @property
+    def readable_roots(self) -> tuple[Path, ...]:
+        return self.input_roots or (Path.home(), self.outputs)
+
+    @property
+    def local_inputs_allowed(self) -> bool:
+        return self.transport == "stdio" or self.allow_remote_paths
 
     @property
     def outputs(self) -> Path:
@@ -184,6 +196,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
 
+    roots_raw = get("VENICE_MCP_INPUT_ROOTS")
+    input_roots = None
+    if not _unset(roots_raw) and roots_raw:
+        input_roots = tuple(Path(_expand(p.strip(), env)) for p in roots_raw.split(os.pathsep) if p.strip())
+
     return Settings(
         api_key=api_key,
         wallet_key=wallet_key,
@@ -199,4 +216,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allow_remote_paths=_flag(env, "VENICE_MCP_ALLOW_REMOTE_PATHS"),
         admin_tools=_flag(env, "VENICE_MCP_ADMIN_TOOLS"),
         log_level=level_raw,
+        input_roots=input_roots,
     )

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context
 from venice_mcp.api.client import VeniceClient
 from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
+from venice_mcp.inputs import InputLoader
 from venice_mcp.outputs import OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
@@ -23,6 +24,7 @@ class AppState:
     outputs: OutputStore
     gate: SpendGate
     ledger: Ledger
+    inputs: InputLoader
 
 
 def app_state(ctx: Context[Any]) -> AppState:

@@ -17,6 +17,7 @@ from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
 from venice_mcp.context import AppState
 from venice_mcp.db import Database
+from venice_mcp.inputs import InputLoader, InputPolicy
 from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
@@ -60,8 +61,14 @@ def build_server(
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         db = Database.in_home(settings.home)
+        policy = InputPolicy(roots=settings.readable_roots, allow_local=settings.local_inputs_allowed)
         try:
-            async with httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http:
+            async with (
+                httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http,
+                # Inputs given as URLs are fetched from the real network, never through the
+                # Venice transport (which tests and --sandbox replace).
+                httpx2.AsyncClient(follow_redirects=False) as fetcher,
+            ):
                 client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
                 yield AppState(
                     settings=settings,
@@ -70,6 +77,7 @@ def build_server(
                     outputs=OutputStore(settings.outputs),
                     gate=SpendGate(settings),
                     ledger=Ledger(db),
+                    inputs=InputLoader(policy, fetcher),
                 )
         finally:
             db.close()

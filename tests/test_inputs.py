@@ -1,0 +1,153 @@
+"""Inputs: local paths only inside roots (and only where allowed), data: URLs, and URLs behind an
+SSRF guard that re-checks every redirect hop."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from venice_mcp.inputs import InputError, InputPolicy, is_public_address, load
+
+pytestmark = pytest.mark.anyio
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def resolver_for(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    async def resolve(host: str, port: int) -> Sequence[str]:
+        return table[host]
+
+    return resolve
+
+
+def http_with(handler) -> httpx2.AsyncClient:  # type: ignore[no-untyped-def]
+    return httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a9fe:a9fe",
+        "2002:7f00:1::1",
+        "224.0.0.1",
+        "255.255.255.255",
+    ],
+)
+def test_non_public_addresses_are_refused(address: str) -> None:
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:8.8.8.8"])
+def test_public_addresses_pass(address: str) -> None:
+    assert is_public_address(address)
+
+
+async def test_local_path_inside_roots_is_read(tmp_path: Path) -> None:
+    (tmp_path / "cat.png").write_bytes(PNG)
+    loaded = await load(str(tmp_path / "cat.png"), InputPolicy(roots=(tmp_path,)), http_with(None))
+    assert loaded.data == PNG and loaded.mime_type == "image/png" and loaded.kind == "path"
+
+
+async def test_local_path_outside_roots_is_refused(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "in", tmp_path / "out"
+    inside.mkdir()
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PNG)
+    (inside / "link.png").symlink_to(outside / "secret.png")
+    for ref in (
+        str(outside / "secret.png"),
+        str(inside / "link.png"),
+        str(inside / ".." / "out" / "secret.png"),
+    ):
+        with pytest.raises(InputError, match="outside the folders"):
+            await load(ref, InputPolicy(roots=(inside,)), http_with(None))
+
+
+async def test_local_paths_refused_when_not_allowed(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    with pytest.raises(InputError, match="not accepted on this remote server"):
+        await load(
+            str(tmp_path / "a.png"), InputPolicy(roots=(tmp_path,), allow_local=False), http_with(None)
+        )
+
+
+async def test_data_url_is_decoded_and_capped() -> None:
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    loaded = await load(url, InputPolicy(roots=()), http_with(None))
+    assert loaded.data == PNG and loaded.mime_type == "image/png"
+    with pytest.raises(InputError, match="over"):
+        await load(url, InputPolicy(roots=(), max_bytes=10), http_with(None))
+    with pytest.raises(InputError, match="base64"):
+        await load("data:image/png;base64,@@@", InputPolicy(roots=()), http_with(None))
+
+
+async def test_public_url_is_fetched() -> None:
+    http = http_with(lambda r: httpx2.Response(200, content=PNG, headers={"content-type": "image/png"}))
+    loaded = await load(
+        "https://img.example/cat.png",
+        InputPolicy(roots=()),
+        http,
+        resolver_for({"img.example": ["93.184.216.34"]}),
+    )
+    assert loaded.data == PNG and loaded.filename == "cat.png" and loaded.kind == "url"
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("http://127.0.0.1/x", {}),
+        ("http://[::ffff:127.0.0.1]/x", {}),
+        ("http://localhost:8080/x", {}),
+        ("https://rebind.example/x", {"rebind.example": ["93.184.216.34", "10.0.0.5"]}),
+        ("ftp://files.example/x", {}),
+        ("https://user:pw@files.example/x", {}),
+    ],
+)
+async def test_ssrf_guard_refuses_before_any_request(url: str, table: dict[str, list[str]]) -> None:
+    seen: list[httpx2.Request] = []
+    http = http_with(lambda r: seen.append(r) or httpx2.Response(200, content=PNG))
+    with pytest.raises(InputError):
+        await load(url, InputPolicy(roots=()), http, resolver_for(table))
+    assert seen == []
+
+
+async def test_redirect_to_a_private_address_is_refused() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        return httpx2.Response(302, headers={"location": "http://metadata.internal-host.example/latest"})
+
+    table = {"img.example": ["93.184.216.34"], "metadata.internal-host.example": ["169.254.169.254"]}
+    with pytest.raises(InputError, match="non-public"):
+        await load(
+            "https://img.example/a.png", InputPolicy(roots=()), http_with(handler), resolver_for(table)
+        )
+    assert seen == ["https://img.example/a.png"]
+
+
+async def test_oversized_download_is_cut_off() -> None:
+    http = http_with(lambda r: httpx2.Response(200, content=b"x" * 5000))
+    with pytest.raises(InputError, match="limit"):
+        await load(
+            "https://big.example/f",
+            InputPolicy(roots=(), max_bytes=1000),
+            http,
+            resolver_for({"big.example": ["93.184.216.34"]}),
+        )

@@ -1,0 +1,280 @@
+"""Turn a tool's image/audio/document argument into bytes, safely.
+
+An input may be a local path, an http(s) URL or a ``data:`` URL. Local paths are read only inside
+configured roots, and only on stdio unless the operator allows them remotely (a remote caller
+must not read the server's disk). URLs are fetched with an SSRF guard: http/https only, every
+resolved address public (loopback, private, link-local, multicast, reserved and IPv4-mapped or
+-embedded IPv6 forms refused), redirects followed by hand and re-checked, 25 MB cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import mimetypes
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+
+import anyio
+import httpx2
+
+MAX_BYTES = 25 * 1024 * 1024
+MAX_REDIRECTS = 5
+FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+
+Kind = Literal["path", "url", "data"]
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+
+
+class InputError(ValueError):
+    """An input was refused or could not be read; the message tells the agent why and what to do."""
+
+
+@dataclass(frozen=True)
+class InputPolicy:
+    roots: tuple[Path, ...]
+    allow_local: bool = True
+    max_bytes: int = MAX_BYTES
+
+
+@dataclass(frozen=True)
+class LoadedInput:
+    data: bytes
+    mime_type: str
+    filename: str
+    kind: Kind
+
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode()}"
+
+
+def kind_of(ref: str) -> Kind:
+    lowered = ref[:8].lower()
+    if lowered.startswith("data:"):
+        return "data"
+    if lowered.startswith(("http://", "https://")):
+        return "url"
+    return "path"
+
+
+def _guess_mime(name: str, data: bytes) -> str:
+    sniffed = sniff_mime(data)
+    return sniffed or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The media type from magic bytes, for the formats Venice takes."""
+    head = data[:16]
+    signatures = (
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF8", "image/gif"),
+        (b"%PDF", "application/pdf"),
+        (b"ID3", "audio/mpeg"),
+        (b"fLaC", "audio/flac"),
+        (b"OggS", "audio/ogg"),
+    )
+    for magic, mime in signatures:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "image/avif"
+        if brand in (b"heic", b"heix", b"mif1"):
+            return "image/heic"
+        return "audio/mp4" if brand == b"M4A " else "video/mp4"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "audio/mpeg"
+    return None
+
+
+# -- local paths ---------------------------------------------------------------------------------
+
+
+def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
+    if not policy.allow_local:
+        raise InputError(
+            "Local file paths are not accepted on this remote server; pass an https:// URL or a data: URL "
+            "(the operator can allow paths with VENICE_MCP_ALLOW_REMOTE_PATHS)."
+        )
+    path = Path(os.path.expanduser(ref))
+    try:
+        real = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        raise InputError(f"No such file: {ref}") from None
+    roots = [r.resolve() for r in policy.roots]
+    if not any(real == root or root in real.parents for root in roots):
+        allowed = ", ".join(str(r) for r in roots) or "(none)"
+        raise InputError(
+            f"{ref} is outside the folders this server may read ({allowed}); "
+            "copy it there or set VENICE_MCP_INPUT_ROOTS."
+        )
+    if not real.is_file():
+        raise InputError(f"{ref} is not a regular file")
+    size = real.stat().st_size
+    if size > policy.max_bytes:
+        raise InputError(f"{ref} is {size / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB")
+    data = real.read_bytes()
+    return LoadedInput(data, _guess_mime(real.name, data), real.name, "path")
+
+
+# -- data: URLs ----------------------------------------------------------------------------------
+
+
+def read_data_url(ref: str, policy: InputPolicy) -> LoadedInput:
+    header, sep, payload = ref.partition(",")
+    if not sep:
+        raise InputError("Malformed data: URL (no comma); expected data:<mime>;base64,<data>")
+    meta = header[5:].split(";")
+    mime = meta[0] or "text/plain"
+    if len(payload) > policy.max_bytes * 4 // 3 + 4:
+        raise InputError(f"The data: URL is over {policy.max_bytes / 1e6:.0f} MB")
+    try:
+        data = base64.b64decode(payload, validate=True) if "base64" in meta[1:] else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        raise InputError("The data: URL's base64 payload is invalid") from None
+    if len(data) > policy.max_bytes:
+        raise InputError(f"The data: URL is over {policy.max_bytes / 1e6:.0f} MB")
+    ext = mimetypes.guess_extension(mime) or ""
+    return LoadedInput(data, sniff_mime(data) or mime, "input" + ext, "data")
+
+
+# -- URLs, with the SSRF guard -------------------------------------------------------------------
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4-mapped (::ffff:a.b.c.d), 6to4 and Teredo embed an IPv4 address: judge that one.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+        if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 well-known prefix
+            return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
+
+
+async def system_resolver(host: str, port: int) -> Sequence[str]:
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def check_url_shape(url: str) -> tuple[str, int]:
+    """Scheme and host checks that need no network; returns (host, port).
+
+    Raises:
+        InputError: not http(s), no host, credentials in the URL, or a literal non-public address.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise InputError(f"Only http:// and https:// URLs are fetched, not {parts.scheme or 'this'}: URLs")
+    if not parts.hostname:
+        raise InputError(f"The URL {url!r} has no host")
+    if parts.username or parts.password:
+        raise InputError("URLs with credentials in them are refused")
+    host = parts.hostname
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and not is_public_address(str(literal)):
+        raise InputError(f"{host} is not a public address; URLs must point to the public internet")
+    if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal")):
+        raise InputError(f"{host} is not a public host; URLs must point to the public internet")
+    return host, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+async def check_url(url: str, resolver: Resolver = system_resolver) -> None:
+    """Refuse a URL unless every address its host resolves to is public."""
+    host, port = check_url_shape(url)
+    try:
+        addresses = await resolver(host, port)
+    except OSError:
+        raise InputError(f"Could not resolve {host}") from None
+    if not addresses or not all(is_public_address(a) for a in addresses):
+        raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
+
+
+async def fetch_url(
+    url: str, http: httpx2.AsyncClient, policy: InputPolicy, resolver: Resolver = system_resolver
+) -> LoadedInput:
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        await check_url(current, resolver)
+        async with http.stream("GET", current, follow_redirects=False, timeout=FETCH_TIMEOUT) as response:
+            if response.is_redirect and "location" in response.headers:
+                current = urljoin(current, response.headers["location"])
+                continue
+            if response.status_code >= 400:
+                raise InputError(f"Fetching {url} failed with HTTP {response.status_code}")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > policy.max_bytes:
+                raise InputError(
+                    f"{url} is {declared / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise InputError(f"{url} is over the {policy.max_bytes / 1e6:.0f} MB limit")
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            name = Path(urlsplit(current).path).name or "download"
+            declared_type = response.headers.get("content-type", "").split(";")[0].strip()
+            return LoadedInput(
+                data, sniff_mime(data) or declared_type or _guess_mime(name, data), name, "url"
+            )
+    raise InputError(f"{url} redirected more than {MAX_REDIRECTS} times")
+
+
+async def load(
+    ref: str, policy: InputPolicy, http: httpx2.AsyncClient, resolver: Resolver = system_resolver
+) -> LoadedInput:
+    """Bytes of an input given as a local path, an http(s) URL or a data: URL.
+
+    Raises:
+        InputError: refused or unreadable, with the reason.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise InputError("The input is empty; give a file path, an https:// URL or a data: URL")
+    kind = kind_of(ref)
+    if kind == "data":
+        return read_data_url(ref, policy)
+    if kind == "url":
+        try:
+            return await fetch_url(ref, http, policy, resolver)
+        except httpx2.TransportError as exc:
+            raise InputError(f"Could not fetch {ref}: {type(exc).__name__}") from None
+    return await anyio.to_thread.run_sync(read_local, ref, policy)
+
+
+class InputLoader:
+    """The policy and HTTP client tools use to read their inputs (one per server)."""
+
+    def __init__(
+        self, policy: InputPolicy, http: httpx2.AsyncClient, resolver: Resolver = system_resolver
+    ) -> None:
+        self.policy = policy
+        self.http = http
+        self.resolver = resolver
+
+    async def load(self, ref: str) -> LoadedInput:
+        return await load(ref, self.policy, self.http, self.resolver)
+
+    async def check_passthrough(self, url: str) -> str:
+        """For a URL Venice fetches itself: the same public-address rule, without downloading."""
+        await check_url(url, self.resolver)
+        return url
