@@ -6,6 +6,9 @@ Hosts reject tool results over about 1 MiB, so anything large is a file plus a r
 
 from __future__ import annotations
 
+import base64
+import io
+import logging
 import mimetypes
 import os
 import re
@@ -14,10 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mcp.types import ResourceLink
+from mcp.types import AudioContent, ImageContent, ResourceLink
+
+log = logging.getLogger(__name__)
 
 URI_PREFIX = "venice-mcp://outputs/"
 INLINE_TEXT_LIMIT = 20_000
+# Inline previews must keep a whole tool result well under hosts' ~1 MiB cap (base64 adds a third)
+# and images under the 2000 px many-image limit.
+PREVIEW_MAX_SIDE = 768
+PREVIEW_MAX_BYTES = 400_000
+AUDIO_INLINE_MAX_BYTES = 400_000
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -102,3 +112,39 @@ def truncate(text: str, limit: int = INLINE_TEXT_LIMIT, *, how_to_continue: str 
         return text, False
     hint = how_to_continue or "Ask for a narrower result to see the rest."
     return f"{text[:limit]}\n\n[Truncated: showing {limit} of {len(text)} characters. {hint}]", True
+
+
+def image_preview(
+    data: bytes, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
+) -> ImageContent | None:
+    """A downscaled JPEG (PNG when the image has transparency) of an image, or None if it cannot be
+    made small enough or the bytes are not an image Pillow reads."""
+    from PIL import Image, UnidentifiedImageError  # Pillow loads only when a preview is made
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.thumbnail((max_side, max_side))
+            alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
+            out = io.BytesIO()
+            if alpha:
+                img.convert("RGBA").save(out, "PNG", optimize=True)
+                mime = "image/png"
+            else:
+                img.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+                mime = "image/jpeg"
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        log.info("no preview: %s", exc)
+        return None
+    preview = out.getvalue()
+    if len(preview) > max_bytes:
+        return None
+    return ImageContent(type="image", data=base64.b64encode(preview).decode(), mime_type=mime)
+
+
+def audio_preview(
+    data: bytes, mime_type: str, max_bytes: int = AUDIO_INLINE_MAX_BYTES
+) -> AudioContent | None:
+    """The audio itself inline, only when it is small."""
+    if len(data) > max_bytes:
+        return None
+    return AudioContent(type="audio", data=base64.b64encode(data).decode(), mime_type=mime_type)

@@ -16,6 +16,7 @@ from pydantic import Field
 from venice_mcp.api.errors import VeniceError
 from venice_mcp.catalog import UnknownModelError
 from venice_mcp.context import AppState
+from venice_mcp.outputs import OutputFile
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.payments.ledger import CallRecord
 
@@ -117,3 +118,21 @@ def cost_note(estimate: Estimate, charge: float | None) -> str:
     if charge is not None:
         return f"cost {usd(charge)}"
     return f"estimated cost {usd(estimate.usd)}" if estimate.usd is not None else "cost not reported"
+
+
+def file_result(
+    saved: OutputFile,
+    *,
+    what: str,
+    details: Sequence[str] = (),
+    preview: ContentBlock | None = None,
+    structured: dict[str, Any] | None = None,
+) -> CallToolResult:
+    """The standard reply for binary output: a text line (path, size, type, details), a
+    resource_link the client can read back, and a small inline preview when one fits."""
+    line = " · ".join([f"{what} saved to {saved.summary()}", *details])
+    blocks: list[ContentBlock] = [TextContent(type="text", text=line), saved.link(what)]
+    if preview is not None:
+        blocks.append(preview)
+    data = {"path": str(saved.path), "uri": saved.uri, "size": saved.size, "mime_type": saved.mime_type}
+    return CallToolResult(content=blocks, structured_content={**data, **(structured or {})})
