@@ -74,8 +74,10 @@ class RpcChild:
     """A server child spoken to with raw JSON-RPC lines over its pipes."""
 
     def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+        # stderr goes to a file: a pipe nobody reads could fill up and stall the child.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
+            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=ROOT
         )
         self._next_id = 0
 
@@ -86,7 +88,10 @@ class RpcChild:
         while True:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError(f"server exited (rc={self.proc.poll()}) while waiting for {method}")
+                self.proc.wait(timeout=10)
+                self._stderr.seek(0)
+                tail = self._stderr.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"server exited (rc={self.proc.returncode}) waiting for {method}:\n{tail}")
             message: dict[str, Any] = json.loads(line)
             if message.get("id") == self._next_id:
                 return message
@@ -113,6 +118,7 @@ class RpcChild:
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
                 pipe.close()
+        self._stderr.close()
 
 
 def median(xs: Sequence[float]) -> float:
