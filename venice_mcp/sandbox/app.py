@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from venice_mcp.sandbox import control, models, text, x402
+from venice_mcp.sandbox import control, images, models, text, x402
 from venice_mcp.sandbox.auth import Access, Caller, authenticate
 from venice_mcp.sandbox.context import Context
 from venice_mcp.sandbox.errors import OVERLOADED, STATUS_MESSAGES, VeniceError, error
@@ -45,6 +45,12 @@ ENDPOINTS = (
     Endpoint("GET", "/models/compatibility_mapping", Access.PUBLIC, models.compatibility_mapping),
     Endpoint("POST", "/chat/completions", Access.WALLET, text.chat_completions, inference=True),
     Endpoint("POST", "/embeddings", Access.WALLET, text.embeddings, inference=True),
+    Endpoint("GET", "/image/styles", Access.PUBLIC, images.styles),
+    Endpoint("POST", "/image/generate", Access.WALLET, images.generate, inference=True),
+    Endpoint("POST", "/image/edit", Access.WALLET, images.edit, inference=True),
+    Endpoint("POST", "/image/multi-edit", Access.WALLET, images.multi_edit, inference=True),
+    Endpoint("POST", "/image/upscale", Access.WALLET, images.upscale, inference=True),
+    Endpoint("POST", "/image/background-remove", Access.WALLET, images.background_remove, inference=True),
 )
 
 
