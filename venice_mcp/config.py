@@ -23,6 +23,8 @@ DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
 DEFAULT_MAX_CALL_USD = 0.50
 DEFAULT_MAX_TOPUP_USD = 10.0
 DEFAULT_DAILY_TOPUP_USD = 20.0
+# What one automatic top-up pays (clamped to VENICE_MCP_MAX_TOPUP_USD and Venice's $5 minimum).
+DEFAULT_TOPUP_AMOUNT_USD = 10.0
 
 PaymentShape = Literal["venice", "x402v2"]
 
@@ -68,6 +70,7 @@ class Settings:
     max_topup_usd: float = DEFAULT_MAX_TOPUP_USD
     daily_topup_usd: float = DEFAULT_DAILY_TOPUP_USD
     auto_topup: bool = False
+    topup_amount_usd: float = DEFAULT_TOPUP_AMOUNT_USD
     payment_shape: PaymentShape = "venice"
     allow_remote_paths: bool = False
     admin_tools: bool = False
@@ -212,6 +215,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_topup_usd=_number(env, "VENICE_MCP_MAX_TOPUP_USD", DEFAULT_MAX_TOPUP_USD, 0, 10_000),
         daily_topup_usd=_number(env, "VENICE_MCP_DAILY_TOPUP_USD", DEFAULT_DAILY_TOPUP_USD, 0, 100_000),
         auto_topup=_flag(env, "VENICE_MCP_AUTO_TOPUP"),
+        topup_amount_usd=_number(
+            env, "VENICE_MCP_TOPUP_AMOUNT_USD", DEFAULT_TOPUP_AMOUNT_USD, 0, 10_000
+        ),
         payment_shape="x402v2" if shape_raw == "x402v2" else "venice",
         allow_remote_paths=_flag(env, "VENICE_MCP_ALLOW_REMOTE_PATHS"),
         admin_tools=_flag(env, "VENICE_MCP_ADMIN_TOOLS"),

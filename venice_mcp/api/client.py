@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,11 @@ TIMEOUTS: dict[RouteKind, httpx2.Timeout] = {
 AuthNeed = Literal["required", "optional", "none"]
 
 WALLET_MAX_IN_FLIGHT = 5
+
+# Called when a wallet request meets Venice's insufficient_balance 402, at most once per logical
+# request. True: credit was added (or was found sufficient), retry once with a fresh SIWX header.
+# False: give the agent the 402. It may raise a VeniceError that explains why it did not pay.
+InsufficientBalanceHook = Callable[[errors.PaymentRequiredError], Awaitable[bool]]
 
 
 AuthKind = Literal["api_key", "wallet", "none"]
@@ -138,11 +143,13 @@ class VeniceClient:
         base_url: str,
         auth: Auth,
         retry: RetryPolicy | None = None,
+        on_insufficient_balance: InsufficientBalanceHook | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.retry = retry or RetryPolicy()
+        self.on_insufficient_balance = on_insufficient_balance
 
     def ensure_credentials(self) -> None:
         """Fail fast, before any network work, when a paid call has nothing to pay with.
@@ -170,11 +177,15 @@ class VeniceClient:
         auth: AuthNeed = "required",
         idempotency: Idempotency = "safe",
         save_to: Path | None = None,
+        allow_top_up: bool = True,
     ) -> VeniceResponse:
         """Send one logical request (with its retries) and return the successful response.
 
         JSON responses are parsed into ``body``; other content types are binary: streamed into
-        ``save_to`` when given (``path``, ``size``), else kept once in ``content``.
+        ``save_to`` when given (``path``, ``size``), else kept once in ``content``. A wallet's
+        insufficient-balance 402 goes to ``on_insufficient_balance`` once (never for the payer's
+        own requests, which pass ``allow_top_up=False``); if it added credit, the request is sent
+        once more with a freshly signed header.
 
         Raises:
             NotConfiguredError: credentials are required and none are configured.
@@ -185,6 +196,7 @@ class VeniceClient:
             self.ensure_credentials()
         url = self.url(path)
         attempt = 0
+        hook_used = not allow_top_up or auth == "none"
         started = time.perf_counter()
         while True:
             try:
@@ -202,6 +214,13 @@ class VeniceClient:
                 response.attempts = attempt + 1
                 return response
             error = errors.from_response(response.status, response.headers, response.body)
+            if not hook_used and self._wants_top_up(error):
+                hook_used = True
+                assert self.on_insufficient_balance is not None
+                if await self.on_insufficient_balance(error):  # type: ignore[arg-type]
+                    log.info("venice %s %s -> 402; credit added, retrying once", method, path)
+                    continue
+                raise error
             wait = self._retry_wait(response, idempotency, attempt)
             if wait is None:
                 raise error
@@ -245,6 +264,14 @@ class VeniceClient:
             stack.push_async_callback(response.aclose)
             return await _read(response, save_to)
 
+    def _wants_top_up(self, error: errors.APIStatusError) -> bool:
+        return (
+            self.on_insufficient_balance is not None
+            and self.auth.kind == "wallet"
+            and isinstance(error, errors.PaymentRequiredError)
+            and error.kind == "insufficient_balance"
+        )
+
     def _retry_transport(
         self, exc: httpx2.TransportError, method: str, idempotency: Idempotency, attempt: int
     ) -> bool:
@@ -281,6 +308,7 @@ class VeniceClient:
         self.ensure_credentials()
         url = self.url(path)
         attempt = 0
+        hook_used = False
         while True:
             async with AsyncExitStack() as stack:
                 if isinstance(self.auth, WalletAuth):
@@ -298,9 +326,17 @@ class VeniceClient:
                     raise _connection_error(exc, url) from exc
                 if response.status_code >= 400:
                     failed = await _read(response, None)
+                    error = errors.from_response(failed.status, failed.headers, failed.body)
+                    if not hook_used and self._wants_top_up(error):
+                        hook_used = True
+                        assert self.on_insufficient_balance is not None
+                        await stack.aclose()  # give the wallet slot back before paying
+                        if await self.on_insufficient_balance(error):  # type: ignore[arg-type]
+                            continue
+                        raise error
                     wait = self._retry_wait(failed, "safe", attempt)
                     if wait is None:
-                        raise errors.from_response(failed.status, failed.headers, failed.body)
+                        raise error
                     await self.retry.sleep(wait)
                     attempt += 1
                     continue
