@@ -19,7 +19,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from venice_mcp.sandbox import control, images, models, text, x402
+from venice_mcp.sandbox import (
+    account,
+    augment,
+    characters,
+    control,
+    crypto,
+    images,
+    models,
+    responses,
+    text,
+    x402,
+)
 from venice_mcp.sandbox.auth import Access, Caller, authenticate
 from venice_mcp.sandbox.context import Context
 from venice_mcp.sandbox.errors import OVERLOADED, STATUS_MESSAGES, VeniceError, error
@@ -51,6 +62,26 @@ ENDPOINTS = (
     Endpoint("POST", "/image/multi-edit", Access.WALLET, images.multi_edit, inference=True),
     Endpoint("POST", "/image/upscale", Access.WALLET, images.upscale, inference=True),
     Endpoint("POST", "/image/background-remove", Access.WALLET, images.background_remove, inference=True),
+    Endpoint("POST", "/responses", Access.WALLET, responses.create_response, inference=True),
+    Endpoint("POST", "/augment/search", Access.WALLET, augment.search, inference=True),
+    Endpoint("POST", "/augment/scrape", Access.WALLET, augment.scrape, inference=True),
+    Endpoint("POST", "/augment/text-parser", Access.WALLET, augment.text_parser, inference=True),
+    Endpoint("GET", "/crypto/rpc/networks", Access.PUBLIC, crypto.networks),
+    Endpoint("POST", "/crypto/rpc/{network}", Access.WALLET, crypto.rpc),
+    Endpoint("GET", "/characters", Access.BEARER, characters.list_characters),
+    Endpoint("GET", "/characters/{slug}", Access.BEARER, characters.get_character),
+    Endpoint("GET", "/characters/{slug}/reviews", Access.BEARER, characters.character_reviews),
+    Endpoint("GET", "/billing/balance", Access.ADMIN, account.balance),
+    Endpoint("GET", "/billing/usage-history", Access.ADMIN, account.usage_history),
+    Endpoint("GET", "/billing/usage-analytics", Access.ADMIN, account.usage_analytics),
+    Endpoint("GET", "/api_keys/rate_limits/log", Access.ADMIN, account.rate_limit_log),
+    Endpoint("GET", "/api_keys/rate_limits", Access.BEARER, account.rate_limits),
+    Endpoint("GET", "/api_keys/generate_web3_key", Access.PUBLIC, account.web3_token),
+    Endpoint("GET", "/api_keys", Access.ADMIN, account.list_keys),
+    Endpoint("POST", "/api_keys", Access.ADMIN, account.create_key),
+    Endpoint("PATCH", "/api_keys", Access.ADMIN, account.update_key),
+    Endpoint("DELETE", "/api_keys", Access.ADMIN, account.delete_key),
+    Endpoint("GET", "/api_keys/{id}", Access.ADMIN, account.get_key),
 )
 
 

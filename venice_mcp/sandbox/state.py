@@ -68,6 +68,10 @@ class SandboxState:
     _inflight: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight_changed: anyio.Event | None = None
+    # Crypto RPC Idempotency-Key cache: (caller, key) -> {fingerprint, body, headers}.
+    rpc_idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # API key records behind /api_keys (id -> record, with the secret), seeded on first use.
+    api_key_records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- wallet credit -------------------------------------------------------------------------
 
@@ -168,3 +172,4 @@ class SandboxState:
             self._balances.clear()
             self._ledgers.clear()
             self._nonces.clear()
+            self.rpc_idempotency.clear()

@@ -15,11 +15,11 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from venice_mcp.sandbox import catalog, spec
+from venice_mcp.sandbox.characters import SLUGS as CHARACTERS
 from venice_mcp.sandbox.context import Context, new_id
 from venice_mcp.sandbox.errors import error
 from venice_mcp.sandbox.schema_instance import minimal_instance
 
-CHARACTERS = frozenset({"alan-watts", "venice", "sandbox-assistant"})
 _VENICE_DEFAULTS: dict[str, Any] = {
     "enable_e2ee": False,
     "enable_web_search": "off",
