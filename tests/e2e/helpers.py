@@ -91,7 +91,10 @@ def spawn_http(tmp: Path, token: str | None) -> Iterator[HttpServer]:
             stderr=err,
         )
     try:
-        anyio.run(wait_until_listening, port, proc)
+        try:
+            anyio.run(wait_until_listening, port, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}; its stderr:\n{log.read_text()[-3000:]}") from None
         yield HttpServer(port, token, log)
     finally:
         stop(proc)

@@ -29,6 +29,7 @@ from venice_mcp.sandbox import (
     models,
     responses,
     text,
+    topup,
     x402,
 )
 from venice_mcp.sandbox.auth import Access, Caller, authenticate
@@ -48,6 +49,7 @@ class Endpoint:
     access: Access
     handler: Handler
     inference: bool = False  # metered: rate-limit headers, version header, wallet billing
+    body: bool = True  # False: no body is needed and none is checked (x402 top-up: no Content-Type)
 
 
 ENDPOINTS = (
@@ -56,6 +58,11 @@ ENDPOINTS = (
     Endpoint("GET", "/models/compatibility_mapping", Access.PUBLIC, models.compatibility_mapping),
     Endpoint("POST", "/chat/completions", Access.WALLET, text.chat_completions, inference=True),
     Endpoint("POST", "/embeddings", Access.WALLET, text.embeddings, inference=True),
+    # x402: top-up authorizes itself with the signed payment; the reads check SIWX themselves
+    # (their 401/402/403 bodies differ from the inference routes').
+    Endpoint("POST", topup.PATH, Access.PUBLIC, topup.top_up, body=False),
+    Endpoint("GET", "/x402/balance/{wallet}", Access.PUBLIC, topup.balance),
+    Endpoint("GET", "/x402/transactions/{wallet}", Access.PUBLIC, topup.transactions),
     Endpoint("GET", "/image/styles", Access.PUBLIC, images.styles),
     Endpoint("POST", "/image/generate", Access.WALLET, images.generate, inference=True),
     Endpoint("POST", "/image/edit", Access.WALLET, images.edit, inference=True),
@@ -186,7 +193,14 @@ def _endpoint(ep: Endpoint, state: SandboxState) -> Callable[[Request], Awaitabl
 async def _serve(
     ep: Endpoint, state: SandboxState, request: Request, headers: dict[str, str], record: RecordedRequest
 ) -> Response:
-    body = await _parse(request)
+    if ep.path != topup.PATH and any(headers.get(name) for name in topup.PAYMENT_HEADERS):
+        raise error(
+            400,
+            "Payment headers are only accepted on POST /api/v1/x402/top-up; top up first, then "
+            "authenticate with SIGN-IN-WITH-X",
+            code="PAYMENT_HEADER_NOT_ACCEPTED",
+        )
+    body = await _parse(request) if ep.body else None
     record.json = body
     host = headers.get("host", "api.venice.ai")
     url = f"{request.url.scheme}://{host}/api/v1{ep.path}"

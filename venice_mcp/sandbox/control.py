@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -63,6 +64,61 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     async def requests(request: Request) -> Response:
         return JSONResponse([r.as_dict() for r in state.requests])
 
+    async def topups(request: Request) -> Response:
+        return JSONResponse(state.topups.as_dict())
+
+    async def topup_faults(request: Request) -> Response:
+        """Switch top-up faults on: {"timeout_after_credit": 1, "hang_after_credit": 1, ...}."""
+        spec = await _json(request)
+        faults = state.topups.faults
+        if not isinstance(spec, dict) or set(spec) - set(faults.FIELDS):
+            return JSONResponse(
+                {"error": f"expected an object with fields of {list(faults.FIELDS)}"}, status_code=400
+            )
+        for name, value in spec.items():
+            ok = value is None if name == "retry_after" else False
+            ok = ok or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0)
+            if not ok:
+                return JSONResponse({"error": f"{name} must be a number >= 0"}, status_code=400)
+            setattr(faults, name, value if name == "retry_after" else int(value))
+        return JSONResponse(faults.as_dict())
+
+    async def topup_wait(request: Request) -> Response:
+        """Long-poll until ``count`` payment submissions arrived (at most ``timeout`` seconds)."""
+        try:
+            count = int(request.query_params.get("count", "1"))
+            timeout = min(float(request.query_params.get("timeout", "30")), 120.0)
+        except ValueError:
+            return JSONResponse({"error": "count and timeout must be numbers"}, status_code=400)
+        with anyio.move_on_after(timeout):
+            await state.topups.wait_submissions(count)
+        arrived = len(state.topups.submissions)
+        return JSONResponse(
+            {"arrived": arrived, "ok": arrived >= count}, status_code=200 if arrived >= count else 408
+        )
+
+    async def topup_release(request: Request) -> Response:
+        state.topups.release()
+        return JSONResponse({"ok": True})
+
+    async def diem(request: Request) -> Response:
+        spec = await _json(request)
+        usd = spec.get("usd") if isinstance(spec, dict) else None
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("address"), str)
+            or (usd is not None and (not isinstance(usd, (int, float)) or isinstance(usd, bool) or usd < 0))
+        ):
+            return JSONResponse(
+                {"error": "expected {address: string, usd: number >= 0 | null}"}, status_code=400
+            )
+        key = spec["address"].lower()
+        if usd:
+            state.diem[key] = float(usd)
+        else:
+            state.diem.pop(key, None)
+        return JSONResponse({"address": spec["address"], "diem_usd": state.diem.get(key)})
+
     async def reset(request: Request) -> Response:
         state.reset()
         return JSONResponse({"ok": True})
@@ -74,5 +130,10 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         ("/_sandbox/balance/{address}", "GET", balance),
         ("/_sandbox/requests", "GET", requests),
         ("/_sandbox/reset", "POST", reset),
+        ("/_sandbox/topups", "GET", topups),
+        ("/_sandbox/topups/faults", "POST", topup_faults),
+        ("/_sandbox/topups/wait", "GET", topup_wait),
+        ("/_sandbox/topups/release", "POST", topup_release),
+        ("/_sandbox/diem", "POST", diem),
     ]
     return [Route(path, fn, methods=[method]) for path, method, fn in table]

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from venice_mcp.sandbox.faults import FaultSet
+from venice_mcp.sandbox.topup_state import TopUpBook
 
 SANDBOX_API_KEY = "VENICE_INFERENCE_KEY_sandbox"
 SANDBOX_ADMIN_KEY = "VENICE_ADMIN_KEY_sandbox"
@@ -62,6 +63,11 @@ class SandboxState:
     # Extra SIWX domains accepted besides api.venice.ai, venice.ai and the request's own Host.
     extra_domains: set[str] = field(default_factory=set)
     clock: Callable[[], float] = time.time
+    # x402 top-ups: settled payments, submissions, top-up faults (see topup_state.py).
+    topups: TopUpBook = field(default_factory=TopUpBook)
+    # DIEM left this epoch on the Venice account a wallet is linked to (lower-case address → USD):
+    # /x402/balance reports it, and a 402 for such a wallet is not fixed by a USDC top-up.
+    diem: dict[str, float] = field(default_factory=dict)
     _balances: dict[str, float] = field(default_factory=dict)
     _ledgers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _nonces: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -172,4 +178,6 @@ class SandboxState:
             self._balances.clear()
             self._ledgers.clear()
             self._nonces.clear()
+            self.diem.clear()
+            self.topups.clear()
             self.rpc_idempotency.clear()
