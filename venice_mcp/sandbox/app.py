@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from venice_mcp.sandbox import (
     account,
+    audio,
     augment,
     characters,
     control,
@@ -30,6 +31,7 @@ from venice_mcp.sandbox import (
     responses,
     text,
     topup,
+    video,
     x402,
 )
 from venice_mcp.sandbox.auth import Access, Caller, authenticate
@@ -89,6 +91,17 @@ ENDPOINTS = (
     Endpoint("PATCH", "/api_keys", Access.ADMIN, account.update_key),
     Endpoint("DELETE", "/api_keys", Access.ADMIN, account.delete_key),
     Endpoint("GET", "/api_keys/{id}", Access.ADMIN, account.get_key),
+    Endpoint("POST", "/audio/speech", Access.WALLET, audio.speech, inference=True),
+    Endpoint("POST", "/audio/transcriptions", Access.WALLET, audio.transcriptions, inference=True),
+    Endpoint("POST", "/audio/quote", Access.PUBLIC, audio.quote),
+    Endpoint("POST", "/audio/queue", Access.WALLET, audio.queue, inference=True),
+    Endpoint("POST", "/audio/retrieve", Access.WALLET, audio.retrieve, inference=True),
+    Endpoint("POST", "/audio/complete", Access.WALLET, audio.complete, inference=True),
+    Endpoint("POST", "/video/quote", Access.PUBLIC, video.quote),
+    Endpoint("POST", "/video/queue", Access.WALLET, video.queue, inference=True),
+    Endpoint("POST", "/video/retrieve", Access.WALLET, video.retrieve, inference=True),
+    Endpoint("POST", "/video/complete", Access.WALLET, video.complete, inference=True),
+    Endpoint("POST", "/video/transcriptions", Access.PUBLIC, video.transcriptions),
 )
 
 
@@ -274,7 +287,7 @@ def create_app(state: SandboxState) -> Starlette:
     api: list[BaseRoute] = [Route(ep.path, _endpoint(ep, state), methods=[ep.method]) for ep in ENDPOINTS]
     api.append(Route("/{rest:path}", _not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
     app = Starlette(
-        routes=[Mount("/api/v1", routes=api), *control.routes(state)],
+        routes=[Mount("/api/v1", routes=api), *control.routes(state), *video.routes(state)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.sandbox = state

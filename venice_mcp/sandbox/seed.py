@@ -29,7 +29,9 @@ def openapi() -> dict[str, Any]:
 @cache
 def model_snapshots() -> dict[str, list[dict[str, Any]]]:
     types: dict[str, list[dict[str, Any]]] = json.loads(_read("models.json.gz"))["types"]
-    return types
+    from venice_mcp.sandbox import audio_specs  # tts/music capability fields the captures lack
+
+    return audio_specs.enrich(types)
 
 
 @cache

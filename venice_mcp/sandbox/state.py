@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from venice_mcp.sandbox.faults import FaultSet
+from venice_mcp.sandbox.media_jobs import MediaJobs
 from venice_mcp.sandbox.topup_state import TopUpBook
 
 SANDBOX_API_KEY = "VENICE_INFERENCE_KEY_sandbox"
@@ -74,6 +75,8 @@ class SandboxState:
     _inflight: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight_changed: anyio.Event | None = None
+    # Queued music and video jobs (queue → PROCESSING polls → media → deleted), and their knobs.
+    media_jobs: MediaJobs = field(default_factory=MediaJobs)
     # Crypto RPC Idempotency-Key cache: (caller, key) -> {fingerprint, body, headers}.
     rpc_idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # API key records behind /api_keys (id -> record, with the secret), seeded on first use.
@@ -181,3 +184,4 @@ class SandboxState:
             self.diem.clear()
             self.topups.clear()
             self.rpc_idempotency.clear()
+        self.media_jobs.clear()

@@ -1,0 +1,325 @@
+"""Speech, transcription and the queued music/video state machines of the sandbox."""
+
+from __future__ import annotations
+
+import struct
+
+import httpx2
+import pytest
+
+from tests.sandbox.siwe import Wallet
+from venice_mcp.sandbox import SandboxState, media
+from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
+
+pytestmark = pytest.mark.anyio
+
+VIDEO = {
+    "model": "wan-2.6-text-to-video",
+    "prompt": "A lighthouse at dawn, waves below.",
+    "duration": "5s",
+    "aspect_ratio": "16:9",
+    "resolution": "720p",
+}
+MUSIC = {"model": "elevenlabs-music", "prompt": "Calm acoustic guitar, 90 BPM.", "duration_seconds": 30}
+
+
+def _box_types(data: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos + 8 <= len(data):
+        size = struct.unpack(">I", data[pos : pos + 4])[0]
+        out.append(data[pos + 4 : pos + 8])
+        assert size >= 8
+        pos += size
+    assert pos == len(data)
+    return out
+
+
+# -- speech ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime", "magic"),
+    [
+        ("wav", "audio/wav", b"RIFF"),
+        ("mp3", "audio/mpeg", b"\xff\xfb"),
+        ("flac", "audio/flac", b"fLaC"),
+        ("opus", "audio/opus", b"OggS"),
+        ("aac", "audio/aac", b"\xff\xf1"),
+    ],
+)
+async def test_speech_returns_audio_in_the_requested_format(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], fmt: str, mime: str, magic: bytes
+) -> None:
+    body = {"model": "tts-kokoro", "input": "Hello from the sandbox.", "response_format": fmt}
+    response = await client.post("/audio/speech", json=body, headers=key_headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == mime
+    assert response.content.startswith(magic)
+
+
+async def test_speech_wav_is_a_real_wav_of_the_texts_length(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    text = "x" * 150
+    body = {"model": "tts-kokoro", "input": text, "response_format": "wav"}
+    response = await client.post("/audio/speech", json=body, headers=key_headers)
+    assert media.wav_seconds(response.content) == pytest.approx(10.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"model": "tts-orpheus", "response_format": "mp3"}, "Unsupported response_format 'mp3'"),
+        ({"voice": "NotAVoice"}, "Invalid voice 'NotAVoice'"),
+        ({"input": "!!! ???"}, "Input must contain speakable text"),
+        ({"model": None}, "model is required"),
+    ],
+)
+async def test_speech_refusals(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], extra: dict[str, object], message: str
+) -> None:
+    body: dict[str, object] = {"model": "tts-kokoro", "input": "Hello", **extra}
+    if body["model"] is None:
+        del body["model"]
+    response = await client.post("/audio/speech", json=body, headers=key_headers)
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+async def test_speech_is_strict_about_unknown_fields(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    body = {"model": "tts-kokoro", "input": "Hello", "volume": 3}
+    response = await client.post("/audio/speech", json=body, headers=key_headers)
+    assert response.status_code == 400 and response.json()["issues"][0]["code"] == "unrecognized_keys"
+
+
+# -- transcription ---------------------------------------------------------------------------------
+
+
+async def test_transcription_json_with_timestamps(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    files = {"file": ("clip.wav", media.wav(4.0), "audio/wav")}
+    data = {"model": "openai/whisper-large-v3", "timestamps": "true"}
+    response = await client.post("/audio/transcriptions", files=files, data=data, headers=key_headers)
+    body = response.json()
+    assert response.status_code == 200 and body["duration"] == pytest.approx(4.0)
+    assert body["text"] and body["timestamps"]["word"][0]["start"] == 0.0
+
+
+async def test_transcription_text_format_and_refusals(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    files = {"file": ("clip.mp3", media.mp3(2.0), "audio/mpeg")}
+    data = {"model": "nvidia/parakeet-tdt-0.6b-v3", "response_format": "text"}
+    response = await client.post("/audio/transcriptions", files=files, data=data, headers=key_headers)
+    assert response.headers["content-type"].startswith("text/plain") and response.text.endswith(".")
+    not_audio = {"file": ("clip.wav", b"this is not audio at all", "audio/wav")}
+    bad = await client.post("/audio/transcriptions", files=not_audio, data=data, headers=key_headers)
+    assert bad.status_code == 400
+    no_file = await client.post(
+        "/audio/transcriptions", data=data, files={"x": ("a", b"1")}, headers=key_headers
+    )
+    assert no_file.status_code == 400 and no_file.json()["error"] == "No audio file provided"
+    as_json = await client.post("/audio/transcriptions", json=data, headers=key_headers)
+    assert as_json.json()["error"] == "No audio file provided"
+
+
+# -- music -----------------------------------------------------------------------------------------
+
+
+async def test_music_quote_from_pricing_shapes(client: httpx2.AsyncClient) -> None:
+    tier = await client.post("/audio/quote", json={"model": "elevenlabs-music", "duration_seconds": 90})
+    assert tier.json() == {"quote": 1.38}
+    flat = await client.post("/audio/quote", json={"model": "minimax-music-v25"})
+    assert flat.json() == {"quote": 0.18}
+    chars = await client.post("/audio/quote", json={"model": "elevenlabs-tts-v3"})
+    assert chars.status_code == 400 and "character_count" in chars.json()["error"]
+    no_duration = await client.post(
+        "/audio/quote", json={"model": "minimax-music-v25", "duration_seconds": 30}
+    )
+    assert no_duration.status_code == 400
+
+
+async def test_music_state_machine(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState
+) -> None:
+    queued = (await client.post("/audio/queue", json=MUSIC, headers=key_headers)).json()
+    assert queued["status"] == "QUEUED" and queued["model"] == "elevenlabs-music"
+    ref = {"model": "elevenlabs-music", "queue_id": queued["queue_id"]}
+    durations = []
+    for _ in range(state.media_jobs.polls_before_done):
+        poll = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+        body = poll.json()
+        assert body["status"] == "PROCESSING" and body["average_execution_time"] > 0
+        durations.append(body["execution_duration"])
+    assert durations == sorted(set(durations)) and durations[-1] < 20_000
+    done = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+    assert done.headers["content-type"] == "audio/mpeg" and done.content[:2] == b"\xff\xfb"
+    assert done.headers["x-venice-model-id"] == "elevenlabs-music"
+    again = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+    assert again.headers["content-type"] == "audio/mpeg"  # still there until completed
+    assert (await client.post("/audio/complete", json=ref, headers=key_headers)).json() == {"success": True}
+    gone = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+    assert gone.status_code == 404 and "Media could not be found" in gone.json()["error"]
+
+
+async def test_music_strict_per_model(client: httpx2.AsyncClient, key_headers: dict[str, str]) -> None:
+    lyrics = {**MUSIC, "lyrics_prompt": "la la la"}
+    assert (await client.post("/audio/queue", json=lyrics, headers=key_headers)).status_code == 400
+    short = {**MUSIC, "prompt": "short"}
+    response = await client.post("/audio/queue", json=short, headers=key_headers)
+    assert response.status_code == 400 and "at least 10" in response.json()["error"]
+    required = {"model": "minimax-music-v2", "prompt": "A slow ballad about the sea."}
+    response = await client.post("/audio/queue", json=required, headers=key_headers)
+    assert "lyrics_prompt is required" in response.json()["error"]
+
+
+async def test_unknown_queue_id_is_invalid(client: httpx2.AsyncClient, key_headers: dict[str, str]) -> None:
+    ref = {"model": "elevenlabs-music", "queue_id": "00000000-0000-0000-0000-000000000000"}
+    response = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+    assert response.status_code == 400 and response.json() == {"error": "Request ID is invalid."}
+
+
+async def test_music_content_violation_is_replayed_with_suggestion(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState
+) -> None:
+    state.media_jobs.polls_before_done = 0
+    body = {**MUSIC, "prompt": f"Calm guitar {CONTENT_VIOLATION_MARKER}"}
+    queued = (await client.post("/audio/queue", json=body, headers=key_headers)).json()
+    ref = {"model": "elevenlabs-music", "queue_id": queued["queue_id"]}
+    for _ in range(2):
+        failed = await client.post("/audio/retrieve", json=ref, headers=key_headers)
+        assert failed.status_code == 422 and failed.json()["suggested_prompt"] == "Calm guitar"
+
+
+# -- video -----------------------------------------------------------------------------------------
+
+
+async def test_video_quote_is_deterministic_and_needs_no_key(client: httpx2.AsyncClient) -> None:
+    quote = await client.post("/video/quote", json={k: VIDEO[k] for k in ("model", "duration", "resolution")})
+    assert quote.json() == {"quote": 0.1875}
+    bigger = await client.post("/video/quote", json={**VIDEO, "duration": "10s", "resolution": "1080p"})
+    assert bigger.json()["quote"] == pytest.approx(0.5625)
+    upscale = await client.post("/video/quote", json={"model": "topaz-video-upscale", "duration": "5s"})
+    assert upscale.status_code == 403
+
+
+async def test_video_state_machine_with_delete_on_completion(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState
+) -> None:
+    queued = (await client.post("/video/queue", json=VIDEO, headers=key_headers)).json()
+    assert set(queued) == {"model", "queue_id"}
+    ref = {"model": VIDEO["model"], "queue_id": queued["queue_id"], "delete_media_on_completion": True}
+    for _ in range(state.media_jobs.polls_before_done):
+        assert (await client.post("/video/retrieve", json=ref, headers=key_headers)).json()[
+            "status"
+        ] == "PROCESSING"
+    done = await client.post("/video/retrieve", json=ref, headers=key_headers)
+    assert done.headers["content-type"] == "video/mp4"
+    assert _box_types(done.content) == [b"ftyp", b"moov", b"mdat"]
+    gone = await client.post("/video/retrieve", json=ref, headers=key_headers)
+    assert gone.status_code == 404
+
+
+async def test_video_complete_rejects_queue_ids_like_venice(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState
+) -> None:
+    queued = (await client.post("/video/queue", json=VIDEO, headers=key_headers)).json()
+    ref = {"model": VIDEO["model"], "queue_id": queued["queue_id"]}
+    rejected = await client.post("/video/complete", json=ref, headers=key_headers)
+    assert rejected.status_code == 400 and rejected.json()["error"] == "Request ID is invalid."
+    state.media_jobs.video_complete_rejects = False
+    assert (await client.post("/video/complete", json=ref, headers=key_headers)).json() == {"success": False}
+
+
+async def test_vps_video_gives_download_url(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState
+) -> None:
+    state.media_jobs.polls_before_done = 1
+    body = {"model": "grok-imagine-text-to-video-private", "prompt": "A cat", "duration": "5s"}
+    ratios = (await client.get("/models", params={"type": "video"})).json()["data"]
+    spec = next(m for m in ratios if m["id"] == body["model"])["model_spec"]["constraints"]
+    if spec["aspect_ratios"]:
+        body["aspect_ratio"] = spec["aspect_ratios"][0]
+    queued = (await client.post("/video/queue", json=body, headers=key_headers)).json()
+    url = queued["download_url"]
+    ref = {"model": body["model"], "queue_id": queued["queue_id"]}
+    assert (await client.post("/video/retrieve", json=ref, headers=key_headers)).json()[
+        "status"
+    ] == "PROCESSING"
+    assert (await client.post("/video/retrieve", json=ref, headers=key_headers)).json()[
+        "status"
+    ] == "COMPLETED"
+    download = await client.get(url)  # no credentials
+    assert download.status_code == 200 and download.content[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"duration": "7s"}, "Invalid duration"),
+        ({"aspect_ratio": "4:5"}, "Invalid aspect_ratio"),
+        ({"aspect_ratio": None}, "aspect_ratio is required"),
+        ({"resolution": "4k"}, "Invalid resolution"),
+        ({"image_url": "https://example.com/a.png"}, "does not support image_url"),
+        ({"model": "wan-2.6-image-to-video", "aspect_ratio": None}, "image_url is required"),
+        (
+            {"model": "wan-2.6-image-to-video", "aspect_ratio": None, "image_url": "http://127.0.0.1/a.png"},
+            "not allowed",
+        ),
+        (
+            {"model": "wan-2.6-flash-image-to-video", "image_url": "https://example.com/a.png"},
+            "does not support aspect_ratio",
+        ),
+    ],
+)
+async def test_video_queue_is_strict_per_model(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], change: dict[str, object], message: str
+) -> None:
+    body = {**VIDEO, **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    response = await client.post("/video/queue", json=body, headers=key_headers)
+    assert response.status_code == 400 and message in response.json()["error"], response.text
+
+
+async def test_video_content_policy_refunds_the_wallet(
+    client: httpx2.AsyncClient, state: SandboxState, wallet: Wallet
+) -> None:
+    state.media_jobs.polls_before_done = 0
+    body = {**VIDEO, "prompt": f"Something {CONTENT_VIOLATION_MARKER}"}
+    queued = await client.post("/video/queue", json=body, headers={"SIGN-IN-WITH-X": wallet.header()})
+    assert queued.status_code == 200
+    assert state.balance(wallet.address) == pytest.approx(10.0 - 0.1875)
+    ref = {"model": VIDEO["model"], "queue_id": queued.json()["queue_id"]}
+    for _ in range(2):
+        failed = await client.post("/video/retrieve", json=ref, headers={"SIGN-IN-WITH-X": wallet.header()})
+        error = failed.json()["error"]
+        assert failed.status_code == 422 and error["type"] == "provider_content_policy"
+        assert error["credits_refunded"] is True and error["recommended_model"] == "wan-2-7-text-to-video"
+    assert state.balance(wallet.address) == pytest.approx(10.0)
+    assert [e["type"] for e in state.ledger(wallet.address)][-2:] == ["CHARGE", "REFUND"]
+
+
+async def test_wallet_short_of_the_quote_gets_402(client: httpx2.AsyncClient, state: SandboxState) -> None:
+    poor = Wallet.random()
+    state.credit(poor.address, 0.15)
+    body = {**VIDEO, "duration": "10s", "resolution": "1080p"}
+    response = await client.post("/video/queue", json=body, headers={"SIGN-IN-WITH-X": poor.header()})
+    assert response.status_code == 402 and "Insufficient USD or Diem balance" in response.json()["error"]
+
+
+async def test_jobs_are_scoped_to_their_owner(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], wallet: Wallet
+) -> None:
+    queued = (await client.post("/video/queue", json=VIDEO, headers=key_headers)).json()
+    ref = {"model": VIDEO["model"], "queue_id": queued["queue_id"]}
+    other = await client.post("/video/retrieve", json=ref, headers={"SIGN-IN-WITH-X": wallet.header()})
+    assert other.status_code == 400 and other.json()["error"] == "Request ID is invalid."
+
+
+async def test_video_transcriptions_is_retired(client: httpx2.AsyncClient) -> None:
+    response = await client.post("/video/transcriptions", json={"url": "https://youtu.be/x"})
+    assert response.status_code == 410 and response.headers["deprecation"] == "true"
+    assert 'rel="successor-version"' in response.headers["link"]
+    assert "chat/completions" in response.json()["error"]
