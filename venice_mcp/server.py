@@ -22,6 +22,7 @@ from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.tools import catalog as catalog_tools
+from venice_mcp.tools import images as image_tools
 from venice_mcp.tools import text as text_tools
 
 INSTRUCTIONS = """\
@@ -93,6 +94,7 @@ def build_server(
     )
     catalog_tools.register(server)
     text_tools.register(server)
+    image_tools.register(server)
     _register_resources(server, OutputStore(settings.outputs))
     return server
 

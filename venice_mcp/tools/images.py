@@ -1,0 +1,737 @@
+"""Image tools: generate, edit, multi-edit, upscale, background removal, and the style list.
+
+Generation uses Venice's native ``/image/generate`` (JSON, ``return_binary: false``) because it is
+the only route with variants, seeds, negative prompts, styles, aspect ratios, resolutions and
+qualities; the OpenAI-compatible ``/images/generations`` does a subset of it (one image, fixed
+sizes) and is not used. Every option is checked against the model's constraints from ``/models``
+before anything is spent, and every image comes back as a file, a resource link and a preview.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import math
+import re
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import CallToolResult, ContentBlock, TextContent
+from pydantic import Field
+
+from venice_mcp import pricing
+from venice_mcp.api.client import VeniceClient
+from venice_mcp.api.errors import VeniceError
+from venice_mcp.catalog import Resolved
+from venice_mcp.context import AppState, app_state
+from venice_mcp.inputs import InputError, kind_of, sniff_mime
+from venice_mcp.outputs import PREVIEW_MAX_BYTES, PREVIEW_MAX_SIDE, OutputFile, image_preview
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import (
+    PAID,
+    READ_ONLY,
+    Confirm,
+    cost_note,
+    file_result,
+    gate,
+    ledgered,
+    result,
+    tool_annotations,
+    venice_errors,
+)
+
+DEFAULT_IMAGE_MODEL = "z-image-turbo"
+DEFAULT_EDIT_MODEL = "firered-image-edit"
+BG_REMOVE_MODEL = "bria-bg-remover"
+STYLES_URI = "venice-mcp://images/styles"
+STYLES_TTL = 600.0
+MAX_SIDE = 1280  # width/height ceiling on /image/generate
+MIN_PIXELS = 65_536
+MIN_SIDE = 64
+MAX_INPUT_PIXELS = 33_177_600  # 7680 × 4320
+MAX_UPSCALE_PIXELS = 16_777_216  # 4096 × 4096
+DEFAULT_MAX_INPUT_IMAGES = 3
+# Previews of several variants share one budget, so the whole result stays well under 1 MiB.
+VARIANT_PREVIEW_SIDE = 384
+EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+FORMAT_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+AspectRatio = Literal["auto", "1:1", "3:2", "16:9", "21:9", "9:16", "2:3", "3:4", "4:3", "4:5"]
+OutputFormat = Literal["png", "jpeg", "webp"]
+ImageRef = Annotated[
+    str,
+    Field(
+        description="The image: a local file path (inside the allowed folders), an https:// URL, or a "
+        "data:image/...;base64 URL."
+    ),
+]
+
+# Per Venice client (one per server session), so a cached list never outlives its server.
+_styles_cache: weakref.WeakKeyDictionary[VeniceClient, tuple[float, list[str]]] = weakref.WeakKeyDictionary()
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+
+
+def _limits(resolved: Resolved) -> dict[str, Any]:
+    found = resolved.spec.get("constraints")
+    return found if isinstance(found, dict) else {}
+
+
+def _allowed(values: Sequence[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _check_prompt(resolved: Resolved, **texts: str | None) -> None:
+    limit = _limits(resolved).get("promptCharacterLimit")
+    for name, text in texts.items():
+        if text is not None and not text.strip():
+            raise ToolError(f"'{name}' is empty; describe what you want.")
+        if isinstance(limit, int) and text is not None and len(text) > limit:
+            raise ToolError(
+                f"'{name}' is {len(text)} characters; {resolved.id} takes at most {limit}. Shorten it."
+            )
+
+
+def _check_choice(resolved: Resolved, name: str, value: str | None, key: str) -> None:
+    """A per-model option (resolution, quality, aspect ratio) must be one the model lists."""
+    if value is None:
+        return
+    allowed = _limits(resolved).get(key)
+    if not allowed:
+        raise ToolError(f"{resolved.id} has no '{name}' option; leave it out.")
+    if value not in allowed:
+        raise ToolError(f"{resolved.id} does not support {name} {value!r}; allowed: {_allowed(allowed)}.")
+
+
+def _hint(model: str, prompt: str | None) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", prompt or "")[:5]
+    return "-".join([model, *words])
+
+
+def _dimensions(data: bytes) -> tuple[int, int] | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            return int(width), int(height)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def _check_input_size(
+    data: bytes, what: str, *, max_pixels: int | None = MAX_INPUT_PIXELS
+) -> tuple[int, int]:
+    """Venice's input-image rules, checked before paying: readable, ≥ 65,536 px and ≥ 64 px a side."""
+    size = _dimensions(data)
+    if size is None:
+        raise ToolError(f"{what} is not an image Venice can read (JPEG, PNG, WebP, HEIF or AVIF).")
+    width, height = size
+    if width * height < MIN_PIXELS or min(width, height) < MIN_SIDE:
+        raise ToolError(
+            f"{what} is {width}×{height}; Venice needs at least 65,536 pixels and 64 px a side "
+            "(e.g. 256×256). Upscale it first or use a larger image."
+        )
+    if max_pixels is not None and width * height > max_pixels:
+        raise ToolError(f"{what} is {width}×{height}; Venice takes at most {max_pixels:,} pixels.")
+    return width, height
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An input image as it is sent: a URL Venice fetches itself, or the bytes as a data: URL."""
+
+    value: str
+    kind: str
+    size: tuple[int, int] | None = None
+    data: bytes | None = None
+
+
+async def _prepare(state: AppState, ref: str, what: str, *, pass_urls: bool, check_size: bool) -> Prepared:
+    ref = ref.strip()
+    try:
+        if kind_of(ref) == "url" and pass_urls:
+            return Prepared(await state.inputs.check_passthrough(ref), "url")
+        loaded = await state.inputs.load(ref)
+    except InputError as exc:
+        raise ToolError(f"{what}: {exc}") from None
+    size = _check_input_size(loaded.data, what) if check_size else _dimensions(loaded.data)
+    if size is None:
+        raise ToolError(f"{what} is not an image Venice can read (JPEG, PNG, WebP, HEIF or AVIF).")
+    mime = loaded.mime_type if loaded.mime_type.startswith("image/") else "image/png"
+    url = f"data:{mime};base64,{base64.b64encode(loaded.data).decode()}"
+    return Prepared(url, loaded.kind, size, loaded.data)
+
+
+def _file_info(saved: OutputFile, size: tuple[int, int] | None) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "path": str(saved.path),
+        "uri": saved.uri,
+        "size": saved.size,
+        "mime_type": saved.mime_type,
+    }
+    if size is not None:
+        info["width"], info["height"] = size
+    return info
+
+
+def _images_result(
+    files: list[tuple[OutputFile, bytes]],
+    *,
+    what: str,
+    details: list[str],
+    structured: dict[str, Any],
+) -> CallToolResult:
+    """Text line(s), one resource_link per file, and previews that fit one shared budget."""
+    many = len(files) > 1
+    side = VARIANT_PREVIEW_SIDE if many else PREVIEW_MAX_SIDE
+    budget = PREVIEW_MAX_BYTES // len(files)
+    infos = [_file_info(saved, _dimensions(data)) for saved, data in files]
+    dims = [f"{i['width']}×{i['height']}" if "width" in i else "" for i in infos]
+    if not many:
+        saved, data = files[0]
+        preview = image_preview(data, max_side=side, max_bytes=budget)
+        extra = {k: v for k, v in infos[0].items() if k in ("width", "height")}
+        return file_result(
+            saved,
+            what=what,
+            details=[d for d in (dims[0], *details) if d],
+            preview=preview,
+            structured={**extra, "files": infos, **structured},
+        )
+    lines = [f"{len(files)} {what.lower()}s · " + " · ".join(details)]
+    lines += [f"[{n + 1}] {saved.summary()} · {dims[n]}" for n, (saved, _) in enumerate(files)]
+    blocks: list[ContentBlock] = [TextContent(type="text", text="\n".join(lines))]
+    blocks += [saved.link(f"{what} {n + 1}" if many else what) for n, (saved, _) in enumerate(files)]
+    for _, data in files:
+        preview = image_preview(data, max_side=side, max_bytes=budget)
+        if preview is not None:
+            blocks.append(preview)
+    first = infos[0]
+    return CallToolResult(content=blocks, structured_content={**first, "files": infos, **structured})
+
+
+def _details(model: str, estimate: Estimate, headers: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+    details = [f"model {headers.get('x-venice-model-id') or model}", cost_note(estimate, None)]
+    structured: dict[str, Any] = {
+        "model": headers.get("x-venice-model-id") or model,
+        "estimate_usd": estimate.usd,
+    }
+    if headers.get("x-venice-is-blurred") == "true":
+        details.append("blurred by safe_mode (adult content); set safe_mode=false for an unblurred image")
+        structured["blurred"] = True
+    enhanced = headers.get("x-venice-enhanced-prompt")
+    if enhanced:
+        structured["enhanced_prompt"] = unquote(enhanced)
+        details.append(f"enhanced prompt: {structured['enhanced_prompt'][:300]}")
+    if headers.get("x-venice-deprecated") == "true" or headers.get("x-venice-model-deprecation-warning"):
+        warning = headers.get("x-venice-model-deprecation-warning") or "this model is deprecated"
+        replacement = headers.get("x-venice-deprecated-replacement")
+        details.append(warning + (f" (use {replacement})" if replacement else ""))
+    return details, structured
+
+
+async def _resolve(state: AppState, name: str, model_type: str) -> Resolved:
+    return await state.catalog.resolve(name, model_type)
+
+
+async def _paid_binary(
+    ctx: Context,
+    state: AppState,
+    *,
+    tool: str,
+    path: str,
+    body: dict[str, Any],
+    model: str,
+    estimate: Estimate,
+    confirm: bool,
+    kind: str,
+    hint: str,
+    what: str,
+) -> CallToolResult:
+    """Gate, send, and save a binary image reply under a descriptive name."""
+    stop = await gate(ctx, state, tool=tool, model=model, estimate=estimate, confirm=confirm)
+    if stop is not None:
+        return stop
+    fmt = body.get("output_format")
+    dest = state.outputs.new_path(kind, EXT.get(FORMAT_MIME.get(str(fmt), "image/png"), "png"), hint)
+    with ledgered(state, tool=tool, model=model, estimate=estimate) as spend:
+        response = await state.client.request("POST", path, json_body=body, kind="upload", save_to=dest)
+        spend.request_id = response.request_id
+    if response.path is None:
+        raise ToolError(f"Venice answered {path} without an image ({response.content_type or 'no type'}).")
+    saved_path = response.path
+    data = saved_path.read_bytes()
+    ext = EXT.get(sniff_mime(data) or response.content_type, saved_path.suffix.lstrip("."))
+    if saved_path.suffix != "." + ext:
+        saved_path = saved_path.rename(saved_path.with_suffix("." + ext))
+    details, structured = _details(model, estimate, response.headers)
+    structured["request_id"] = response.request_id
+    return _images_result(
+        [(state.outputs.describe(saved_path), data)], what=what, details=details, structured=structured
+    )
+
+
+async def _styles(state: AppState) -> list[str]:
+    key = state.client
+    hit = _styles_cache.get(key)
+    if hit and time.monotonic() - hit[0] < STYLES_TTL:
+        return hit[1]
+    response = await state.client.request("GET", "/image/styles", kind="fast", auth="optional")
+    data = response.body.get("data") if isinstance(response.body, dict) else None
+    styles = [str(s) for s in data or []]
+    _styles_cache[key] = (time.monotonic(), styles)
+    return styles
+
+
+def _pixel_size(ratio: str, divisor: int) -> tuple[int, int]:
+    """Width and height (≤ 1280, multiples of the model's divisor) for an aspect ratio."""
+    rw, _, rh = ratio.partition(":")
+    w, h = int(rw), int(rh)
+    scale = MAX_SIDE / max(w, h)
+    step = max(1, divisor)
+    return int(w * scale) // step * step, int(h * scale) // step * step
+
+
+# -- the tools -----------------------------------------------------------------------------------
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Generate images with Venice", PAID))
+    async def venice_image_generate(
+        ctx: Context,
+        prompt: Annotated[str, Field(description="What the image should show.")],
+        model: Annotated[
+            str | None,
+            Field(description="Image model id (see venice_models type=image); default: Venice's default."),
+        ] = None,
+        negative_prompt: Annotated[
+            str | None, Field(description="What should not appear (used by some models only).")
+        ] = None,
+        width: Annotated[
+            int | None,
+            Field(
+                ge=1, le=MAX_SIDE, description="Pixels, for width/height-sized models (e.g. z-image-turbo)."
+            ),
+        ] = None,
+        height: Annotated[int | None, Field(ge=1, le=MAX_SIDE, description="Pixels; see width.")] = None,
+        aspect_ratio: Annotated[
+            str | None,
+            Field(
+                description="e.g. '1:1', '16:9', for aspect-ratio models (e.g. flux-2-pro, "
+                "nano-banana-2); on width/height models it picks a width and height."
+            ),
+        ] = None,
+        resolution: Annotated[
+            str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
+        ] = None,
+        quality: Annotated[
+            Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
+        ] = None,
+        steps: Annotated[int | None, Field(ge=1, description="Inference steps (step-using models).")] = None,
+        cfg_scale: Annotated[float | None, Field(gt=0, le=20, description="Prompt adherence.")] = None,
+        seed: Annotated[
+            int | None, Field(ge=-999_999_999, le=999_999_999, description="Fix for reproducible output.")
+        ] = None,
+        variants: Annotated[int, Field(ge=1, le=4, description="How many images (each is billed).")] = 1,
+        style_preset: Annotated[
+            str | None, Field(description="A style name from venice_image_styles, exactly as listed.")
+        ] = None,
+        format: Annotated[OutputFormat, Field(description="Output format.")] = "webp",
+        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+        hide_watermark: Annotated[
+            bool, Field(description="Hide Venice's watermark where it applies.")
+        ] = False,
+        enhance_prompt: Annotated[
+            bool, Field(description="Let Venice enrich the prompt first (+$0.04, slower).")
+        ] = False,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Generate 1–4 images from a prompt. Each is saved as a file and returned as a resource link
+        with a preview. Options a model does not support are refused before anything is spent."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            name = model or await state.catalog.default_model("image", DEFAULT_IMAGE_MODEL)
+            resolved = await _resolve(state, name, "image")
+            if resolved.id == BG_REMOVE_MODEL:
+                raise ToolError(f"{BG_REMOVE_MODEL} removes backgrounds; use venice_image_remove_background.")
+            limits = _limits(resolved)
+            _check_prompt(resolved, prompt=prompt, negative_prompt=negative_prompt)
+            body: dict[str, Any] = {
+                "model": resolved.id,
+                "prompt": prompt,
+                "format": format,
+                "safe_mode": safe_mode,
+                "return_binary": False,
+                "variants": variants,
+            }
+            ratios = limits.get("aspectRatios")
+            if ratios:
+                if width is not None or height is not None:
+                    raise ToolError(
+                        f"{resolved.id} is sized by aspect_ratio ({_allowed(ratios)}), not width/height."
+                    )
+                _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+                if aspect_ratio is not None:
+                    body["aspect_ratio"] = aspect_ratio
+            elif aspect_ratio is not None:
+                if width is not None or height is not None:
+                    raise ToolError("Give either aspect_ratio or width/height, not both.")
+                if not re.fullmatch(r"[1-9]\d*:[1-9]\d*", aspect_ratio):
+                    raise ToolError(f"aspect_ratio {aspect_ratio!r} should look like '16:9'.")
+                body["width"], body["height"] = _pixel_size(
+                    aspect_ratio, int(limits.get("widthHeightDivisor") or 8)
+                )
+            else:
+                if width is not None:
+                    body["width"] = width
+                if height is not None:
+                    body["height"] = height
+            _check_choice(resolved, "resolution", resolution, "resolutions")
+            _check_choice(resolved, "quality", quality, "qualities")
+            step_max = (limits.get("steps") or {}).get("max")
+            if steps is not None and isinstance(step_max, int) and steps > step_max:
+                raise ToolError(f"{resolved.id} takes at most {step_max} steps; got {steps}.")
+            if style_preset is not None:
+                styles = await _styles(state)
+                if style_preset not in styles:
+                    close = [s for s in styles if s.lower() == style_preset.lower()]
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    raise ToolError(
+                        f"Unknown style_preset {style_preset!r}.{hint} "
+                        f"Styles (case-sensitive): {_allowed(styles)}."
+                    )
+                body["style_preset"] = style_preset
+            for key, value in (
+                ("negative_prompt", negative_prompt),
+                ("resolution", resolution),
+                ("quality", quality),
+                ("steps", steps),
+                ("cfg_scale", cfg_scale),
+                ("seed", seed),
+            ):
+                if value is not None:
+                    body[key] = value
+            if hide_watermark:
+                body["hide_watermark"] = True
+            if enhance_prompt:
+                body["enhance_prompt"] = True
+            estimate = pricing.image_generation(
+                resolved.spec,
+                variants=variants,
+                resolution=resolution,
+                quality=quality,
+                enhance=enhance_prompt,
+            )
+            stop = await gate(
+                ctx,
+                state,
+                tool="venice_image_generate",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+            )
+            if stop is not None:
+                return stop
+            with ledgered(state, tool="venice_image_generate", model=resolved.id, estimate=estimate) as spend:
+                response = await state.client.request("POST", "/image/generate", json_body=body)
+                spend.request_id = response.request_id
+                violation = response.headers.get("x-venice-is-content-violation") == "true"
+                if violation:
+                    spend.charge_usd = 0.0
+        if violation:
+            raise ToolError(
+                "Venice flagged this prompt as a content-policy violation and returned only a blacked-out "
+                "placeholder, so no image was saved. You were not charged. Rephrase the prompt."
+            )
+        payload = response.body if isinstance(response.body, dict) else {}
+        encoded = payload.get("images") or []
+        if not encoded:
+            raise ToolError("Venice returned no images; try again or another model.")
+        files: list[tuple[OutputFile, bytes]] = []
+        hint = _hint(resolved.id, prompt)
+        for item in encoded:
+            try:
+                data = base64.b64decode(str(item), validate=True)
+            except (binascii.Error, ValueError):
+                raise ToolError("Venice returned an image that is not valid base64.") from None
+            ext = EXT.get(sniff_mime(data) or FORMAT_MIME[format], "webp")
+            files.append((state.outputs.write(data, "image", ext, hint), data))
+        details, structured = _details(resolved.id, estimate, response.headers)
+        structured["request_id"] = response.request_id
+        if seed is not None:
+            structured["seed"] = seed
+        return _images_result(files, what="Image", details=details, structured=structured)
+
+    @server.tool(annotations=tool_annotations("Edit an image with Venice", PAID))
+    async def venice_image_edit(
+        ctx: Context,
+        image: ImageRef,
+        prompt: Annotated[str, Field(description="The change to make, e.g. 'make the sky a sunrise'.")],
+        model: Annotated[
+            str | None,
+            Field(
+                description="Edit (inpaint) model id (venice_models type=inpaint); "
+                f"default {DEFAULT_EDIT_MODEL}."
+            ),
+        ] = None,
+        aspect_ratio: Annotated[
+            AspectRatio | None,
+            Field(description="Output shape, from the model's list; omit to keep the input's."),
+        ] = None,
+        resolution: Annotated[
+            str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
+        ] = None,
+        output_format: Annotated[
+            OutputFormat | None, Field(description="Default: PNG at 1K, JPEG at 2K/4K.")
+        ] = None,
+        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+        enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Edit one image with a text instruction. URLs are passed to Venice; files and data: URLs are
+        uploaded. The result is saved as a file and returned as a resource link with a preview."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
+            _check_prompt(resolved, prompt=prompt)
+            _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+            _check_choice(resolved, "resolution", resolution, "resolutions")
+            prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=True)
+            body: dict[str, Any] = {"model": resolved.id, "prompt": prompt, "image": prepared.value}
+            body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
+            estimate = pricing.image_edit(
+                resolved.spec, images=1, resolution=resolution, quality=None, enhance=enhance_prompt
+            )
+            return await _paid_binary(
+                ctx,
+                state,
+                tool="venice_image_edit",
+                path="/image/edit",
+                body=body,
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+                kind="image-edit",
+                hint=_hint(resolved.id, prompt),
+                what="Edited image",
+            )
+
+    @server.tool(annotations=tool_annotations("Combine and edit images with Venice", PAID))
+    async def venice_image_multi_edit(
+        ctx: Context,
+        images: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                description="Images as paths, https:// URLs or data: URLs; the first is the base, the rest "
+                "are layers or references. At most the model's maxInputImages (3 if it lists none).",
+            ),
+        ],
+        prompt: Annotated[str, Field(description="How to combine or change them.")],
+        model: Annotated[
+            str | None, Field(description=f"Edit (inpaint) model id; default {DEFAULT_EDIT_MODEL}.")
+        ] = None,
+        aspect_ratio: Annotated[
+            AspectRatio | None, Field(description="Output shape; omit to follow the first image.")
+        ] = None,
+        resolution: Annotated[str | None, Field(description="For models that list resolutions.")] = None,
+        quality: Annotated[
+            Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
+        ] = None,
+        output_format: Annotated[
+            OutputFormat | None, Field(description="Default: PNG at 1K, JPEG above.")
+        ] = None,
+        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+        enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Edit with several input images at once (e.g. put the subject of image 2 into image 1).
+        The result is saved as a file and returned as a resource link with a preview."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
+            limits = _limits(resolved)
+            cap = (
+                1
+                if limits.get("combineImages") is False
+                else int(limits.get("maxInputImages") or DEFAULT_MAX_INPUT_IMAGES)
+            )
+            if len(images) > cap:
+                raise ToolError(f"{resolved.id} takes at most {cap} input image(s); got {len(images)}.")
+            _check_prompt(resolved, prompt=prompt)
+            _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+            _check_choice(resolved, "resolution", resolution, "resolutions")
+            _check_choice(resolved, "quality", quality, "qualities")
+            prepared = [
+                await _prepare(state, ref, f"Image {n + 1}", pass_urls=True, check_size=True)
+                for n, ref in enumerate(images)
+            ]
+            body: dict[str, Any] = {
+                "modelId": resolved.id,  # multi-edit takes only modelId; 'model' is a 400
+                "prompt": prompt,
+                "images": [p.value for p in prepared],
+            }
+            body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
+            if quality is not None:
+                body["quality"] = quality
+            estimate = pricing.image_edit(
+                resolved.spec,
+                images=len(images),
+                resolution=resolution,
+                quality=quality,
+                enhance=enhance_prompt,
+            )
+            return await _paid_binary(
+                ctx,
+                state,
+                tool="venice_image_multi_edit",
+                path="/image/multi-edit",
+                body=body,
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+                kind="image-multi-edit",
+                hint=_hint(resolved.id, prompt),
+                what="Edited image",
+            )
+
+    @server.tool(annotations=tool_annotations("Upscale an image with Venice", PAID))
+    async def venice_image_upscale(
+        ctx: Context,
+        image: ImageRef,
+        scale: Annotated[
+            float,
+            Field(ge=2, le=4, description="2–4; reduced automatically so the output stays ≤ 16 megapixels."),
+        ] = 2,
+        creativity: Annotated[
+            float, Field(ge=0, le=0.02, description="Detail the upscaler may invent (Venice's range 0–0.02).")
+        ] = 0.01,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Upscale an image 2–4×. Billed at the 2× rate up to an effective scale of 2, else the 4× rate.
+        The result (PNG) is saved as a file and returned as a resource link with a preview."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            # Venice takes only raw base64 here: URLs are fetched (with the SSRF guard) and uploaded.
+            prepared = await _prepare(state, image, "The image", pass_urls=False, check_size=True)
+            assert prepared.size is not None and prepared.data is not None
+            width, height = prepared.size
+            effective = min(scale, math.sqrt(MAX_UPSCALE_PIXELS / (width * height)))
+            if math.floor(width * effective) <= width:
+                raise ToolError(
+                    f"The image is {width}×{height}; upscaling cannot go past {MAX_UPSCALE_PIXELS:,} pixels, "
+                    "so there is no room to upscale it."
+                )
+            try:
+                spec = (await state.catalog.resolve("upscaler", "upscale")).spec
+            except LookupError:
+                spec = {}
+            estimate = pricing.image_upscale(spec, effective)
+            body = {
+                "image": base64.b64encode(prepared.data).decode(),
+                "scale": scale,
+                "creativity": creativity,
+            }
+            return await _paid_binary(
+                ctx,
+                state,
+                tool="venice_image_upscale",
+                path="/image/upscale",
+                body=body,
+                model="upscaler",
+                estimate=estimate,
+                confirm=confirm,
+                kind="image-upscaled",
+                hint=f"x{effective:.2g}".replace(".", "_"),
+                what="Upscaled image",
+            )
+
+    @server.tool(annotations=tool_annotations("Remove an image's background with Venice", PAID))
+    async def venice_image_remove_background(
+        ctx: Context, image: ImageRef, confirm: Confirm = False
+    ) -> CallToolResult:
+        """Cut out the subject: a PNG with a transparent background ($0.03). URLs are passed to Venice;
+        files and data: URLs are uploaded. Saved as a file and returned as a resource link with a preview."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=False)
+            body = {"image_url": prepared.value} if prepared.kind == "url" else {"image": prepared.value}
+            try:
+                spec = (await state.catalog.resolve(BG_REMOVE_MODEL, "image")).spec
+            except LookupError:
+                spec = {}
+            return await _paid_binary(
+                ctx,
+                state,
+                tool="venice_image_remove_background",
+                path="/image/background-remove",
+                body=body,
+                model=BG_REMOVE_MODEL,
+                estimate=pricing.background_removal(spec),
+                confirm=confirm,
+                kind="image-cutout",
+                hint=BG_REMOVE_MODEL,
+                what="Cut-out image",
+            )
+
+    @server.tool(annotations=tool_annotations("Venice image styles", READ_ONLY))
+    async def venice_image_styles(ctx: Context) -> CallToolResult:
+        """The style presets venice_image_generate accepts as style_preset (names are case-sensitive)."""
+        state = app_state(ctx)
+        with venice_errors():
+            styles = await _styles(state)
+        return result(f"{len(styles)} image styles: " + ", ".join(styles), {"styles": styles})
+
+    # A template (with an optional ?refresh) because only template resources get the session's
+    # context, which holds the Venice client; reading venice-mcp://images/styles matches it.
+    @server.resource(
+        STYLES_URI + "{?refresh}",
+        name="image-styles",
+        description="Style presets for venice_image_generate's style_preset (JSON list of names).",
+        mime_type="application/json",
+    )
+    async def image_styles(ctx: Context, refresh: str = "") -> str:
+        state = app_state(ctx)
+        if refresh:
+            _styles_cache.pop(state.client, None)
+        try:
+            styles = await _styles(state)
+        except VeniceError as exc:
+            raise ResourceError(exc.agent_message()) from exc
+        return json.dumps({"styles": styles})
+
+
+def _edit_options(
+    aspect_ratio: str | None,
+    resolution: str | None,
+    output_format: str | None,
+    safe_mode: bool,
+    enhance_prompt: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"safe_mode": safe_mode}
+    for key, value in (
+        ("aspect_ratio", aspect_ratio),
+        ("resolution", resolution),
+        ("output_format", output_format),
+    ):
+        if value is not None:
+            out[key] = value
+    if enhance_prompt:
+        out["enhance_prompt"] = True
+    return out
