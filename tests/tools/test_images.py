@@ -460,3 +460,34 @@ async def test_annotations(client: Client) -> None:
         annotations = tools[name].annotations
         assert annotations is not None
         assert annotations.read_only_hint is False and annotations.open_world_hint is True
+
+
+async def test_heif_input_pillow_cannot_read_is_left_to_venice(client: Client, sandbox: SandboxState) -> None:
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64  # a HEIF header, no pixels
+    result = await client.call_tool(
+        "venice_image_edit",
+        {"image": "data:image/heic;base64," + base64.b64encode(heic).decode(), "prompt": "p"},
+    )
+    # Sent (Venice reads HEIF), and Venice's own 400 for this unreadable file reaches the agent.
+    assert result.is_error and "corrupted or unreadable" in text_of(result)
+    [sent] = venice_requests(sandbox, "/image/edit")
+    assert sent.json["image"].startswith("data:image/heic;base64,")
+
+
+async def test_wallet_pays_for_an_image_and_the_sandbox_debits_the_model_price(
+    make_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    from venice_mcp.config import Secret
+    from venice_mcp.payments.signer import EthAccountSigner
+
+    key = "0x" + "42" * 32
+    address = EthAccountSigner(key).address
+    sandbox.credit(address, 1.0)
+    async with make_client(api_key=None, wallet_key=Secret(key)) as c:
+        result = await c.call_tool(
+            "venice_image_generate", {"prompt": "x", "variants": 2, "width": 64, "height": 64}
+        )
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/image/generate")
+    assert "sign-in-with-x" in sent.headers and "authorization" not in sent.headers
+    assert sandbox.balance(address) == pytest.approx(1.0 - 2 * 0.01)

@@ -63,6 +63,7 @@ DEFAULT_MAX_INPUT_IMAGES = 3
 # Previews of several variants share one budget, so the whole result stays well under 1 MiB.
 VARIANT_PREVIEW_SIDE = 384
 EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+OPAQUE_FORMATS = ("image/heic", "image/avif")
 FORMAT_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 AspectRatio = Literal["auto", "1:1", "3:2", "16:9", "21:9", "9:16", "2:3", "3:4", "4:3", "4:5"]
@@ -165,9 +166,15 @@ async def _prepare(state: AppState, ref: str, what: str, *, pass_urls: bool, che
         loaded = await state.inputs.load(ref)
     except InputError as exc:
         raise ToolError(f"{what}: {exc}") from None
-    size = _check_input_size(loaded.data, what) if check_size else _dimensions(loaded.data)
-    if size is None:
-        raise ToolError(f"{what} is not an image Venice can read (JPEG, PNG, WebP, HEIF or AVIF).")
+    size: tuple[int, int] | None
+    if loaded.mime_type in OPAQUE_FORMATS and _dimensions(loaded.data) is None:
+        size = None  # Venice reads HEIF/AVIF; Pillow may not, so its size rules are Venice's to apply
+    elif check_size:
+        size = _check_input_size(loaded.data, what)
+    else:
+        size = _dimensions(loaded.data)
+        if size is None:
+            raise ToolError(f"{what} is not an image Venice can read (JPEG, PNG, WebP, HEIF or AVIF).")
     mime = loaded.mime_type if loaded.mime_type.startswith("image/") else "image/png"
     url = f"data:{mime};base64,{base64.b64encode(loaded.data).decode()}"
     return Prepared(url, loaded.kind, size, loaded.data)
@@ -629,10 +636,11 @@ def register(server: MCPServer) -> None:
             state.client.ensure_credentials()
             # Venice takes only raw base64 here: URLs are fetched (with the SSRF guard) and uploaded.
             prepared = await _prepare(state, image, "The image", pass_urls=False, check_size=True)
-            assert prepared.size is not None and prepared.data is not None
-            width, height = prepared.size
-            effective = min(scale, math.sqrt(MAX_UPSCALE_PIXELS / (width * height)))
-            if math.floor(width * effective) <= width:
+            assert prepared.data is not None
+            # An image whose size cannot be read here is priced at the scale asked for.
+            width, height = prepared.size or (0, 0)
+            effective = min(scale, math.sqrt(MAX_UPSCALE_PIXELS / (width * height))) if width else scale
+            if width and math.floor(width * effective) <= width:
                 raise ToolError(
                     f"The image is {width}×{height}; upscaling cannot go past {MAX_UPSCALE_PIXELS:,} pixels, "
                     "so there is no room to upscale it."
