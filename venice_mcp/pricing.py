@@ -123,3 +123,44 @@ def image_upscale(spec: dict[str, Any], effective_scale: float) -> Estimate:
 def background_removal(spec: dict[str, Any]) -> Estimate:
     usd = _usd((spec.get("pricing") or {}).get("generation"))
     return Estimate(usd if usd is not None else BACKGROUND_REMOVE_USD, "per background removal")
+
+
+# -- augment and crypto RPC (fixed prices, not in /models) -----------------------------------------
+
+AUGMENT_USD = 0.01  # /augment/search, /augment/scrape, /augment/text-parser: per successful call
+RPC_USD_PER_CREDIT = 0.0000007
+RPC_ERROR_CREDITS = 5
+_RPC_LARGE = frozenset(
+    {
+        "trace_replayBlockTransactions",
+        "trace_replayTransaction",
+        "txpool_content",
+        "arbtrace_replayBlockTransactions",
+        "arbtrace_replayTransaction",
+        "getLargestAccounts",
+        "getSupply",
+    }
+)
+_RPC_ADVANCED_PREFIXES = ("trace_", "debug_", "arbtrace_")
+
+
+def augment() -> Estimate:
+    return Estimate(AUGMENT_USD, f"${AUGMENT_USD:g} per successful call")
+
+
+def rpc_credits(network: str, method: str) -> int:
+    """Venice's credits for one JSON-RPC call: chain base (20; 30 for zkSync and Solana) × tier."""
+    base = 30 if network.startswith(("zksync-", "solana-")) else 20
+    if method in _RPC_LARGE:
+        return base * 4
+    if method.startswith(_RPC_ADVANCED_PREFIXES) or method in ("txpool_inspect", "txpool_status"):
+        return base * 2
+    return base
+
+
+def crypto_rpc(network: str, methods: list[str]) -> Estimate:
+    credits = sum(rpc_credits(network, m) for m in methods)
+    return Estimate(
+        credits * RPC_USD_PER_CREDIT,
+        f"{len(methods)} call(s), {credits} credits at ${RPC_USD_PER_CREDIT:g} per credit",
+    )

@@ -10,7 +10,7 @@ import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
-from venice_mcp import __version__
+from venice_mcp import __version__, catalog_resources
 from venice_mcp.api.client import Auth, BearerAuth, NoAuth, VeniceClient, WalletAuth
 from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.catalog import Catalog
@@ -21,8 +21,13 @@ from venice_mcp.inputs import InputLoader, InputPolicy
 from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
+from venice_mcp.tools import account as account_tools
+from venice_mcp.tools import augment as augment_tools
 from venice_mcp.tools import catalog as catalog_tools
+from venice_mcp.tools import characters as character_tools
+from venice_mcp.tools import crypto as crypto_tools
 from venice_mcp.tools import images as image_tools
+from venice_mcp.tools import responses as responses_tools
 from venice_mcp.tools import text as text_tools
 
 INSTRUCTIONS = """\
@@ -95,6 +100,12 @@ def build_server(
     catalog_tools.register(server)
     text_tools.register(server)
     image_tools.register(server)
+    responses_tools.register(server)
+    augment_tools.register(server)
+    crypto_tools.register(server)
+    character_tools.register(server)
+    account_tools.register(server, admin=settings.admin_tools)
+    catalog_resources.register(server)
     _register_resources(server, OutputStore(settings.outputs))
     return server
 

@@ -1,0 +1,233 @@
+"""venice_responses: Venice's OpenAI-style Responses API (Alpha, stateless), with typed output:
+reasoning summary, web search, function calls and the message with its citations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from venice_mcp import pricing
+from venice_mcp.catalog import UnknownModelError
+from venice_mcp.context import app_state
+from venice_mcp.outputs import truncate
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import (
+    PAID,
+    Confirm,
+    cost_note,
+    gate,
+    ledgered,
+    result,
+    tool_annotations,
+    venice_errors,
+)
+
+# The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
+ENDPOINTS = {"POST /responses": ("venice_responses",)}
+
+DEFAULT_MODEL = "zai-org-glm-5-2"
+TEXT_LIMIT = 100_000
+
+
+def _input_items(input: str | list[dict[str, Any]], instructions: str | None) -> list[dict[str, Any]] | str:
+    """Venice drops the ``instructions`` field, so instructions travel as a developer message first."""
+    if isinstance(input, str):
+        if not input.strip():
+            raise ToolError("'input' is empty; say what you want the model to do.")
+        if instructions is None:
+            return input
+        items: list[dict[str, Any]] = [{"role": "user", "content": input}]
+    else:
+        if not input:
+            raise ToolError("'input' is an empty list; give at least one message item.")
+        items = list(input)
+    if instructions:
+        items.insert(0, {"role": "developer", "content": instructions})
+    return items
+
+
+def _as_messages(items: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
+    if isinstance(items, str):
+        return [{"role": "user", "content": items}]
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _tool_choice(choice: str | None) -> Any:
+    if choice is None or choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def _tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Function definitions in either OpenAI form; a bare {name, parameters} becomes a function tool."""
+    if not tools:
+        return None
+    out = []
+    for tool in tools:
+        if "type" not in tool and "name" in tool:
+            out.append({"type": "function", "function": tool})
+        else:
+            out.append(tool)
+    return out
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Venice Responses API", PAID))
+    async def venice_responses(
+        ctx: Context,
+        input: Annotated[
+            str | list[dict[str, Any]],
+            Field(
+                description="A prompt, or Responses input items: messages {role, content}, "
+                "{type:'function_call', call_id, name, arguments}, "
+                "{type:'function_call_output', call_id, output}. "
+                "Stateless: send the whole conversation each time."
+            ),
+        ],
+        instructions: Annotated[
+            str | None,
+            Field(description="System instructions (sent as a developer message, as Venice expects)."),
+        ] = None,
+        model: Annotated[
+            str | None, Field(description="Model id, trait or alias; default: Venice's default text model.")
+        ] = None,
+        max_output_tokens: Annotated[int | None, Field(ge=1, description="Cap on generated tokens.")] = None,
+        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+        reasoning_effort: Annotated[
+            Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
+            Field(description="For reasoning models (allowed values per model: venice_model_info)."),
+        ] = None,
+        web_search: Annotated[bool, Field(description="Search the web first and cite sources.")] = False,
+        tools: Annotated[
+            list[dict[str, Any]] | None,
+            Field(
+                description="Function tools the model may call: "
+                "{type:'function', function:{name, description, parameters}}."
+            ),
+        ] = None,
+        tool_choice: Annotated[
+            str | None, Field(description="'auto', 'none', 'required', or the name of one function to call.")
+        ] = None,
+        character: Annotated[
+            str | None,
+            Field(description="Venice character slug (see venice_characters); unknown slugs are ignored."),
+        ] = None,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Ask a Venice model through the Responses API. Returns the text, the reasoning summary,
+        function calls to answer (with function_call_output items next time), citations and usage."""
+        state = app_state(ctx)
+        items = _input_items(input, instructions)
+        with venice_errors():
+            state.client.ensure_credentials()
+            chosen = model or await state.catalog.default_model("text", DEFAULT_MODEL)
+            try:
+                resolved = await state.catalog.resolve(chosen, "text")
+                estimate = pricing.chat(resolved.spec, _as_messages(items), max_output_tokens)
+            except UnknownModelError:
+                estimate = Estimate(None, "model not in the catalog", could_be_large=False)
+            stop = await gate(
+                ctx, state, tool="venice_responses", model=chosen, estimate=estimate, confirm=confirm
+            )
+            if stop is not None:
+                return stop
+            body: dict[str, Any] = {"model": chosen, "input": items}
+            for key, value in (
+                ("max_output_tokens", max_output_tokens),
+                ("temperature", temperature),
+                ("tools", _tools(tools)),
+                ("tool_choice", _tool_choice(tool_choice)),
+            ):
+                if value is not None:
+                    body[key] = value
+            if reasoning_effort is not None:
+                body["reasoning"] = {"effort": reasoning_effort}
+            venice: dict[str, Any] = {}
+            if web_search:
+                body["web_search"] = True
+                venice["enable_web_citations"] = True
+            if character:
+                venice["character_slug"] = character
+            if venice:
+                body["venice_parameters"] = venice
+            with ledgered(state, tool="venice_responses", model=chosen, estimate=estimate) as spend:
+                response = await state.client.request("POST", "/responses", json_body=body)
+                spend.request_id = response.request_id
+        data = response.body if isinstance(response.body, dict) else {}
+        return _reply(data, chosen, estimate, response.request_id)
+
+
+def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str | None) -> CallToolResult:
+    texts: list[str] = []
+    summary: list[str] = []
+    calls: list[dict[str, Any]] = []
+    citations: list[dict[str, Any]] = []
+    searched = False
+    for item in data.get("output") or []:
+        kind = item.get("type")
+        if kind == "reasoning":
+            summary += [
+                s if isinstance(s, str) else str(s.get("text", "")) for s in item.get("summary") or []
+            ]
+        elif kind == "web_search_call":
+            searched = True
+        elif kind == "function_call":
+            calls.append({k: item.get(k) for k in ("call_id", "name", "arguments")})
+        elif kind == "message":
+            for part in item.get("content") or []:
+                if part.get("type") == "output_text":
+                    texts.append(part.get("text") or "")
+                    citations += [
+                        {k: a.get(k) for k in ("url", "title", "start_index", "end_index")}
+                        for a in part.get("annotations") or []
+                        if a.get("type") == "url_citation"
+                    ]
+    text = "\n".join(texts)
+    usage = data.get("usage") or {}
+    lines = []
+    if summary:
+        lines.append("Reasoning summary: " + " ".join(summary))
+    if text:
+        shown, _ = truncate(text, TEXT_LIMIT)
+        lines.append(shown)
+    for call in calls:
+        lines.append(
+            f"Function call {call['name']}({call['arguments']}) — call_id {call['call_id']}; answer with "
+            f'an input item {{"type": "function_call_output", "call_id": "{call["call_id"]}", '
+            f'"output": ...}}.'
+        )
+    footer = [f"model {data.get('model') or model}"]
+    if usage:
+        footer.append(f"{usage.get('input_tokens', '?')} in / {usage.get('output_tokens', '?')} out tokens")
+    footer.append(cost_note(estimate, None))
+    if searched:
+        footer.append("searched the web")
+    if data.get("status") == "incomplete":
+        reason = (data.get("incomplete_details") or {}).get("reason")
+        more = ": raise max_output_tokens for more" if reason == "max_output_tokens" else ""
+        footer.append(f"incomplete ({reason}){more}")
+    body = "\n\n".join(lines) or "(no text)"
+    body += "\n\n— " + " · ".join(footer)
+    if citations:
+        body += "\nSources: " + "; ".join(
+            f"[{i}] {c.get('title') or ''} {c.get('url') or ''}".strip()
+            for i, c in enumerate(citations[:10], 1)
+        )
+    structured: dict[str, Any] = {
+        "text": text,
+        "status": data.get("status"),
+        "model": data.get("model") or model,
+        "reasoning_summary": summary,
+        "function_calls": calls,
+        "citations": citations,
+        "web_search": searched,
+        "usage": usage,
+        "estimate_usd": estimate.usd,
+        "request_id": request_id,
+    }
+    return result(body, structured)
