@@ -14,6 +14,7 @@ from venice_mcp.inputs import InputLoader
 from venice_mcp.outputs import OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
+from venice_mcp.payments.x402 import Payer
 
 
 @dataclass
@@ -25,6 +26,7 @@ class AppState:
     gate: SpendGate
     ledger: Ledger
     inputs: InputLoader
+    payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
 
 
 def app_state(ctx: Context[Any]) -> AppState:

@@ -21,6 +21,7 @@ from venice_mcp.inputs import InputLoader, InputPolicy
 from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
+from venice_mcp.payments.x402 import start_payer
 from venice_mcp.tools import account as account_tools
 from venice_mcp.tools import augment as augment_tools
 from venice_mcp.tools import catalog as catalog_tools
@@ -29,6 +30,7 @@ from venice_mcp.tools import crypto as crypto_tools
 from venice_mcp.tools import images as image_tools
 from venice_mcp.tools import responses as responses_tools
 from venice_mcp.tools import text as text_tools
+from venice_mcp.tools import wallet as wallet_tools
 
 INSTRUCTIONS = """\
 Venice.ai models through MCP: chat, embeddings and the model catalog.
@@ -76,14 +78,18 @@ def build_server(
                 httpx2.AsyncClient(follow_redirects=False) as fetcher,
             ):
                 client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
+                ledger = Ledger(db)
+                # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
+                payer = await start_payer(settings, client, ledger)
                 yield AppState(
                     settings=settings,
                     client=client,
                     catalog=Catalog(client),
                     outputs=OutputStore(settings.outputs),
                     gate=SpendGate(settings),
-                    ledger=Ledger(db),
+                    ledger=ledger,
                     inputs=InputLoader(policy, fetcher),
+                    payer=payer,
                 )
         finally:
             db.close()
@@ -99,6 +105,7 @@ def build_server(
     )
     catalog_tools.register(server)
     text_tools.register(server)
+    wallet_tools.register(server)
     image_tools.register(server)
     responses_tools.register(server)
     augment_tools.register(server)

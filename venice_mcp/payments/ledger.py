@@ -221,3 +221,11 @@ class Ledger:
             (since,),
         )
         return [dict(r) for r in rows]
+
+    def calls_for_requests(self, request_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The latest local call row for each of these Venice request ids."""
+        if not request_ids:
+            return {}
+        marks = ",".join("?" * len(request_ids))
+        rows = self.db.query(f"SELECT * FROM calls WHERE request_id IN ({marks}) ORDER BY ts", request_ids)
+        return {str(r["request_id"]): dict(r) for r in rows}

@@ -811,3 +811,29 @@ def backoff_delay(retry: Any, attempt: int) -> float:
     """Wait before resubmitting a payment: 1 s, 2 s, 4 s (with the policy's jitter), capped."""
     ceiling = min(retry.max_delay, RESUBMIT_BASE_DELAY_S * (2**attempt))
     return float(ceiling / 2 + retry.jitter() * ceiling / 2)
+
+
+RECONCILE_TIMEOUT_S = 60.0
+
+
+async def start_payer(settings: Settings, client: VeniceClient, ledger: Ledger) -> Payer | None:
+    """The payer for a wallet-configured server (None otherwise), after reconciling open payments.
+
+    Runs in the server's lifespan, before any tool call: payments left pending by a crash are
+    resubmitted as stored (bounded in time; what stays open is retried at the next top-up). With
+    VENICE_MCP_AUTO_TOPUP on, the client's insufficient-balance hook is pointed at the payer.
+    """
+    from venice_mcp.api.client import WalletAuth
+
+    if not isinstance(client.auth, WalletAuth):
+        return None
+    payer = Payer(client, client.auth.signer, ledger, settings)
+    try:
+        with anyio.move_on_after(RECONCILE_TIMEOUT_S):
+            for outcome in await payer.reconcile():
+                log.warning("reconciled top-up %s: %s", outcome.get("intent_id"), outcome.get("status"))
+    except Exception:  # a start must not fail on it; the rows stay open and are retried later
+        log.exception("reconciling open payments failed; they stay open")
+    if settings.auto_topup:
+        client.on_insufficient_balance = payer.on_insufficient_balance
+    return payer

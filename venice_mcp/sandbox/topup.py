@@ -242,29 +242,12 @@ async def top_up(ctx: Context) -> Response:
         raise reject(409, "PAYMENT_IN_PROGRESS", "This payment is still settling; retry shortly")
     auth = _check(scheme, network, inner, accepted)
     key = f"{auth['from'].lower()}:{auth['nonce'].lower()}"
-    done = book.settlements.get(key)
-    if done is not None:  # credited at most once, however often it is submitted
-        done.submissions += 1
-        return _ok(state, done)
-    now = state.clock()
-    if int(auth["validAfter"]) >= now:
-        raise reject(400, "PAYMENT_VERIFICATION_FAILED", "Authorization is not valid yet (validAfter)")
-    if int(auth["validBefore"]) < now + VALID_BEFORE_BUFFER_S:
-        raise reject(400, "PAYMENT_VERIFICATION_FAILED", "Authorization has expired (validBefore)")
-    if faults.take("settlement_failed"):
-        raise reject(402, "SETTLEMENT_FAILED", "Settlement failed; no funds were transferred")
-    usd = int(auth["value"]) / 1_000_000
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    settlement = Settlement(
-        payment_id="x402-" + digest[:32],
-        payer=auth["from"],
-        nonce=auth["nonce"],
-        value=int(auth["value"]),
-        transaction="0x" + hashlib.sha256(b"tx:" + key.encode()).hexdigest(),
-        credited_usd=usd,
-    )
-    book.settlements[key] = settlement
-    state.credit(auth["from"], usd)
+    settlement = book.settlements.get(key)
+    if settlement is not None:  # credited at most once, however often it is submitted
+        settlement.submissions += 1
+    else:
+        settlement = _settle(state, auth, key)
+    # Faults that lose the answer after the payment was processed (new or already settled).
     if faults.take("timeout_after_credit"):
         raise reject(
             504, "SETTLEMENT_TIMEOUT", "Settlement timed out; the transfer may still land. Check the balance."
@@ -276,6 +259,29 @@ async def top_up(ctx: Context) -> Response:
     if faults.take("hang_after_credit"):
         await book.hang()
     return _ok(state, settlement)
+
+
+def _settle(state: Any, auth: dict[str, str], key: str) -> Settlement:
+    now = state.clock()
+    if int(auth["validAfter"]) >= now:
+        raise reject(400, "PAYMENT_VERIFICATION_FAILED", "Authorization is not valid yet (validAfter)")
+    if int(auth["validBefore"]) < now + VALID_BEFORE_BUFFER_S:
+        raise reject(400, "PAYMENT_VERIFICATION_FAILED", "Authorization has expired (validBefore)")
+    if state.topups.faults.take("settlement_failed"):
+        raise reject(402, "SETTLEMENT_FAILED", "Settlement failed; no funds were transferred")
+    usd = int(auth["value"]) / 1_000_000
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    settlement = Settlement(
+        payment_id="x402-" + digest[:32],
+        payer=auth["from"],
+        nonce=auth["nonce"],
+        value=int(auth["value"]),
+        transaction="0x" + hashlib.sha256(b"tx:" + key.encode()).hexdigest(),
+        credited_usd=usd,
+    )
+    state.topups.settlements[key] = settlement
+    state.credit(auth["from"], usd)
+    return settlement
 
 
 # -- wallet reads ------------------------------------------------------------------------------
