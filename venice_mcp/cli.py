@@ -230,7 +230,8 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
         transports.check_exposure(host, settings.auth_token)
     except transports.ExposureError as exc:
         raise UsageError(str(exc)) from None
-    server = make_server(settings, sandbox=sandbox)
+    # Remote callers must not read this machine's files unless the operator allowed it.
+    server = make_server(settings.with_changes(transport="http"), sandbox=sandbox)
     base = f"http://{transports.url_host(host)}:{port}"
     sys.stderr.write(f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE)\n")
     transports.serve_http(

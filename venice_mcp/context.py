@@ -11,6 +11,7 @@ from venice_mcp.api.client import VeniceClient
 from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
 from venice_mcp.inputs import InputLoader
+from venice_mcp.jobs import JobRunner, JobStore
 from venice_mcp.outputs import OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
@@ -27,6 +28,8 @@ class AppState:
     ledger: Ledger
     inputs: InputLoader
     payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
+    jobs: JobStore  # queued music/video jobs, persisted
+    runner: JobRunner  # waits on those jobs (bounded, with progress)
 
 
 def app_state(ctx: Context[Any]) -> AppState:

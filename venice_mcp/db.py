@@ -27,7 +27,9 @@ class Database:
         self._lock = threading.RLock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            # NORMAL survives a crash of this process (WAL); transaction() upgrades to FULL, which
+            # also survives power loss, for the writes money depends on.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
         self._ensured: set[str] = set()
 
@@ -44,16 +46,20 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: a check and the write that depends on it happen atomically,
-        across threads here and across processes sharing the file."""
+        """BEGIN IMMEDIATE ... COMMIT, synced to disk: a check and the write that depends on it
+        happen atomically, across threads here and across processes sharing the file."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("PRAGMA synchronous=FULL")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._lock:

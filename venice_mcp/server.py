@@ -18,19 +18,24 @@ from venice_mcp.config import Settings
 from venice_mcp.context import AppState
 from venice_mcp.db import Database
 from venice_mcp.inputs import InputLoader, InputPolicy
+from venice_mcp.jobs import JobRunner, JobStore
 from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.payments.x402 import start_payer
 from venice_mcp.tools import account as account_tools
 from venice_mcp.tools import augment as augment_tools
+from venice_mcp.tools import audio as audio_tools
 from venice_mcp.tools import catalog as catalog_tools
 from venice_mcp.tools import characters as character_tools
 from venice_mcp.tools import crypto as crypto_tools
 from venice_mcp.tools import images as image_tools
+from venice_mcp.tools import jobs as job_tools
+from venice_mcp.tools import music as music_tools
 from venice_mcp.tools import responses as responses_tools
 from venice_mcp.tools import text as text_tools
 from venice_mcp.tools import wallet as wallet_tools
+from venice_mcp.tools import video as video_tools
 
 INSTRUCTIONS = """\
 Venice.ai models through MCP: chat, embeddings and the model catalog.
@@ -81,6 +86,7 @@ def build_server(
                 ledger = Ledger(db)
                 # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
                 payer = await start_payer(settings, client, ledger)
+                jobs = JobStore(db)
                 yield AppState(
                     settings=settings,
                     client=client,
@@ -90,6 +96,8 @@ def build_server(
                     ledger=ledger,
                     inputs=InputLoader(policy, fetcher),
                     payer=payer,
+                    jobs=jobs,
+                    runner=JobRunner(jobs, client, OutputStore(settings.outputs)),
                 )
         finally:
             db.close()
@@ -107,6 +115,10 @@ def build_server(
     text_tools.register(server)
     wallet_tools.register(server)
     image_tools.register(server)
+    audio_tools.register(server)
+    music_tools.register(server)
+    video_tools.register(server)
+    job_tools.register(server)
     responses_tools.register(server)
     augment_tools.register(server)
     crypto_tools.register(server)

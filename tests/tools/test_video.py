@@ -1,0 +1,182 @@
+"""venice_video_generate and venice_video_transcribe through an MCP client, against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from tests.tools.conftest import text_of, venice_requests
+from tests.tools.media_helpers import ProgressLog, blocks, mp4_boxes, paths, read_link
+from venice_mcp.db import Database
+from venice_mcp.payments.ledger import Ledger
+from venice_mcp.sandbox import SandboxState, media
+from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
+from venice_mcp.sandbox.spec import validate_body
+
+pytestmark = pytest.mark.anyio
+
+PROMPT = "A lighthouse at dawn, waves crashing below."
+
+
+async def test_video_from_prompt_to_file_with_progress(client: Client, sandbox: SandboxState) -> None:
+    log = ProgressLog()
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT}, progress_callback=log)
+    assert not result.is_error, text_of(result)
+    text = text_of(result)
+    assert text.startswith("Video saved to ") and "video/mp4" in text and "wan-2.6-text-to-video" in text
+    [link] = blocks(result, "resource_link")
+    data = await read_link(client, link.uri)
+    assert mp4_boxes(data) == [b"ftyp", b"moov", b"mdat"]
+    saved = Path(result.structured_content["path"])  # type: ignore[index]
+    assert saved.suffix == ".mp4" and saved.read_bytes() == data
+    # Progress: one notification per PROCESSING poll, then the finish; strictly increasing.
+    log.assert_strictly_increasing(at_least=sandbox.media_jobs.polls_before_done + 1)
+    assert log.events[-1][0] == log.events[-1][1]
+    # What Venice received: a quote, the queue body (valid, with the defaults Venice requires), polls.
+    assert paths(sandbox)[:2] == ["/video/quote", "/video/queue"]
+    [queued] = venice_requests(sandbox, "/video/queue")
+    validate_body("/video/queue", queued.json)
+    assert queued.json == {
+        "model": "wan-2.6-text-to-video",
+        "prompt": PROMPT,
+        "duration": "5s",
+        "aspect_ratio": "16:9",
+    }
+    polls = venice_requests(sandbox, "/video/retrieve")
+    assert len(polls) == sandbox.media_jobs.polls_before_done + 1
+    assert all(p.json["delete_media_on_completion"] is True for p in polls)
+    assert venice_requests(sandbox, "/video/complete") == []  # the final retrieve deleted it
+
+
+async def test_vps_model_downloads_from_download_url_then_cleans_up(
+    client: Client, sandbox: SandboxState
+) -> None:
+    args = {"prompt": "A cat on a roof", "model": "grok-imagine-text-to-video-private", "duration": "3s"}
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    data = await read_link(client, blocks(result, "resource_link")[0].uri)
+    assert data[4:8] == b"ftyp"
+    polls = venice_requests(sandbox, "/video/retrieve")
+    assert all("delete_media_on_completion" not in p.json for p in polls[:-1])
+    # /video/complete is refused for queue ids (as Venice does today): a deleting retrieve follows.
+    assert [r.status for r in venice_requests(sandbox, "/video/complete")] == [400]
+    assert polls[-1].json["delete_media_on_completion"] is True
+    job = result.structured_content["job"]  # type: ignore[index]
+    assert job["download_url"] and job["cleanup"].startswith("deleted by retrieve")
+
+
+async def test_image_to_video_sends_a_data_url_for_a_local_file(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    from venice_mcp.sandbox.images import render
+
+    picture = tmp_path / "start.png"
+    picture.write_bytes(render(64, 48, "start", "png"))
+    async with make_client(input_roots=(tmp_path,)) as c:
+        result = await c.call_tool("venice_video_generate", {"prompt": "Zoom out", "image": str(picture)})
+    assert not result.is_error, text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.json["model"] == "wan-2.6-image-to-video"
+    assert queued.json["image_url"].startswith("data:image/png;base64,")
+    assert base64.b64decode(queued.json["image_url"].split(",", 1)[1]) == picture.read_bytes()
+    assert "aspect_ratio" not in queued.json  # this model lists none: the image decides
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"duration": "7s"}, "takes duration of: 5s, 10s, 15s"),
+        ({"aspect_ratio": "4:5"}, "takes aspect_ratio of: 16:9, 9:16, 1:1"),
+        ({"resolution": "4k"}, "takes resolution of: 1080p, 720p"),
+        ({"model": "wan-2.6-text-to-video", "image": "https://example.com/a.png"}, "takes no image"),
+        (
+            {
+                "model": "wan-2.6-flash-image-to-video",
+                "aspect_ratio": "16:9",
+                "image": "https://example.com/a.png",
+            },
+            "takes no aspect_ratio",
+        ),
+        ({"model": "wan-2.6-image-to-video"}, "is image-to-video: pass 'image'"),
+        (
+            {"model": "wan-2.6-flash-image-to-video", "audio": False, "image": "https://example.com/a.png"},
+            "the 'audio' switch does not apply",
+        ),
+        ({"upscale_factor": 2}, "not an upscaler"),
+        ({"model": "no-such-video-model"}, "No Venice model matches"),
+    ],
+)
+async def test_preflight_refusals_spend_nothing(
+    client: Client, sandbox: SandboxState, args: dict[str, object], needle: str
+) -> None:
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, **args})
+    assert result.is_error and needle in text_of(result), text_of(result)
+    assert paths(sandbox) == []
+
+
+async def test_over_the_limit_asks_for_confirmation_and_queues_nothing(
+    client: Client, sandbox: SandboxState, settings: object
+) -> None:
+    args = {"prompt": PROMPT, "duration": "10s", "resolution": "1080p"}
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error
+    assert text_of(result).startswith("confirmation_required") and "$0.56" in text_of(result)
+    assert result.structured_content["status"] == "confirmation_required"  # type: ignore[index]
+    assert paths(sandbox) == ["/video/quote"]
+    confirmed = await client.call_tool("venice_video_generate", {**args, "confirm": True})
+    assert not confirmed.is_error, text_of(confirmed)
+    assert len(venice_requests(sandbox, "/video/queue")) == 1
+
+
+async def test_content_policy_failure_says_refund_and_recommended_model(
+    client: Client, sandbox: SandboxState
+) -> None:
+    sandbox.media_jobs.polls_before_done = 1
+    result = await client.call_tool(
+        "venice_video_generate", {"prompt": f"A scene {CONTENT_VIOLATION_MARKER}"}
+    )
+    assert result.is_error
+    text = text_of(result)
+    assert "content policy" in text and "Credits were refunded." in text
+    assert "wan-2-7-text-to-video" in text and "model='wan-2-7-text-to-video'" in text
+    jobs = await client.call_tool("venice_jobs", {"status": "failed"})
+    assert jobs.structured_content["count"] == 1  # type: ignore[index]
+
+
+async def test_the_queue_call_is_ledgered_at_the_quote(
+    client: Client, settings: object, sandbox: SandboxState
+) -> None:
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "resolution": "720p"})
+    assert not result.is_error
+    ledger = Ledger(Database.in_home(settings.home))  # type: ignore[attr-defined]
+    [call] = [c for c in ledger.calls() if c["tool"] == "venice_video_generate"]
+    assert call["status"] == "ok" and call["charge_usd"] == pytest.approx(0.1875)
+    assert call["request_id"] == result.structured_content["job"]["queue_id"]  # type: ignore[index]
+
+
+async def test_lost_queue_response_is_not_resent(client: Client, sandbox: SandboxState) -> None:
+    sandbox.faults.add(path="/video/queue", status=503, times=1)
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT})
+    assert result.is_error and "503" in text_of(result)
+    assert len(venice_requests(sandbox, "/video/queue")) == 1
+
+
+async def test_video_transcribe_explains_the_retirement(client: Client) -> None:
+    result = await client.call_tool("venice_video_transcribe", {"url": "https://www.youtube.com/watch?v=x"})
+    assert result.is_error
+    text = text_of(result)
+    assert "410" in text and "venice_chat" in text and "video_url" in text and "venice_transcribe" in text
+
+
+async def test_video_transcribe_when_venice_serves_it(client: Client, sandbox: SandboxState) -> None:
+    sandbox.media_jobs.video_transcriptions_retired = False
+    result = await client.call_tool("venice_video_transcribe", {"url": "https://www.youtube.com/watch?v=x"})
+    assert not result.is_error and result.structured_content["lang"] == "en"  # type: ignore[index]
+
+
+def test_mp4_is_what_the_sandbox_builds() -> None:
+    assert mp4_boxes(media.mp4(2, 64, 36)) == [b"ftyp", b"moov", b"mdat"]

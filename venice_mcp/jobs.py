@@ -1,0 +1,471 @@
+"""Queued music and video jobs: persisted in SQLite, waited on with a bound, finished once.
+
+A job row is written as soon as Venice accepts the queue call, so a restart (or another server
+sharing VENICE_MCP_HOME) can resume waiting with ``venice_job_status``. ``JobRunner.wait`` polls
+retrieve for at most ``wait_seconds``, reports progress from Venice's ``average_execution_time``
+and ``execution_duration``, and when the media arrives saves it, cleans up on Venice's side and
+records the file. Failures Venice replays on every retrieve (content policy, provider errors,
+expired media) are terminal and recorded; transient ones (429, 5xx, network) leave the job as
+it was, to be asked again.
+
+Polling: every VENICE_MCP_POLL_SECONDS (default 3 s, inside Venice's advised 2-5 s). That
+variable is a test knob too (the e2e test polls every few milliseconds); sleeping goes through
+the client's retry policy, so in-process tests never really sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import httpx2
+
+from venice_mcp.api import errors
+from venice_mcp.api.client import TIMEOUTS, VeniceClient, VeniceResponse
+from venice_mcp.db import Database
+from venice_mcp.outputs import OutputFile, OutputStore
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["music", "video"]
+Status = Literal["queued", "processing", "completed", "failed"]
+TERMINAL = ("completed", "failed")
+
+DEFAULT_POLL_SECONDS = 3.0
+POLL_ENV = "VENICE_MCP_POLL_SECONDS"
+DEFAULT_WAIT_SECONDS = 40
+MAX_WAIT_SECONDS = 240
+
+AUDIO_EXTENSIONS = {
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/flac": "flac",
+    "audio/aac": "aac",
+    "audio/opus": "opus",
+    "audio/ogg": "ogg",
+    "audio/pcm": "pcm",
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL,
+    queue_id TEXT NOT NULL,
+    download_url TEXT,
+    status TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    quote_usd REAL,
+    base_url TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    average_ms INTEGER,
+    execution_ms INTEGER,
+    output_path TEXT,
+    mime_type TEXT,
+    size INTEGER,
+    error TEXT,
+    cleanup TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(queue_id);
+"""
+
+
+def poll_seconds(env: dict[str, str] | None = None) -> float:
+    """The poll interval from VENICE_MCP_POLL_SECONDS (0.001-30 s), else 3 s."""
+    raw = (env if env is not None else os.environ).get(POLL_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_POLL_SECONDS
+    except ValueError:
+        log.warning("%s=%r is not a number; polling every %g s", POLL_ENV, raw, DEFAULT_POLL_SECONDS)
+        return DEFAULT_POLL_SECONDS
+    return min(30.0, max(0.001, value))
+
+
+@dataclass
+class Job:
+    id: str
+    kind: Kind
+    model: str
+    queue_id: str
+    status: Status
+    base_url: str
+    created: float
+    updated: float
+    download_url: str | None = None
+    params: str = "{}"
+    quote_usd: float | None = None
+    average_ms: int | None = None
+    execution_ms: int | None = None
+    output_path: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    error: str | None = None
+    cleanup: str | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.params)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    def summary(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "params"}
+        out["params"] = self.parameters
+        return out
+
+
+_COLUMNS = tuple(f.name for f in fields(Job))
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.ensure(SCHEMA)
+
+    def create(
+        self,
+        *,
+        kind: Kind,
+        model: str,
+        queue_id: str,
+        base_url: str,
+        download_url: str | None = None,
+        params: dict[str, Any] | None = None,
+        quote_usd: float | None = None,
+    ) -> Job:
+        now = time.time()
+        job = Job(
+            id="job_" + secrets.token_hex(5),
+            kind=kind,
+            model=model,
+            queue_id=queue_id,
+            status="queued",
+            base_url=base_url,
+            created=now,
+            updated=now,
+            download_url=download_url,
+            params=json.dumps(params or {}, ensure_ascii=False, default=str),
+            quote_usd=quote_usd,
+        )
+        values = [getattr(job, c) for c in _COLUMNS]
+        marks = ", ".join("?" for _ in _COLUMNS)
+        self.db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
+        return job
+
+    def get(self, ref: str) -> Job | None:
+        """A job by its local id, or by Venice's queue id."""
+        rows = self.db.query("SELECT * FROM jobs WHERE id = ? OR queue_id = ? LIMIT 1", (ref, ref))
+        return _job(rows[0]) if rows else None
+
+    def update(self, job: Job, **changes: Any) -> Job:
+        unknown = set(changes) - set(_COLUMNS) - {"updated"}
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        changes["updated"] = time.time()
+        for key, value in changes.items():
+            setattr(job, key, value)
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*changes.values(), job.id])
+        return job
+
+    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 20) -> list[Job]:
+        sql = "SELECT * FROM jobs WHERE 1=1"
+        args: list[Any] = []
+        if status == "pending":
+            sql += " AND status IN ('queued', 'processing')"
+        elif status:
+            sql += " AND status = ?"
+            args.append(status)
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind)
+        sql += " ORDER BY created DESC LIMIT ?"
+        args.append(limit)
+        return [_job(r) for r in self.db.query(sql, args)]
+
+
+def _job(row: Any) -> Job:
+    return Job(**{c: row[c] for c in _COLUMNS})
+
+
+class JobFailed(Exception):
+    """The job ended without media; the message says why and what to do next."""
+
+
+class JobUnreachable(Exception):
+    """Venice could not be asked right now (rate limit, outage, network); the job is unchanged."""
+
+
+Progress = Callable[[float, float | None, str], Awaitable[None]]
+
+
+async def _no_progress(progress: float, total: float | None, message: str) -> None:
+    return None
+
+
+@dataclass
+class Waited:
+    job: Job
+    file: OutputFile | None = None
+
+
+class JobRunner:
+    """Waits on jobs; one waiter per job at a time, so two status calls never race a download."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        client: VeniceClient,
+        outputs: OutputStore,
+        *,
+        poll: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.outputs = outputs
+        self.poll = poll_seconds() if poll is None else poll
+        self.clock = clock
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def wait(self, job: Job, wait_seconds: float, progress: Progress = _no_progress) -> Waited:
+        """Poll until the media is saved, the job fails, or ``wait_seconds`` have passed.
+
+        Raises:
+            JobFailed: Venice reported a terminal failure (recorded on the job).
+            JobUnreachable: Venice could not be asked; try again later.
+        """
+        lock = self._locks.setdefault(job.id, anyio.Lock())
+        async with lock:
+            fresh = self.store.get(job.id) or job
+            if fresh.done:
+                return self._finished(fresh)
+            return await self._poll(fresh, max(0.0, wait_seconds), progress)
+
+    def _finished(self, job: Job) -> Waited:
+        if job.status == "failed":
+            raise JobFailed(job.error or "The job failed.")
+        saved = None
+        if job.output_path and Path(job.output_path).is_file():
+            path = Path(job.output_path)
+            saved = OutputFile(path=path, size=path.stat().st_size, mime_type=job.mime_type or "")
+        return Waited(job, saved)
+
+    async def _poll(self, job: Job, wait_seconds: float, progress: Progress) -> Waited:
+        started = self.clock()
+        slept = 0.0
+        reported = 0.0
+        polls = 0
+        while True:
+            polls += 1
+            dest = self.outputs.new_path(job.kind, "mp4" if job.kind == "video" else "bin", job.model)
+            response = await self._retrieve(job, dest)
+            if response.path is not None:
+                saved = self._keep(job, response)
+                await self._cleanup(job)
+                reported = await self._report(progress, reported, job, final=True)
+                return Waited(self.store.update(job, status="completed"), saved)
+            body = response.body if isinstance(response.body, dict) else {}
+            status = str(body.get("status") or "").upper()
+            if status == "COMPLETED":
+                saved = await self._download(job, dest)
+                await self._cleanup(job)
+                reported = await self._report(progress, reported, job, final=True)
+                return Waited(self.store.update(job, status="completed"), saved)
+            if status != "PROCESSING":
+                message = f"Venice answered the {job.kind} job's status with {json.dumps(body)[:300]}"
+                self.store.update(job, status="failed", error=message)
+                raise JobFailed(message)
+            self.store.update(
+                job,
+                status="processing",
+                average_ms=_int(body.get("average_execution_time")),
+                execution_ms=_int(body.get("execution_duration")),
+            )
+            reported = await self._report(progress, reported, job, polls=polls)
+            remaining = wait_seconds - max(self.clock() - started, slept)
+            if remaining <= 0:
+                return Waited(job)
+            step = min(self.poll, remaining)
+            await self.client.retry.sleep(step)
+            slept += step
+
+    async def _retrieve(self, job: Job, dest: Path) -> VeniceResponse:
+        body: dict[str, Any] = {"model": job.model, "queue_id": job.queue_id}
+        # Video: Venice's advice is to let the final retrieve delete the media (its /video/complete
+        # rejects queue ids today). Audio: keep it until saved, then /audio/complete.
+        if job.kind == "video" and not job.download_url:
+            body["delete_media_on_completion"] = True
+        path = "/video/retrieve" if job.kind == "video" else "/audio/retrieve"
+        try:
+            return await self.client.request("POST", path, json_body=body, kind="media", save_to=dest)
+        except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError) as exc:
+            raise JobUnreachable(_agent_text(exc)) from exc
+        except errors.NotFoundError as exc:
+            message = (
+                f"Venice no longer has this {job.kind} (deleted after an earlier download, or expired "
+                f"24 h after queueing): {exc}. Queue it again if you still need it."
+            )
+            self.store.update(job, status="failed", error=message)
+            raise JobFailed(message) from exc
+        except errors.APIStatusError as exc:
+            message = self._failure_text(job, exc)
+            self.store.update(job, status="failed", error=message)
+            raise JobFailed(message) from exc
+
+    def _failure_text(self, job: Job, exc: errors.APIStatusError) -> str:
+        what = "music" if job.kind == "music" else "video"
+        if isinstance(exc, errors.ContentPolicyError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            refunded = exc.credits_refunded
+            if refunded is None and isinstance(body.get("credits_refunded"), bool):
+                refunded = body["credits_refunded"]
+            parts = [f"Venice refused the {what} job on content policy: {exc}."]
+            if refunded is True:
+                parts.append("Credits were refunded.")
+            elif refunded is False:
+                parts.append("Credits were NOT refunded.")
+            elif job.kind == "music":
+                parts.append("Venice refunds failed music jobs (except DIEM charged in an earlier epoch).")
+            if exc.recommended_model:
+                parts.append(
+                    f"Venice recommends the model {exc.recommended_model}; "
+                    f"queue again with model={exc.recommended_model!r}."
+                )
+            if exc.suggested_prompt:
+                parts.append(f"Venice suggests this prompt instead: {exc.suggested_prompt!r}.")
+            return " ".join(parts)
+        if isinstance(exc, errors.BadRequestError) and "Request ID is invalid" in str(exc):
+            return (
+                f"Venice does not know this {what} job any more (queue ids expire after 24 h, and "
+                "belong to the account that queued them). Queue it again if you still need it."
+            )
+        return f"The {what} job failed: {exc.agent_message()}"
+
+    def _keep(self, job: Job, response: VeniceResponse) -> OutputFile:
+        assert response.path is not None
+        path = response.path
+        mime = response.content_type or ("video/mp4" if job.kind == "video" else "audio/mpeg")
+        ext = "mp4" if job.kind == "video" else AUDIO_EXTENSIONS.get(mime, "bin")
+        if path.suffix != "." + ext:
+            target = path.with_suffix("." + ext)
+            path.rename(target)
+            path = target
+        saved = OutputFile(path=path, size=response.size, mime_type=mime)
+        self.store.update(job, output_path=str(path), mime_type=mime, size=saved.size)
+        return saved
+
+    async def _download(self, job: Job, dest: Path) -> OutputFile:
+        """A VPS model's media: GET the queue-time download_url, without credentials."""
+        if not job.download_url:
+            message = (
+                f"Venice reports the {job.kind} job COMPLETED but gave no download_url when it was "
+                "queued, so the media cannot be fetched."
+            )
+            self.store.update(job, status="failed", error=message)
+            raise JobFailed(message)
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            async with self.client.http.stream(
+                "GET", job.download_url, timeout=TIMEOUTS["media"], follow_redirects=True
+            ) as response:
+                if response.status_code >= 400:
+                    raw = await response.aread()
+                    error = errors.from_response(
+                        response.status_code,
+                        dict(response.headers),
+                        errors.parse_body(raw, response.headers.get("content-type", "")),
+                    )
+                    if response.status_code in (404, 410, 403):
+                        message = f"The download link of this {job.kind} has expired or is gone ({error})."
+                        self.store.update(job, status="failed", error=message)
+                        raise JobFailed(message)
+                    raise JobUnreachable(_agent_text(error))
+                mime = response.headers.get("content-type", "video/mp4").split(";")[0].strip()
+                size = 0
+                async with await anyio.open_file(tmp, "wb") as fh:
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        await fh.write(chunk)
+            os.replace(tmp, dest)
+        except httpx2.TransportError as exc:
+            raise JobUnreachable(f"Could not download the {job.kind} ({type(exc).__name__}).") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        saved = OutputFile(path=dest, size=size, mime_type=mime if mime.startswith("video/") else "video/mp4")
+        self.store.update(job, output_path=str(dest), mime_type=saved.mime_type, size=size)
+        return saved
+
+    async def _cleanup(self, job: Job) -> None:
+        """Ask Venice to delete the stored media once it is safely on disk (best effort)."""
+        body = {"model": job.model, "queue_id": job.queue_id}
+        if job.kind == "video" and not job.download_url:
+            self.store.update(job, cleanup="deleted on retrieve")
+            return
+        path = "/audio/complete" if job.kind == "music" else "/video/complete"
+        try:
+            response = await self.client.request("POST", path, json_body=body, kind="fast")
+            ok = isinstance(response.body, dict) and response.body.get("success") is True
+            self.store.update(job, cleanup="completed" if ok else "complete returned success=false")
+            return
+        except errors.VeniceError as exc:
+            note = f"{path} failed: {exc}"
+        if job.kind == "video":
+            # Venice's /video/complete rejects queue ids today; a deleting retrieve does the same.
+            retry = {**body, "delete_media_on_completion": True}
+            try:
+                await self.client.request("POST", "/video/retrieve", json_body=retry, kind="fast")
+                note = "deleted by retrieve (complete was refused)"
+            except errors.VeniceError as exc:
+                note += f"; deleting retrieve failed: {exc}"
+        log.info("job %s cleanup: %s", job.id, note)
+        self.store.update(job, cleanup=note)
+
+    async def _report(
+        self, progress: Progress, last: float, job: Job, *, polls: int = 0, final: bool = False
+    ) -> float:
+        """Send one progress notification if it moves forward; returns the last value sent."""
+        average, elapsed = job.average_ms, job.execution_ms
+        what = "Music" if job.kind == "music" else "Video"
+        if average and average > 0:
+            total = float(average)
+            value = total if final else min(float(elapsed or 0), 0.99 * total)
+            message = (
+                f"{what} ready"
+                if final
+                else f"{what} generating: {(elapsed or 0) / 1000:.0f} s of about {average / 1000:.0f} s"
+            )
+            if value > last:
+                await progress(value, total, message)
+                return value
+            return last
+        value = last + 1
+        await progress(value, None, f"{what} ready" if final else f"{what} generating (poll {polls})")
+        return value
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _agent_text(exc: BaseException) -> str:
+    return exc.agent_message() if isinstance(exc, errors.VeniceError) else str(exc)

@@ -1,0 +1,255 @@
+"""What a speech, music or video model allows, read from its /models spec, checked before paying.
+
+Venice's queue and speech bodies are strict per model: an option the model does not support is a
+400, and for queued jobs possibly after a charge. Checking first makes every such mistake free,
+and the message lists what the model does accept. A field the spec does not describe is left for
+Venice to judge. Also here: price estimates for the synchronous audio routes.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from venice_mcp.payments.budget import Estimate
+
+MAX_SPEECH_CHARS = 4096
+DEFAULT_VIDEO_PROMPT_LIMIT = 2500
+AUDIO_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+# Upper bound for the length of compressed audio whose header we do not parse: 32 kbit/s.
+MIN_BYTES_PER_SECOND = 4000
+
+
+class PreflightError(ValueError):
+    """An argument the model does not support; the message names the allowed values."""
+
+
+def _listing(values: list[Any], limit: int = 40) -> str:
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def _number(spec: dict[str, Any], key: str) -> float | None:
+    value = spec.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# -- speech --------------------------------------------------------------------------------------
+
+
+def speech(spec: dict[str, Any], model: str, *, voice: str | None, response_format: str | None) -> str:
+    """Check voice and format for a TTS model; returns the format that will be produced."""
+    voices = [str(v) for v in spec.get("voices") or []]
+    if voice is not None and voices and voice not in voices:
+        cloned = voice.startswith("vv_") and bool(spec.get("voice_cloning"))
+        if not cloned and not spec.get("supports_custom_voice_id"):
+            raise PreflightError(
+                f"Voice {voice!r} is not one of {model}'s voices (names are case-sensitive): "
+                f"{_listing(voices)}."
+            )
+    formats = [str(f) for f in spec.get("supported_formats") or []]
+    chosen = response_format or str(spec.get("default_format") or (formats[0] if formats else "mp3"))
+    if formats and chosen not in formats:
+        raise PreflightError(
+            f"{model} cannot produce {chosen!r} audio; it supports: {', '.join(formats)}"
+            + (f" (default {spec['default_format']})." if spec.get("default_format") else ".")
+        )
+    return chosen
+
+
+def speech_price(spec: dict[str, Any], text: str) -> Estimate:
+    per_million = ((spec.get("pricing") or {}).get("input") or {}).get("usd")
+    if not isinstance(per_million, (int, float)):
+        return Estimate(None, "no published price for this voice model", could_be_large=False)
+    return Estimate(
+        len(text) * per_million / 1e6, f"{len(text)} characters at ${per_million:g}/1M characters"
+    )
+
+
+# -- transcription -------------------------------------------------------------------------------
+
+
+def audio_seconds(data: bytes) -> tuple[float, bool]:
+    """(seconds, exact): exact for PCM WAV headers, else an upper bound from the size."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        pos, byte_rate = 12, 0
+        while pos + 8 <= len(data):
+            chunk, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+            if chunk == b"fmt " and size >= 16:
+                byte_rate = struct.unpack("<I", data[pos + 16 : pos + 20])[0]
+            elif chunk == b"data" and byte_rate:
+                return size / byte_rate, True
+            pos += 8 + size + (size & 1)
+    return len(data) / MIN_BYTES_PER_SECOND, False
+
+
+def transcription_price(spec: dict[str, Any], data: bytes) -> Estimate:
+    per_second = ((spec.get("pricing") or {}).get("per_audio_second") or {}).get("usd")
+    if not isinstance(per_second, (int, float)):
+        return Estimate(None, "no published price for this transcription model", could_be_large=False)
+    seconds, exact = audio_seconds(data)
+    basis = f"{seconds:.0f} s of audio" if exact else f"at most ~{math.ceil(seconds)} s of audio (from size)"
+    return Estimate(seconds * per_second, f"{basis} at ${per_second:g}/s")
+
+
+# -- music ---------------------------------------------------------------------------------------
+
+
+def music(spec: dict[str, Any], model: str, args: dict[str, Any]) -> None:
+    """Check an /audio/queue body (``args`` as it will be sent) against the model's spec."""
+    prompt = str(args.get("prompt") or "").strip()
+    low, high = _number(spec, "min_prompt_length"), _number(spec, "prompt_character_limit")
+    if low is not None and len(prompt) < low:
+        raise PreflightError(f"{model} needs a prompt of at least {low:g} characters (got {len(prompt)}).")
+    if high is not None and len(prompt) > high:
+        raise PreflightError(f"{model} takes a prompt of at most {high:g} characters (got {len(prompt)}).")
+    lyrics = args.get("lyrics_prompt")
+    if lyrics is not None and spec.get("supports_lyrics") is False:
+        raise PreflightError(
+            f"{model} does not take lyrics; omit 'lyrics' or pick a model with supports_lyrics."
+        )
+    lyrics_cap = _number(spec, "lyrics_character_limit")
+    if lyrics is not None and lyrics_cap is not None and len(lyrics) > lyrics_cap:
+        raise PreflightError(
+            f"{model} takes lyrics of at most {lyrics_cap:g} characters (got {len(lyrics)})."
+        )
+    if spec.get("lyrics_required") and not str(lyrics or "").strip():
+        raise PreflightError(f"{model} requires lyrics: pass 'lyrics'.")
+    for arg, flag, cap in (
+        ("force_instrumental", "force_instrumental", "supports_force_instrumental"),
+        ("lyrics_optimizer", "lyrics_optimizer", "supports_lyrics_optimizer"),
+        ("loop", "loop", "supports_loop"),
+        ("language_code", "language_code", "supports_language_code"),
+        ("speed", "speed", "supports_speed"),
+    ):
+        if args.get(flag) is not None and spec.get(cap) is False:
+            raise PreflightError(f"{model} does not support {arg!r}; omit it.")
+    if args.get("lyrics_optimizer") and str(lyrics or "").strip():
+        raise PreflightError("Give either 'lyrics' or lyrics_optimizer=true, not both.")
+    voice = args.get("voice")
+    voices = [str(v) for v in spec.get("voices") or []]
+    if voice is not None and spec.get("voices") is not None and not voices:
+        raise PreflightError(f"{model} does not take a voice; omit 'voice'.")
+    if voice is not None and voices and voice not in voices and not spec.get("supports_custom_voice_id"):
+        raise PreflightError(f"Voice {voice!r} is not one of {model}'s voices: {_listing(voices)}.")
+    speed = args.get("speed")
+    lo, hi = _number(spec, "min_speed"), _number(spec, "max_speed")
+    if speed is not None and lo is not None and hi is not None and not lo <= speed <= hi:
+        raise PreflightError(f"{model} takes a speed between {lo:g} and {hi:g}.")
+    duration = args.get("duration_seconds")
+    if duration is not None:
+        music_duration(spec, model, int(duration))
+
+
+def music_duration(spec: dict[str, Any], model: str, seconds: int) -> None:
+    options = [int(o) for o in spec.get("duration_options") or [] if isinstance(o, (int, float))]
+    lo, hi = _number(spec, "min_duration"), _number(spec, "max_duration")
+    described = options or lo is not None or hi is not None
+    if not described and _described_music(spec):
+        raise PreflightError(f"{model} has no duration setting; omit 'duration_seconds'.")
+    if options and seconds not in options:
+        raise PreflightError(f"{model} takes duration_seconds of: {', '.join(map(str, options))}.")
+    if not options and ((lo is not None and seconds < lo) or (hi is not None and seconds > hi)):
+        raise PreflightError(f"{model} takes duration_seconds between {lo or 1:g} and {hi:g}.")
+
+
+def _described_music(spec: dict[str, Any]) -> bool:
+    """True when the spec carries Venice's music capability fields (so absence means 'no')."""
+    return any(k in spec for k in ("supports_lyrics", "supports_force_instrumental", "default_format"))
+
+
+def music_charges_by_characters(spec: dict[str, Any]) -> bool:
+    return "per_thousand_characters" in (spec.get("pricing") or {})
+
+
+# -- video ---------------------------------------------------------------------------------------
+
+
+def _constraints(spec: dict[str, Any]) -> dict[str, Any]:
+    value = spec.get("constraints")
+    return value if isinstance(value, dict) else {}
+
+
+def video_kind(spec: dict[str, Any]) -> str:
+    return str(_constraints(spec).get("model_type") or "text-to-video")
+
+
+def is_upscale(model: str) -> bool:
+    return "upscale" in model
+
+
+def video_defaults(spec: dict[str, Any], model: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Fill what Venice requires but the agent left out: the shortest duration, and an aspect
+    ratio (16:9 when offered) for models that list aspect ratios."""
+    c = _constraints(spec)
+    out = dict(args)
+    durations = [str(d) for d in c.get("durations") or [] if d != "Auto"]
+    if "duration" not in out and durations and video_kind(spec) != "video":
+        out["duration"] = min(durations, key=lambda d: (len(d), d))
+    ratios = [str(r) for r in c.get("aspect_ratios") or []]
+    if "aspect_ratio" not in out and ratios:
+        out["aspect_ratio"] = "16:9" if "16:9" in ratios else ratios[0]
+    return out
+
+
+def video(spec: dict[str, Any], model: str, args: dict[str, Any], *, for_quote: bool = False) -> None:
+    """Check a /video/queue body against the model's constraints (``for_quote``: only the options
+    that price it, no prompt or media)."""
+    c = _constraints(spec)
+    kind = video_kind(spec)
+    if not for_quote:
+        prompt = args.get("prompt")
+        limit = int(_number(c, "prompt_character_limit") or DEFAULT_VIDEO_PROMPT_LIMIT)
+        if prompt is None and kind != "video" and model != "minimax-h3-max-multi-angle":
+            raise PreflightError(f"{model} needs a prompt.")
+        if prompt is not None and len(prompt) > limit:
+            raise PreflightError(f"{model} takes a prompt of at most {limit} characters (got {len(prompt)}).")
+        if kind == "text-to-video" and ("image_url" in args or "end_image_url" in args):
+            raise PreflightError(
+                f"{model} is text-to-video and takes no image; use an image-to-video model "
+                "(see venice_models type=video) or drop 'image'."
+            )
+        if kind == "image-to-video" and "image_url" not in args and not args.get("reference_image_urls"):
+            raise PreflightError(
+                f"{model} is image-to-video: pass 'image' (a path, https:// URL or data: URL)."
+            )
+        if kind == "video" and "video_url" not in args:
+            raise PreflightError(f"{model} works on a video: pass 'video' (an https:// URL or data: URL).")
+        if "video_url" in args and kind != "video" and c.get("video_input") is False:
+            raise PreflightError(f"{model} takes no input video; drop 'video'.")
+        if "audio_url" in args and c.get("audio_input") is False:
+            raise PreflightError(f"{model} takes no input audio; drop 'audio_input'.")
+    durations = [str(d) for d in c.get("durations") or [] if d != "Auto"]
+    duration = args.get("duration")
+    if duration is not None:
+        if kind == "video" and not durations:
+            raise PreflightError(f"{model} takes its length from the input video; omit 'duration'.")
+        if durations and duration not in durations:
+            raise PreflightError(f"{model} takes duration of: {', '.join(durations)} (got {duration!r}).")
+    elif durations and kind != "video":
+        raise PreflightError(f"{model} needs a duration: {', '.join(durations)}.")
+    ratios = [str(r) for r in c.get("aspect_ratios") or []]
+    ratio = args.get("aspect_ratio")
+    if "aspect_ratios" in c:
+        if ratio is not None and not ratios:
+            raise PreflightError(
+                f"{model} takes no aspect_ratio (the picture follows the input image); omit it."
+            )
+        if ratios and ratio is None and not for_quote:
+            raise PreflightError(f"{model} needs an aspect_ratio: {', '.join(ratios)}.")
+        if ratios and ratio is not None and ratio not in ratios:
+            raise PreflightError(f"{model} takes aspect_ratio of: {', '.join(ratios)} (got {ratio!r}).")
+    resolutions = [str(r) for r in c.get("resolutions") or []]
+    resolution = args.get("resolution")
+    if resolution is not None:
+        if is_upscale(model):
+            raise PreflightError(f"{model} is an upscaler: use upscale_factor (1, 2 or 4), not resolution.")
+        if "resolutions" in c and resolution not in resolutions:
+            allowed = ", ".join(resolutions) or "none (omit it)"
+            raise PreflightError(f"{model} takes resolution of: {allowed} (got {resolution!r}).")
+    if args.get("upscale_factor") is not None and not is_upscale(model):
+        raise PreflightError(f"{model} is not an upscaler; upscale_factor does not apply.")
+    if "audio" in args and c.get("audio_configurable") is False:
+        on = "always has audio" if c.get("audio") else "has no audio"
+        raise PreflightError(f"{model} {on}; the 'audio' switch does not apply to it, omit it.")

@@ -1,0 +1,94 @@
+"""Pieces the music, video and job tools share: waiting on a job with progress, and the reply."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from venice_mcp.context import AppState
+from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable
+from venice_mcp.media_specs import PreflightError
+from venice_mcp.outputs import audio_preview
+from venice_mcp.tools._common import file_result, result, usd
+
+WaitSeconds = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description=(
+            "How long to wait for the result in this call (seconds). If the job is not done by then, "
+            "you get a job id to check later with venice_job_status."
+        ),
+    ),
+]
+DEFAULT_WAIT = float(DEFAULT_WAIT_SECONDS)
+
+
+def preflight_error(exc: PreflightError) -> ToolError:
+    return ToolError(f"{exc} Nothing was sent to Venice and nothing was spent.")
+
+
+async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seconds: float) -> CallToolResult:
+    """Wait (bounded) on ``job`` with progress notifications, then the reply for where it got."""
+
+    async def progress(value: float, total: float | None, message: str) -> None:
+        await ctx.report_progress(value, total, message)
+
+    try:
+        waited = await state.runner.wait(job, wait_seconds, progress)
+    except JobFailed as exc:
+        raise ToolError(f"Job {job.id} ({job.kind}, {job.model}) failed. {exc}") from exc
+    except JobUnreachable as exc:
+        return pending_reply(state.jobs.get(job.id) or job, note=f"Venice could not be asked just now: {exc}")
+    if waited.file is None:
+        if waited.job.status == "completed":
+            raise ToolError(
+                f"Job {job.id} finished earlier, but its file {waited.job.output_path} is gone "
+                "(Venice deletes the media once downloaded, so it cannot be fetched again)."
+            )
+        return pending_reply(waited.job)
+    return done_reply(waited.job, waited.file)
+
+
+def _facts(job: Job) -> list[str]:
+    facts = [f"model {job.model}", f"job {job.id}"]
+    if job.quote_usd is not None:
+        facts.append(f"quoted {usd(job.quote_usd)}")
+    return facts
+
+
+def done_reply(job: Job, saved: Any) -> CallToolResult:
+    what = "Video" if job.kind == "video" else "Music"
+    preview = None
+    if job.kind == "music" and saved.path.is_file():
+        data = saved.path.read_bytes() if saved.size <= 400_000 else b""
+        preview = audio_preview(data, saved.mime_type) if data else None
+    return file_result(
+        saved,
+        what=what,
+        details=_facts(job),
+        preview=preview,
+        structured={"job": job.summary(), "status": "completed", "job_id": job.id},
+    )
+
+
+def pending_reply(job: Job, note: str = "") -> CallToolResult:
+    what = "video" if job.kind == "video" else "music"
+    if job.average_ms:
+        where = f"{(job.execution_ms or 0) / 1000:.0f} s in, Venice's estimate ~{job.average_ms / 1000:.0f} s"
+    else:
+        where = "queued"
+    lines = [
+        f"The {what} job {job.id} is still running ({where}; model {job.model}).",
+        f"Call venice_job_status with job_id {job.id!r} to wait for it (wait_seconds up to "
+        f"{MAX_WAIT_SECONDS}). Waiting costs nothing more; the file is saved when it is ready.",
+    ]
+    if note:
+        lines.append(note)
+    structured = {"status": job.status, "job_id": job.id, "job": job.summary()}
+    return result("\n".join(lines), structured)

@@ -1,0 +1,210 @@
+"""Speech: text to speech (/audio/speech) and speech to text (/audio/transcriptions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ContentBlock
+from pydantic import Field
+
+from venice_mcp import media_specs
+from venice_mcp.context import app_state
+from venice_mcp.inputs import InputError
+from venice_mcp.jobs import AUDIO_EXTENSIONS
+from venice_mcp.outputs import AUDIO_INLINE_MAX_BYTES, OutputFile, audio_preview, truncate
+from venice_mcp.tools._common import (
+    PAID,
+    Confirm,
+    cost_note,
+    file_result,
+    gate,
+    ledgered,
+    result,
+    tool_annotations,
+    venice_errors,
+)
+from venice_mcp.tools._media import preflight_error
+
+DEFAULT_TTS_MODEL = "tts-kokoro"
+DEFAULT_ASR_MODEL = "nvidia/parakeet-tdt-0.6b-v3"
+TRANSCRIPT_INLINE_CHARS = 20_000
+FORMAT_MIME = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+TRANSCRIBABLE = ("audio/", "video/mp4", "video/webm", "application/ogg")
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Text to speech with Venice", PAID))
+    async def venice_speech(
+        ctx: Context,
+        text: Annotated[
+            str, Field(min_length=1, max_length=media_specs.MAX_SPEECH_CHARS, description="What to say.")
+        ],
+        model: Annotated[
+            str, Field(description="TTS model id (venice_models type=tts).")
+        ] = DEFAULT_TTS_MODEL,
+        voice: Annotated[
+            str | None, Field(description="A voice of the model (case-sensitive); default: the model's.")
+        ] = None,
+        response_format: Annotated[
+            Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None,
+            Field(description="Audio format; default: the model's. Not every model offers every format."),
+        ] = None,
+        speed: Annotated[float | None, Field(ge=0.25, le=4, description="1 is normal speed.")] = None,
+        language: Annotated[
+            str | None, Field(min_length=2, max_length=32, description="Language hint, model-specific.")
+        ] = None,
+        prompt: Annotated[
+            str | None, Field(max_length=500, description="Style or emotion (Qwen 3 and Gemini models).")
+        ] = None,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Speak text with a Venice voice. Saves the audio file and returns a link to it (the audio
+        itself inline too when small)."""
+        state = app_state(ctx)
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await state.catalog.resolve(model, "tts")
+            try:
+                fmt = media_specs.speech(
+                    resolved.spec, resolved.id, voice=voice, response_format=response_format
+                )
+            except media_specs.PreflightError as exc:
+                raise preflight_error(exc) from exc
+            estimate = media_specs.speech_price(resolved.spec, text)
+            stop = await gate(
+                ctx, state, tool="venice_speech", model=resolved.id, estimate=estimate, confirm=confirm
+            )
+            if stop is not None:
+                return stop
+            body: dict[str, Any] = {"model": resolved.id, "input": text}
+            for key, value in (
+                ("voice", voice),
+                ("response_format", response_format),
+                ("speed", speed),
+                ("language", language),
+                ("prompt", prompt),
+            ):
+                if value is not None:
+                    body[key] = value
+            dest = state.outputs.new_path("speech", fmt, resolved.id)
+            with ledgered(state, tool="venice_speech", model=resolved.id, estimate=estimate) as spend:
+                response = await state.client.request("POST", "/audio/speech", json_body=body, save_to=dest)
+                spend.request_id = response.request_id
+        if response.path is None:
+            raise ToolError(f"Venice answered without audio: {json.dumps(response.body)[:300]}")
+        mime = response.content_type or FORMAT_MIME[fmt]
+        path = response.path
+        ext = AUDIO_EXTENSIONS.get(mime, fmt)
+        if path.suffix != "." + ext:
+            path = path.rename(path.with_suffix("." + ext))
+        saved = OutputFile(path=path, size=response.size, mime_type=mime)
+        preview = audio_preview(path.read_bytes(), mime) if saved.size <= AUDIO_INLINE_MAX_BYTES else None
+        details = [
+            f"model {resolved.id}",
+            f"voice {voice or resolved.spec.get('default_voice') or 'default'}",
+        ]
+        details.append(cost_note(estimate, None))
+        if preview is None:
+            details.append("too large to include inline; read it from the link")
+        return file_result(
+            saved,
+            what="Speech",
+            details=details,
+            preview=preview,
+            structured={"model": resolved.id, "format": ext, "estimate_usd": estimate.usd},
+        )
+
+    @server.tool(annotations=tool_annotations("Speech to text with Venice", PAID))
+    async def venice_transcribe(
+        ctx: Context,
+        audio: Annotated[
+            str,
+            Field(description="The recording: a local path, an https:// URL or a data: URL (≤ 25 MB)."),
+        ],
+        model: Annotated[str, Field(description="Transcription model id (venice_models type=asr).")] = (
+            DEFAULT_ASR_MODEL
+        ),
+        response_format: Annotated[
+            Literal["json", "text"], Field(description="json also reports the duration.")
+        ] = "json",
+        timestamps: Annotated[bool, Field(description="Word/segment timings (json only).")] = False,
+        language: Annotated[str | None, Field(description="ISO 639-1 hint, e.g. 'en'.")] = None,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Transcribe a recording (wav, mp3, flac, m4a, aac, ogg, webm, mp4). Long transcripts are
+        cut inline and saved whole to a file."""
+        state = app_state(ctx)
+        try:
+            loaded = await state.inputs.load(audio)
+        except InputError as exc:
+            raise ToolError(f"Cannot read the recording: {exc}") from exc
+        if not loaded.mime_type.startswith(TRANSCRIBABLE):
+            raise ToolError(
+                f"{loaded.filename} looks like {loaded.mime_type}, not audio. Venice transcribes wav, mp3, "
+                "flac, m4a, aac, ogg, webm and mp4. Nothing was sent."
+            )
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await state.catalog.resolve(model, "asr")
+            estimate = media_specs.transcription_price(resolved.spec, loaded.data)
+            stop = await gate(
+                ctx, state, tool="venice_transcribe", model=resolved.id, estimate=estimate, confirm=confirm
+            )
+            if stop is not None:
+                return stop
+            form = {
+                "model": resolved.id,
+                "response_format": response_format,
+                "timestamps": "true" if timestamps else "false",
+            }
+            if language:
+                form["language"] = language
+            files = {"file": (loaded.filename or "audio", loaded.data, loaded.mime_type)}
+            with ledgered(state, tool="venice_transcribe", model=resolved.id, estimate=estimate) as spend:
+                response = await state.client.request(
+                    "POST", "/audio/transcriptions", data=form, files=files, kind="upload"
+                )
+                spend.request_id = response.request_id
+        body = response.body
+        data: dict[str, Any] = body if isinstance(body, dict) else {"text": str(body or "")}
+        text = str(data.get("text") or "")
+        duration = data.get("duration")
+        facts = [f"model {resolved.id}"]
+        if isinstance(duration, (int, float)):
+            facts.append(f"{duration:.1f} s of audio")
+        facts.append(cost_note(estimate, None))
+        structured: dict[str, Any] = {"model": resolved.id, "duration": duration, "characters": len(text)}
+        extra: list[ContentBlock] = []
+        shown, cut = truncate(
+            text,
+            TRANSCRIPT_INLINE_CHARS,
+            how_to_continue="The whole transcript is in the linked file.",
+        )
+        stamps = data.get("timestamps")
+        big_stamps = stamps is not None and len(json.dumps(stamps)) > TRANSCRIPT_INLINE_CHARS
+        if cut or big_stamps:
+            saved = state.outputs.write(text.encode(), "transcript", "txt", resolved.id)
+            extra.append(saved.link("The whole transcript"))
+            facts.append(f"full transcript saved to {saved.summary()}")
+            structured["file"] = {"path": str(saved.path), "uri": saved.uri, "size": saved.size}
+            if stamps is not None:
+                timed = state.outputs.write(json.dumps(data).encode(), "transcript", "json", resolved.id)
+                extra.append(timed.link("Transcript with timestamps (JSON)"))
+                structured["timestamps_file"] = {"path": str(timed.path), "uri": timed.uri}
+        else:
+            structured["text"] = text
+            if stamps is not None:
+                structured["timestamps"] = stamps
+        structured["truncated"] = cut
+        return result(f"{shown}\n\n— {' · '.join(facts)}", structured, extra)

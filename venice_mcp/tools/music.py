@@ -1,0 +1,126 @@
+"""Music, sound effects and long-form voice: quote, spend gate, queue, bounded wait."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from venice_mcp import media_specs
+from venice_mcp.context import AppState, app_state
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, tool_annotations, venice_errors
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
+
+DEFAULT_MUSIC_MODEL = "elevenlabs-music"
+
+
+async def music_quote(state: AppState, model: str, spec: dict[str, Any], body: dict[str, Any]) -> float:
+    """Venice's price for the job (POST /audio/quote; no credentials needed, nothing spent)."""
+    quote: dict[str, Any] = {"model": model}
+    if body.get("duration_seconds") is not None:
+        quote["duration_seconds"] = body["duration_seconds"]
+    if media_specs.music_charges_by_characters(spec):
+        quote["character_count"] = max(1, len(str(body.get("prompt") or "")))
+    response = await state.client.request(
+        "POST", "/audio/quote", json_body=quote, kind="fast", auth="optional"
+    )
+    value = response.body.get("quote") if isinstance(response.body, dict) else None
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Generate music or sound with Venice", PAID))
+    async def venice_music_generate(
+        ctx: Context,
+        prompt: Annotated[
+            str,
+            Field(
+                min_length=1,
+                description=(
+                    "What to make: style, mood, instruments, tempo (for voice models: the text to speak)."
+                ),
+            ),
+        ],
+        model: Annotated[
+            str,
+            Field(description="Music model id (venice_models type=music), e.g. elevenlabs-music."),
+        ] = DEFAULT_MUSIC_MODEL,
+        duration_seconds: Annotated[
+            int | None, Field(gt=0, description="Length, for models with duration options.")
+        ] = None,
+        lyrics: Annotated[str | None, Field(description="Lyrics, for models that sing them.")] = None,
+        force_instrumental: Annotated[bool | None, Field(description="No vocals (where supported).")] = None,
+        lyrics_optimizer: Annotated[
+            bool | None, Field(description="Let the model write lyrics from the prompt (where supported).")
+        ] = None,
+        loop: Annotated[bool | None, Field(description="A seamless loop (sound-effect models).")] = None,
+        voice: Annotated[str | None, Field(description="Voice, for voice-enabled models.")] = None,
+        language_code: Annotated[
+            str | None, Field(description="ISO 639-1 language, where supported.")
+        ] = None,
+        speed: Annotated[
+            float | None, Field(ge=0.25, le=4, description="Speech speed, where supported.")
+        ] = None,
+        wait_seconds: WaitSeconds = DEFAULT_WAIT,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Generate music, a sound effect or narration. Prices the job with Venice first (spend
+        limit applies), queues it and waits up to wait_seconds with progress; returns the audio
+        file, or a job id for venice_job_status when it takes longer."""
+        state = app_state(ctx)
+        body: dict[str, Any] = {"model": model, "prompt": prompt}
+        for key, value in (
+            ("lyrics_prompt", lyrics),
+            ("duration_seconds", duration_seconds),
+            ("force_instrumental", force_instrumental),
+            ("lyrics_optimizer", lyrics_optimizer),
+            ("loop", loop),
+            ("voice", voice),
+            ("language_code", language_code),
+            ("speed", speed),
+        ):
+            if value is not None:
+                body[key] = value
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await state.catalog.resolve(model, "music")
+            body["model"] = resolved.id
+            try:
+                media_specs.music(resolved.spec, resolved.id, body)
+            except media_specs.PreflightError as exc:
+                raise preflight_error(exc) from exc
+            price = await music_quote(state, resolved.id, resolved.spec, body)
+            estimate = Estimate(price, "Venice's quote for this job")
+            stop = await gate(
+                ctx,
+                state,
+                tool="venice_music_generate",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+            )
+            if stop is not None:
+                return stop
+            with ledgered(state, tool="venice_music_generate", model=resolved.id, estimate=estimate) as spend:
+                # A lost queue response must never be re-sent: it may already have been charged.
+                response = await state.client.request(
+                    "POST", "/audio/queue", json_body=body, idempotency="rejected_only"
+                )
+                queued = response.body if isinstance(response.body, dict) else {}
+                spend.request_id = str(queued.get("queue_id") or "") or None
+                spend.charge_usd = price
+            summary = {k: v for k, v in body.items() if k != "model"}
+            summary["prompt"] = prompt[:200]
+            job = state.jobs.create(
+                kind="music",
+                model=str(queued.get("model") or resolved.id),
+                queue_id=str(queued["queue_id"]),
+                base_url=state.settings.base_url,
+                params=summary,
+                quote_usd=price,
+            )
+        return await wait_and_reply(ctx, state, job, wait_seconds)

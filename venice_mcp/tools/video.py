@@ -1,0 +1,212 @@
+"""Video: quote, spend gate, queue, bounded wait; and the retired video transcription route."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from venice_mcp import media_specs
+from venice_mcp.api import errors
+from venice_mcp.context import AppState, app_state
+from venice_mcp.inputs import InputError, kind_of
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, result, tool_annotations, venice_errors
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
+
+DEFAULT_TEXT_TO_VIDEO = "wan-2.6-text-to-video"
+DEFAULT_IMAGE_TO_VIDEO = "wan-2.6-image-to-video"
+QUOTE_FIELDS = ("duration", "aspect_ratio", "resolution", "upscale_factor", "audio", "video_url")
+
+MediaRef = Annotated[
+    str | None,
+    Field(description="A local path, an https:// URL (passed to Venice as is) or a data: URL."),
+]
+
+
+async def media_ref(state: AppState, ref: str, what: str) -> str:
+    """A media argument as Venice takes it: public URLs pass through, files become data: URLs."""
+    try:
+        if kind_of(ref.strip()) == "url":
+            return await state.inputs.check_passthrough(ref.strip())
+        if kind_of(ref.strip()) == "data":
+            return ref.strip()
+        return (await state.inputs.load(ref)).data_url()
+    except InputError as exc:
+        raise ToolError(f"Cannot use {what}: {exc}") from exc
+
+
+async def video_quote(state: AppState, body: dict[str, Any]) -> float:
+    """Venice's price (POST /video/quote: no credentials needed except for upscalers, nothing spent)."""
+    quote = {"model": body["model"], **{k: body[k] for k in QUOTE_FIELDS if k in body}}
+    quote.setdefault("duration", "5s")  # required by the schema; upscalers ignore it
+    response = await state.client.request(
+        "POST", "/video/quote", json_body=quote, kind="fast", auth="optional"
+    )
+    value = response.body.get("quote") if isinstance(response.body, dict) else None
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def register(server: MCPServer) -> None:
+    @server.tool(annotations=tool_annotations("Generate a video with Venice", PAID))
+    async def venice_video_generate(
+        ctx: Context,
+        prompt: Annotated[
+            str | None, Field(description="What happens in the video. Optional only for upscalers.")
+        ] = None,
+        model: Annotated[
+            str | None,
+            Field(
+                description=(
+                    "Video model id (venice_models type=video). Default: wan-2.6-text-to-video, or "
+                    "wan-2.6-image-to-video when 'image' is given."
+                )
+            ),
+        ] = None,
+        duration: Annotated[
+            str | None, Field(description="Length as the model lists it, e.g. '5s'. Default: the shortest.")
+        ] = None,
+        aspect_ratio: Annotated[
+            str | None,
+            Field(description="e.g. '16:9', for models that list ratios (default 16:9 or the first listed)."),
+        ] = None,
+        resolution: Annotated[str | None, Field(description="e.g. '720p', from the model's list.")] = None,
+        audio: Annotated[
+            bool | None, Field(description="Generate sound, on models where it can be switched.")
+        ] = None,
+        negative_prompt: Annotated[str | None, Field(description="What to avoid.")] = None,
+        image: MediaRef = None,
+        end_image: MediaRef = None,
+        video: MediaRef = None,
+        audio_input: MediaRef = None,
+        reference_images: Annotated[
+            list[str] | None, Field(description="Reference images for reference-to-video models.")
+        ] = None,
+        upscale_factor: Annotated[
+            Literal[1, 2, 4] | None, Field(description="For upscale models only.")
+        ] = None,
+        wait_seconds: WaitSeconds = DEFAULT_WAIT,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Generate a video (text-to-video, image-to-video, video upscale). Checks the options
+        against the model, prices the job with Venice (spend limit applies), queues it and waits up
+        to wait_seconds with progress; returns the MP4 file, or a job id for venice_job_status."""
+        state = app_state(ctx)
+        chosen = model or (DEFAULT_IMAGE_TO_VIDEO if image else DEFAULT_TEXT_TO_VIDEO)
+        body: dict[str, Any] = {}
+        for key, value in (
+            ("prompt", prompt),
+            ("negative_prompt", negative_prompt),
+            ("duration", duration),
+            ("aspect_ratio", aspect_ratio),
+            ("resolution", resolution),
+            ("audio", audio),
+            ("upscale_factor", upscale_factor),
+        ):
+            if value is not None:
+                body[key] = value
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await state.catalog.resolve(chosen, "video")
+            body = {"model": resolved.id, **media_specs.video_defaults(resolved.spec, resolved.id, body)}
+            # Media presence matters to the checks; placeholders stand in until the spend gate passes.
+            for key, value in (
+                ("image_url", image),
+                ("end_image_url", end_image),
+                ("video_url", video),
+                ("audio_url", audio_input),
+            ):
+                if value:
+                    body[key] = value
+            if reference_images:
+                body["reference_image_urls"] = list(reference_images)
+            try:
+                media_specs.video(resolved.spec, resolved.id, body)
+            except media_specs.PreflightError as exc:
+                raise preflight_error(exc) from exc
+            for key, what in (
+                ("image_url", "image"),
+                ("end_image_url", "end_image"),
+                ("video_url", "video"),
+                ("audio_url", "audio_input"),
+            ):
+                if key in body:
+                    body[key] = await media_ref(state, body[key], what)
+            if "reference_image_urls" in body:
+                body["reference_image_urls"] = [
+                    await media_ref(state, r, "reference_images") for r in body["reference_image_urls"]
+                ]
+            price = await video_quote(state, body)
+            estimate = Estimate(price, "Venice's quote for this job")
+            stop = await gate(
+                ctx,
+                state,
+                tool="venice_video_generate",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+            )
+            if stop is not None:
+                return stop
+            with ledgered(state, tool="venice_video_generate", model=resolved.id, estimate=estimate) as spend:
+                # A lost queue response must never be re-sent: it may already have been charged.
+                response = await state.client.request(
+                    "POST", "/video/queue", json_body=body, idempotency="rejected_only"
+                )
+                queued = response.body if isinstance(response.body, dict) else {}
+                spend.request_id = str(queued.get("queue_id") or "") or None
+                spend.charge_usd = price
+            summary: dict[str, Any] = {
+                k: v for k, v in body.items() if k not in ("model",) and not str(v).startswith("data:")
+            }
+            if prompt:
+                summary["prompt"] = prompt[:200]
+            job = state.jobs.create(
+                kind="video",
+                model=str(queued.get("model") or resolved.id),
+                queue_id=str(queued["queue_id"]),
+                base_url=state.settings.base_url,
+                download_url=queued.get("download_url")
+                if isinstance(queued.get("download_url"), str)
+                else None,
+                params=summary,
+                quote_usd=price,
+            )
+        return await wait_and_reply(ctx, state, job, wait_seconds)
+
+    @server.tool(annotations=tool_annotations("Transcribe a YouTube video (retired by Venice)", PAID))
+    async def venice_video_transcribe(
+        ctx: Context,
+        url: Annotated[str, Field(description="A YouTube video URL.")],
+        response_format: Literal["json", "text"] = "json",
+    ) -> CallToolResult:
+        """Venice's video transcription. Venice has retired this route (410); the error says what
+        to use instead (venice_chat with a video_url part, or venice_transcribe on the audio)."""
+        state = app_state(ctx)
+        try:
+            with venice_errors():
+                state.client.ensure_credentials()
+                response = await state.client.request(
+                    "POST",
+                    "/video/transcriptions",
+                    json_body={"url": url, "response_format": response_format},
+                )
+        except ToolError as exc:
+            if isinstance(exc.__cause__, errors.GoneError):
+                raise ToolError(
+                    "Venice has retired video transcription (/video/transcriptions answers 410 Gone). "
+                    "To summarize or ask about a video, call venice_chat with messages whose content has a "
+                    '{"type": "video_url", "video_url": {"url": "..."}} part, on a model with '
+                    "supportsVideoInput (find one with venice_models, capability video input). For a "
+                    "word-for-word transcript, extract the audio track and use venice_transcribe."
+                ) from exc
+            raise
+        body = response.body
+        if isinstance(body, dict):
+            text = str(body.get("transcript") or "")
+            return result(text, {"transcript": text, "lang": body.get("lang")})
+        return result(str(body), {"transcript": str(body)})
