@@ -55,6 +55,7 @@ class Catalog:
         self._client = client
         self._ttl = ttl
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._index: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
         self._lock = anyio.Lock()
 
     async def _get(self, path: str, model_type: str) -> Any:
@@ -77,6 +78,16 @@ class Catalog:
         data = await self._get("/models", model_type)
         return [m for m in data or [] if isinstance(m, dict)]
 
+    async def by_id(self, model_type: str) -> dict[str, dict[str, Any]]:
+        """Models of a type keyed by id, rebuilt only when the cached listing changes (every paid
+        call resolves its model to price it, so this sits on the hot path)."""
+        data = await self._get("/models", model_type)
+        hit = self._index.get(model_type)
+        if hit is None or hit[0] != id(data):
+            hit = (id(data), {str(m.get("id")): m for m in data or [] if isinstance(m, dict)})
+            self._index[model_type] = hit
+        return hit[1]
+
     async def traits(self, model_type: str = "text") -> dict[str, str]:
         data = await self._get("/models/traits", model_type)
         return {str(k): str(v) for k, v in (data or {}).items()}
@@ -96,8 +107,7 @@ class Catalog:
         Raises:
             UnknownModelError: nothing matches; carries close suggestions.
         """
-        pool = await self.models(model_type or "all")
-        by_id = {str(m.get("id")): m for m in pool}
+        by_id = await self.by_id(model_type or "all")
         if name in by_id:
             return Resolved(by_id[name], "id")
         # Traits and aliases are per type; without a type, text's are the ones agents mean.
