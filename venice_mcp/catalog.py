@@ -55,7 +55,7 @@ class Catalog:
         self._client = client
         self._ttl = ttl
         self._cache: dict[str, tuple[float, Any]] = {}
-        self._index: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
+        self._index: dict[str, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._lock = anyio.Lock()
 
     async def _get(self, path: str, model_type: str) -> Any:
@@ -83,8 +83,8 @@ class Catalog:
         call resolves its model to price it, so this sits on the hot path)."""
         data = await self._get("/models", model_type)
         hit = self._index.get(model_type)
-        if hit is None or hit[0] != id(data):
-            hit = (id(data), {str(m.get("id")): m for m in data or [] if isinstance(m, dict)})
+        if hit is None or hit[0] is not data:  # holding the listing keeps `is` meaningful
+            hit = (data, {str(m.get("id")): m for m in data or [] if isinstance(m, dict)})
             self._index[model_type] = hit
         return hit[1]
 
