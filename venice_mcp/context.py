@@ -27,9 +27,9 @@ class AppState:
     gate: SpendGate
     ledger: Ledger
     inputs: InputLoader
-    payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
     jobs: JobStore  # queued music/video jobs, persisted
     runner: JobRunner  # waits on those jobs (bounded, with progress)
+    payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
 
 
 def app_state(ctx: Context[Any]) -> AppState:

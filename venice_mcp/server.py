@@ -34,8 +34,8 @@ from venice_mcp.tools import jobs as job_tools
 from venice_mcp.tools import music as music_tools
 from venice_mcp.tools import responses as responses_tools
 from venice_mcp.tools import text as text_tools
-from venice_mcp.tools import wallet as wallet_tools
 from venice_mcp.tools import video as video_tools
+from venice_mcp.tools import wallet as wallet_tools
 
 INSTRUCTIONS = """\
 Venice.ai models through MCP: chat, embeddings and the model catalog.
@@ -95,9 +95,9 @@ def build_server(
                     gate=SpendGate(settings),
                     ledger=ledger,
                     inputs=InputLoader(policy, fetcher),
-                    payer=payer,
                     jobs=jobs,
                     runner=JobRunner(jobs, client, OutputStore(settings.outputs)),
+                    payer=payer,
                 )
         finally:
             db.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +63,19 @@ def text_of(result: Any) -> str:
 
 def venice_requests(sandbox: SandboxState, path: str) -> list[Any]:
     return [r for r in sandbox.requests if r.path == path]
+
+
+@pytest.fixture(autouse=True)
+def requests_are_declared(request: pytest.FixtureRequest, sandbox: SandboxState) -> Iterator[None]:
+    """What tools/spec_coverage.py reports must be what the tools do: while the tests of a tool
+    module that declares ENDPOINTS run, every request the sandbox receives is a declared operation."""
+    from venice_mcp.tools import _coverage
+
+    yield
+    stem = Path(str(request.node.path)).stem.removeprefix("test_")
+    module = next((m for m in _coverage.tool_modules() if m.__name__.rsplit(".", 1)[-1] == stem), None)
+    if module is None or not hasattr(module, "ENDPOINTS"):
+        return
+    declared = {k for k, reach in _coverage.reaches().items() if any(r.how == "declared" for r in reach)}
+    undeclared = sorted({(r.method, r.path) for r in sandbox.requests} - declared)
+    assert not undeclared, f"requests no tool module declares in ENDPOINTS: {undeclared}"

@@ -13,6 +13,14 @@ from pydantic import Field
 from venice_mcp.context import app_state
 from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, venice_errors
 
+# The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this. The
+# calls themselves go through venice_mcp/catalog.py (cached).
+ENDPOINTS = {
+    "GET /models": ("venice_models", "venice_model_info"),
+    "GET /models/traits": ("venice_models", "venice_model_info"),
+    "GET /models/compatibility_mapping": ("venice_model_info",),
+}
+
 ModelType = Literal["text", "embedding", "image", "inpaint", "upscale", "tts", "asr", "music", "video", "all"]
 Capability = Literal[
     "vision",
