@@ -1,0 +1,146 @@
+"""venice_speech and venice_transcribe through an MCP client, against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from tests.tools.conftest import text_of, venice_requests
+from tests.tools.media_helpers import blocks, paths, read_link
+from venice_mcp.sandbox import SandboxState, media
+from venice_mcp.sandbox.spec import validate_body
+
+pytestmark = pytest.mark.anyio
+
+
+def wav_of(seconds: float, byte_rate: int = 32_000) -> bytes:
+    """A PCM WAV whose header says ``seconds`` long (8-bit mono at ``byte_rate`` Hz)."""
+    data = bytes([128]) * int(seconds * byte_rate)
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, byte_rate, byte_rate, 1, 8)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVE"
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+
+
+def data_url(data: bytes, mime: str = "audio/wav") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+# -- speech ----------------------------------------------------------------------------------------
+
+
+async def test_speech_saves_audio_links_it_and_inlines_it_when_small(
+    client: Client, sandbox: SandboxState
+) -> None:
+    result = await client.call_tool("venice_speech", {"text": "Hello from Venice.", "response_format": "wav"})
+    assert not result.is_error, text_of(result)
+    text = text_of(result)
+    assert text.startswith("Speech saved to ") and "audio/wav" in text and "tts-kokoro" in text
+    assert "voice af_sky" in text and "estimated cost $" in text
+    [link] = blocks(result, "resource_link")
+    data = await read_link(client, link.uri)
+    assert data[:4] == b"RIFF" and media.wav_seconds(data) == pytest.approx(18 / 15, abs=0.01)
+    assert Path(result.structured_content["path"]).read_bytes() == data  # type: ignore[index]
+    [inline] = blocks(result, "audio")
+    assert inline.mime_type == "audio/wav" and base64.b64decode(inline.data) == data
+    [sent] = venice_requests(sandbox, "/audio/speech")
+    validate_body("/audio/speech", sent.json)
+    assert sent.json == {"model": "tts-kokoro", "input": "Hello from Venice.", "response_format": "wav"}
+
+
+async def test_speech_in_the_models_default_format_always_names_the_model(
+    client: Client, sandbox: SandboxState
+) -> None:
+    result = await client.call_tool(
+        "venice_speech", {"text": "Hi there", "model": "tts-orpheus", "voice": "leah"}
+    )
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["path"].endswith(".wav")  # type: ignore[index]
+    [sent] = venice_requests(sandbox, "/audio/speech")
+    assert sent.json == {"model": "tts-orpheus", "input": "Hi there", "voice": "leah"}
+
+
+async def test_large_speech_is_a_link_only(client: Client) -> None:
+    text = "A longer passage to read aloud. " * 30  # ~64 s of 16 kHz WAV, about 2 MB
+    result = await client.call_tool("venice_speech", {"text": text, "response_format": "wav"})
+    assert not result.is_error, text_of(result)
+    assert blocks(result, "audio") == [] and "too large to include inline" in text_of(result)
+    [link] = blocks(result, "resource_link")
+    assert link.size > 400_000 and (await read_link(client, link.uri))[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"voice": "AF_SKY"}, "not one of tts-kokoro's voices"),
+        ({"model": "tts-orpheus", "response_format": "mp3"}, "cannot produce 'mp3' audio; it supports: wav"),
+        ({"model": "tts-nope"}, "No Venice model matches"),
+    ],
+)
+async def test_speech_preflight_refusals_spend_nothing(
+    client: Client, sandbox: SandboxState, args: dict[str, object], needle: str
+) -> None:
+    result = await client.call_tool("venice_speech", {"text": "Hello", **args})
+    assert result.is_error and needle in text_of(result), text_of(result)
+    assert paths(sandbox) == []
+
+
+async def test_speech_text_over_4096_is_refused_by_the_schema(client: Client, sandbox: SandboxState) -> None:
+    result = await client.call_tool("venice_speech", {"text": "a" * 4097})
+    assert result.is_error and paths(sandbox) == []
+
+
+# -- transcription ---------------------------------------------------------------------------------
+
+
+async def test_transcribe_a_local_file(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    recording = tmp_path / "memo.wav"
+    recording.write_bytes(wav_of(4.0))
+    async with make_client(input_roots=(tmp_path,)) as c:
+        result = await c.call_tool(
+            "venice_transcribe", {"audio": str(recording), "timestamps": True, "language": "en"}
+        )
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    assert data is not None and data["duration"] == pytest.approx(4.0) and data["truncated"] is False
+    assert data["text"] and text_of(result).startswith(data["text"]) and "4.0 s of audio" in text_of(result)
+    assert data["timestamps"]["word"]
+    [sent] = venice_requests(sandbox, "/audio/transcriptions")
+    assert sent.headers["content-type"].startswith("multipart/form-data")
+
+
+async def test_long_transcript_is_cut_inline_and_saved_whole(client: Client) -> None:
+    # 100 bytes/s: a valid WAV that says 2,000 s long in 200 KB; the sandbox speaks 2.5 words/s.
+    result = await client.call_tool("venice_transcribe", {"audio": data_url(wav_of(2000, byte_rate=100))})
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    assert data is not None and data["truncated"] is True and data["characters"] > 20_000
+    assert "[Truncated: showing 20000 of" in text_of(result)
+    [link] = blocks(result, "resource_link")
+    whole = (await read_link(client, link.uri)).decode()
+    assert len(whole) == data["characters"] and text_of(result).startswith(whole[:1000])
+
+
+async def test_transcribe_refuses_what_is_not_audio(client: Client, sandbox: SandboxState) -> None:
+    result = await client.call_tool("venice_transcribe", {"audio": "data:text/plain;base64,aGVsbG8="})
+    assert result.is_error and "not audio" in text_of(result)
+    assert paths(sandbox) == []
+
+
+async def test_transcribe_refuses_paths_outside_the_roots(client: Client, sandbox: SandboxState) -> None:
+    result = await client.call_tool("venice_transcribe", {"audio": "/etc/passwd"})
+    assert result.is_error and "Cannot read the recording" in text_of(result)
+    assert paths(sandbox) == []
