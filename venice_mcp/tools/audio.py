@@ -29,6 +29,12 @@ from venice_mcp.tools._common import (
 )
 from venice_mcp.tools._media import preflight_error
 
+# The Venice operations these tools reach (tools/spec_coverage.py reads this).
+ENDPOINTS = {
+    "POST /audio/speech": ("venice_speech",),
+    "POST /audio/transcriptions": ("venice_transcribe",),
+}
+
 DEFAULT_TTS_MODEL = "tts-kokoro"
 DEFAULT_ASR_MODEL = "nvidia/parakeet-tdt-0.6b-v3"
 TRANSCRIPT_INLINE_CHARS = 20_000

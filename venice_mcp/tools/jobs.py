@@ -20,6 +20,17 @@ from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, 
 from venice_mcp.tools.music import DEFAULT_MUSIC_MODEL, music_quote
 from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, video_quote
 
+# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
+# complete are sent by venice_mcp/jobs.py.
+ENDPOINTS = {
+    "POST /audio/retrieve": ("venice_job_status",),
+    "POST /audio/complete": ("venice_job_status",),
+    "POST /video/retrieve": ("venice_job_status",),
+    "POST /video/complete": ("venice_job_status",),
+    "POST /audio/quote": ("venice_quote",),
+    "POST /video/quote": ("venice_quote",),
+}
+
 # Waiting spends nothing and repeating it is harmless; it does write files and clean up at Venice.
 WAITS = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True

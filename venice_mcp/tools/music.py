@@ -15,6 +15,15 @@ from venice_mcp.payments.budget import Estimate
 from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, tool_annotations, venice_errors
 from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
 
+# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
+# complete are sent by venice_mcp/jobs.py while the tool waits.
+ENDPOINTS = {
+    "POST /audio/quote": ("venice_music_generate",),
+    "POST /audio/queue": ("venice_music_generate",),
+    "POST /audio/retrieve": ("venice_music_generate",),
+    "POST /audio/complete": ("venice_music_generate",),
+}
+
 DEFAULT_MUSIC_MODEL = "elevenlabs-music"
 
 

@@ -18,6 +18,16 @@ from venice_mcp.payments.budget import Estimate
 from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, result, tool_annotations, venice_errors
 from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
 
+# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
+# complete are sent by venice_mcp/jobs.py while the tool waits.
+ENDPOINTS = {
+    "POST /video/quote": ("venice_video_generate",),
+    "POST /video/queue": ("venice_video_generate",),
+    "POST /video/retrieve": ("venice_video_generate",),
+    "POST /video/complete": ("venice_video_generate",),
+    "POST /video/transcriptions": ("venice_video_transcribe",),
+}
+
 DEFAULT_TEXT_TO_VIDEO = "wan-2.6-text-to-video"
 DEFAULT_IMAGE_TO_VIDEO = "wan-2.6-image-to-video"
 QUOTE_FIELDS = ("duration", "aspect_ratio", "resolution", "upscale_factor", "audio", "video_url")
