@@ -3,6 +3,7 @@ transient failures that leave a job alone, and prices that spend nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -165,3 +166,14 @@ def test_poll_interval_knob() -> None:
     assert poll_seconds({"VENICE_MCP_POLL_SECONDS": "0.01"}) == 0.01
     assert poll_seconds({"VENICE_MCP_POLL_SECONDS": "999"}) == 30.0
     assert poll_seconds({"VENICE_MCP_POLL_SECONDS": "soon"}) == 3.0
+
+
+async def test_job_record_is_a_resource(client: Client) -> None:
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT})
+    job_id = result.structured_content["job_id"]  # type: ignore[index]
+    read = await client.read_resource(f"venice-mcp://jobs/{job_id}")
+    record = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+    assert record["id"] == job_id and record["status"] == "completed" and record["kind"] == "video"
+    assert record["params"]["prompt"] == PROMPT and record["output_path"].endswith(".mp4")
+    templates = (await client.list_resource_templates()).resource_templates
+    assert "venice-mcp://jobs/{job_id}" in {t.uri_template for t in templates}

@@ -3,12 +3,13 @@ queueing it (venice_quote)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
@@ -60,7 +61,24 @@ def _line(job: Job) -> str:
     return " · ".join(parts)
 
 
+JOB_URI = "venice-mcp://jobs/{job_id}"
+
+
 def register(server: MCPServer) -> None:
+    @server.resource(
+        JOB_URI,
+        name="job",
+        title="A Venice music or video job",
+        description="The local record of one queued music or video job (JSON): model, Venice's queue "
+        "id, status, quote, progress, the saved file or the error.",
+        mime_type="application/json",
+    )
+    def job_record(job_id: str, ctx: Context) -> str:
+        job = app_state(ctx).jobs.get(job_id)
+        if job is None:
+            raise ResourceError(f"No job {job_id!r}; list jobs with venice_jobs.")
+        return json.dumps(job.summary(), indent=1, default=str)
+
     @server.tool(annotations=tool_annotations("Wait for a Venice music or video job", WAITS))
     async def venice_job_status(
         ctx: Context,
