@@ -180,3 +180,30 @@ async def test_video_transcribe_when_venice_serves_it(client: Client, sandbox: S
 
 def test_mp4_is_what_the_sandbox_builds() -> None:
     assert mp4_boxes(media.mp4(2, 64, 36)) == [b"ftyp", b"moov", b"mdat"]
+
+
+@pytest.mark.parametrize("violation", [False, True])
+async def test_wallet_pays_the_quote_and_is_refunded_on_a_policy_failure(
+    make_client: Callable[..., Client], sandbox: SandboxState, violation: bool
+) -> None:
+    from venice_mcp.config import Secret
+    from venice_mcp.payments.signer import EthAccountSigner
+
+    key = "0x" + "42" * 32
+    address = EthAccountSigner(key).address
+    sandbox.credit(address, 2.0)
+    prompt = f"{PROMPT} {CONTENT_VIOLATION_MARKER}" if violation else PROMPT
+    async with make_client(api_key=None, wallet_key=Secret(key)) as c:
+        result = await c.call_tool("venice_video_generate", {"prompt": prompt, "resolution": "720p"})
+    assert result.is_error is violation, text_of(result)
+    assert all(
+        "sign-in-with-x" in r.headers
+        for r in sandbox.requests
+        if r.path.startswith("/video/") and r.path != "/video/quote"
+    )
+    kinds = [e["type"] for e in sandbox.ledger(address)]
+    if violation:
+        assert kinds[-2:] == ["CHARGE", "REFUND"] and sandbox.balance(address) == pytest.approx(2.0)
+        assert "Credits were refunded." in text_of(result)
+    else:
+        assert kinds[-1] == "CHARGE" and sandbox.balance(address) == pytest.approx(2.0 - 0.1875)
