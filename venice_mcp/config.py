@@ -215,9 +215,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_topup_usd=_number(env, "VENICE_MCP_MAX_TOPUP_USD", DEFAULT_MAX_TOPUP_USD, 0, 10_000),
         daily_topup_usd=_number(env, "VENICE_MCP_DAILY_TOPUP_USD", DEFAULT_DAILY_TOPUP_USD, 0, 100_000),
         auto_topup=_flag(env, "VENICE_MCP_AUTO_TOPUP"),
-        topup_amount_usd=_number(
-            env, "VENICE_MCP_TOPUP_AMOUNT_USD", DEFAULT_TOPUP_AMOUNT_USD, 0, 10_000
-        ),
+        topup_amount_usd=_number(env, "VENICE_MCP_TOPUP_AMOUNT_USD", DEFAULT_TOPUP_AMOUNT_USD, 0, 10_000),
         payment_shape="x402v2" if shape_raw == "x402v2" else "venice",
         allow_remote_paths=_flag(env, "VENICE_MCP_ALLOW_REMOTE_PATHS"),
         admin_tools=_flag(env, "VENICE_MCP_ADMIN_TOOLS"),

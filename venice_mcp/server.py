@@ -24,8 +24,8 @@ from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.payments.x402 import start_payer
 from venice_mcp.tools import account as account_tools
-from venice_mcp.tools import augment as augment_tools
 from venice_mcp.tools import audio as audio_tools
+from venice_mcp.tools import augment as augment_tools
 from venice_mcp.tools import catalog as catalog_tools
 from venice_mcp.tools import characters as character_tools
 from venice_mcp.tools import crypto as crypto_tools
