@@ -79,6 +79,16 @@ ImageRef = Annotated[
 # Per Venice client (one per server session), so a cached list never outlives its server.
 _styles_cache: weakref.WeakKeyDictionary[VeniceClient, tuple[float, list[str]]] = weakref.WeakKeyDictionary()
 
+# The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
+ENDPOINTS = {
+    "POST /image/generate": ("venice_image_generate",),
+    "POST /image/edit": ("venice_image_edit",),
+    "POST /image/multi-edit": ("venice_image_multi_edit",),
+    "POST /image/upscale": ("venice_image_upscale",),
+    "POST /image/background-remove": ("venice_image_remove_background",),
+    "GET /image/styles": ("venice_image_styles", "venice_image_generate"),
+}
+
 
 # -- shared helpers ------------------------------------------------------------------------------
 

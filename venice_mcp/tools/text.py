@@ -28,6 +28,12 @@ from venice_mcp.tools._common import (
     venice_errors,
 )
 
+# The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
+ENDPOINTS = {
+    "POST /chat/completions": ("venice_chat",),
+    "POST /embeddings": ("venice_embeddings",),
+}
+
 DEFAULT_TEXT_MODEL = "zai-org-glm-5-2"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-bge-m3"
 # Vectors beyond this many numbers go to a file: 4,096 floats are ~80 KB of JSON.
