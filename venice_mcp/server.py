@@ -43,7 +43,10 @@ Venice.ai models through MCP: chat, embeddings and the model catalog.
   full spec and price. Model arguments accept ids, traits like 'default_code', and aliases.
 - Paid tools report tokens and cost when Venice does. Large results (e.g. many embeddings) come back
   as files under the output directory with a venice-mcp://outputs/ resource link.
-- Errors say what to do next (fix an argument, wait, top up, or configure a key)."""
+- Errors say what to do next (fix an argument, wait, top up, or configure a key).
+- Music and video are queued jobs: venice_music_generate / venice_video_generate wait up to
+  wait_seconds (with progress), else return a job id for venice_job_status; venice_jobs lists jobs
+  (they survive restarts) and venice_quote prices one without spending."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
