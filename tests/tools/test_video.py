@@ -207,3 +207,24 @@ async def test_wallet_pays_the_quote_and_is_refunded_on_a_policy_failure(
         assert "Credits were refunded." in text_of(result)
     else:
         assert kinds[-1] == "CHARGE" and sandbox.balance(address) == pytest.approx(2.0 - 0.1875)
+
+
+async def test_wallet_upscale_goes_through_the_gate_without_a_quote(
+    make_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    from venice_mcp.config import Secret
+    from venice_mcp.payments.signer import EthAccountSigner
+
+    key = "0x" + "43" * 32
+    sandbox.credit(EthAccountSigner(key).address, 2.0)
+    clip = "data:video/mp4;base64," + base64.b64encode(media.mp4(1, 64, 36)).decode()
+    args = {"model": "topaz-video-upscale", "video": clip, "upscale_factor": 2}
+    async with make_client(api_key=None, wallet_key=Secret(key)) as c:
+        asked = await c.call_tool("venice_video_generate", args)
+        assert text_of(asked).startswith("confirmation_required") and "unknown" in text_of(asked)
+        assert [r.status for r in venice_requests(sandbox, "/video/quote")] == [403]
+        assert venice_requests(sandbox, "/video/queue") == []
+        done = await c.call_tool("venice_video_generate", {**args, "confirm": True})
+    assert not done.is_error, text_of(done)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.json["video_url"] == clip and "duration" not in queued.json and "prompt" not in queued.json

@@ -150,8 +150,13 @@ def register(server: MCPServer) -> None:
                 body["reference_image_urls"] = [
                     await media_ref(state, r, "reference_images") for r in body["reference_image_urls"]
                 ]
-            price = await video_quote(state, body)
-            estimate = Estimate(price, "Venice's quote for this job")
+            try:
+                price: float | None = await video_quote(state, body)
+                estimate = Estimate(price, "Venice's quote for this job")
+            except errors.PermissionDeniedError:
+                # Venice prices upscalers only for API keys; a wallet queues without a quote.
+                price = None
+                estimate = Estimate(None, "Venice quotes upscale jobs only to API-key callers")
             stop = await gate(
                 ctx,
                 state,
