@@ -310,11 +310,9 @@ class JobRunner:
             slept += step
 
     async def _retrieve(self, job: Job, dest: Path) -> VeniceResponse:
+        # Never delete on retrieve: if the download died midway, a paid video would be gone. The
+        # media is cleaned up only once it is safely on disk (_cleanup).
         body: dict[str, Any] = {"model": job.model, "queue_id": job.queue_id}
-        # Video: Venice's advice is to let the final retrieve delete the media (its /video/complete
-        # rejects queue ids today). Audio: keep it until saved, then /audio/complete.
-        if job.kind == "video" and not job.download_url:
-            body["delete_media_on_completion"] = True
         path = "/video/retrieve" if job.kind == "video" else "/audio/retrieve"
         try:
             return await self.client.request("POST", path, json_body=body, kind="media", save_to=dest)
@@ -418,9 +416,6 @@ class JobRunner:
     async def _cleanup(self, job: Job) -> None:
         """Ask Venice to delete the stored media once it is safely on disk (best effort)."""
         body = {"model": job.model, "queue_id": job.queue_id}
-        if job.kind == "video" and not job.download_url:
-            self.store.update(job, cleanup="deleted on retrieve")
-            return
         path = "/audio/complete" if job.kind == "music" else "/video/complete"
         try:
             response = await self.client.request("POST", path, json_body=body, kind="fast")
@@ -429,8 +424,12 @@ class JobRunner:
             return
         except errors.VeniceError as exc:
             note = f"{path} failed: {exc}"
-        if job.kind == "video":
-            # Venice's /video/complete rejects queue ids today; a deleting retrieve does the same.
+        if job.kind == "video" and not job.download_url:
+            # Venice's /video/complete rejects queue ids today, and a deleting retrieve would send
+            # the whole video again: leave it to expire rather than download it twice.
+            note += "; the media stays at Venice until it expires (24 h after queueing)"
+        elif job.kind == "video":
+            # A VPS model's retrieve answers with a small JSON status, so a deleting one is cheap.
             retry = {**body, "delete_media_on_completion": True}
             try:
                 await self.client.request("POST", "/video/retrieve", json_body=retry, kind="fast")
