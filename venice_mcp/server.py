@@ -10,7 +10,7 @@ import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
-from venice_mcp import __version__, catalog_resources
+from venice_mcp import __version__, catalog_resources, prompts
 from venice_mcp.api.client import Auth, BearerAuth, NoAuth, VeniceClient, WalletAuth
 from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.catalog import Catalog
@@ -23,6 +23,7 @@ from venice_mcp.outputs import URI_PREFIX, OutputStore
 from venice_mcp.payments.budget import SpendGate
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.payments.x402 import start_payer
+from venice_mcp.schemas import compact_tool_schemas
 from venice_mcp.tools import account as account_tools
 from venice_mcp.tools import audio as audio_tools
 from venice_mcp.tools import augment as augment_tools
@@ -38,15 +39,18 @@ from venice_mcp.tools import video as video_tools
 from venice_mcp.tools import wallet as wallet_tools
 
 INSTRUCTIONS = """\
-Venice.ai models through MCP: chat, embeddings and the model catalog.
-- Find models with venice_models (by type, capability, search); venice_model_info gives one model's
-  full spec and price. Model arguments accept ids, traits like 'default_code', and aliases.
-- Paid tools report tokens and cost when Venice does. Large results (e.g. many embeddings) come back
-  as files under the output directory with a venice-mcp://outputs/ resource link.
-- Errors say what to do next (fix an argument, wait, top up, or configure a key).
-- Music and video are queued jobs: venice_music_generate / venice_video_generate wait up to
-  wait_seconds (with progress), else return a job id for venice_job_status; venice_jobs lists jobs
-  (they survive restarts) and venice_quote prices one without spending."""
+Venice.ai through MCP: chat, images, speech, music, video, embeddings, web search and scraping,
+documents, crypto RPC, and the account or wallet that pays for them.
+- Models: venice_models and venice_model_info. Model arguments take ids, traits ('default_code')
+  and aliases ('gpt-4o').
+- Money: paid tools price the call first. Above the owner's per-call limit they return
+  confirmation_required and spend nothing: ask the person, then repeat with confirm=true.
+  venice_quote prices a video or song for free; venice_spending shows what was spent.
+- Media (images, audio, video, long text) is saved as a file under the output directory and
+  returned as a venice-mcp://outputs/ link (read it with resources/read) plus a small preview.
+- Music and video are queued jobs: *_generate waits up to wait_seconds, then returns a job id;
+  continue with venice_job_status.
+- Errors say what to do next: fix an argument, wait, top up the wallet, or configure a key."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -129,6 +133,8 @@ def build_server(
     account_tools.register(server, admin=settings.admin_tools)
     catalog_resources.register(server)
     _register_resources(server, OutputStore(settings.outputs))
+    prompts.register(server)
+    compact_tool_schemas(server)
     return server
 
 

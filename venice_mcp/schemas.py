@@ -1,0 +1,49 @@
+"""Smaller tool schemas for tools/list: every host sends them to the model on every turn.
+
+Pydantic's JSON Schema repeats each property name as a ``title`` and spells an optional argument
+as ``anyOf [X, null]`` with ``default: null``. Neither tells a model anything, so both are
+dropped from the *published* schema; arguments are still validated by the tool's pydantic model,
+which accepts null where it did before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server import MCPServer
+
+
+def compact(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [compact(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: compact(prop) for name, prop in value.items()}
+        elif key == "$defs" and isinstance(value, dict):
+            out[key] = {name: compact(d) for name, d in value.items()}
+        elif key == "title":
+            continue
+        else:
+            out[key] = compact(value)
+    options = out.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options and out.get("default", 0) is None:
+        rest = [o for o in options if o != {"type": "null"}]
+        out.pop("default")
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            del out["anyOf"]
+            out = {**rest[0], **out}
+        else:
+            out["anyOf"] = rest
+    return out
+
+
+def compact_tool_schemas(server: MCPServer[Any]) -> None:
+    """Rewrite every registered tool's published input schema in place.
+
+    The SDK (pinned <3) keeps tools in ``_tool_manager``; there is no public setter for a schema.
+    """
+    for tool in server._tool_manager._tools.values():
+        tool.parameters = compact(tool.parameters)
