@@ -13,7 +13,8 @@ from venice_mcp.context import AppState
 from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable
 from venice_mcp.media_specs import PreflightError
 from venice_mcp.outputs import audio_preview
-from venice_mcp.tools._common import file_result, result, usd
+from venice_mcp.payments.budget import Estimate
+from venice_mcp.tools._common import file_result, gate, ledgered, result, usd
 
 WaitSeconds = Annotated[
     float,
@@ -33,6 +34,30 @@ def preflight_error(exc: PreflightError) -> ToolError:
     return ToolError(f"{exc} Nothing was sent to Venice and nothing was spent.")
 
 
+async def queue_paid_job(
+    ctx: Context[Any],
+    state: AppState,
+    *,
+    tool: str,
+    path: str,
+    model: str,
+    body: dict[str, Any],
+    estimate: Estimate,
+    confirm: bool,
+) -> CallToolResult | dict[str, Any]:
+    """Spend gate, then queue the job once; the queue answer, or the result that stopped it."""
+    stop = await gate(ctx, state, tool=tool, model=model, estimate=estimate, confirm=confirm)
+    if stop is not None:
+        return stop
+    with ledgered(state, tool=tool, model=model, estimate=estimate) as spend:
+        # A lost queue response must never be re-sent: it may already have been charged.
+        response = await state.client.request("POST", path, json_body=body, idempotency="rejected_only")
+        queued = response.body if isinstance(response.body, dict) else {}
+        spend.request_id = str(queued.get("queue_id") or "") or None
+        spend.charge_usd = estimate.usd
+    return queued
+
+
 async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seconds: float) -> CallToolResult:
     """Wait (bounded) on ``job`` with progress notifications, then the reply for where it got."""
 
@@ -49,7 +74,7 @@ async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seco
         if waited.job.status == "completed":
             raise ToolError(
                 f"Job {job.id} finished earlier, but its file {waited.job.output_path} is gone "
-                "(Venice deletes the media once downloaded, so it cannot be fetched again)."
+                "(Venice's copy is cleaned up once downloaded, so it cannot be fetched again)."
             )
         return pending_reply(waited.job)
     return done_reply(waited.job, waited.file)

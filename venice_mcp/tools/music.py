@@ -12,8 +12,8 @@ from pydantic import Field
 from venice_mcp import media_specs
 from venice_mcp.context import AppState, app_state
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, tool_annotations, venice_errors
-from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
+from venice_mcp.tools._common import PAID, Confirm, tool_annotations, venice_errors
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, queue_paid_job, wait_and_reply
 
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py while the tool waits.
@@ -104,24 +104,18 @@ def register(server: MCPServer) -> None:
                 raise preflight_error(exc) from exc
             price = await music_quote(state, resolved.id, resolved.spec, body)
             estimate = Estimate(price, "Venice's quote for this job")
-            stop = await gate(
+            queued = await queue_paid_job(
                 ctx,
                 state,
                 tool="venice_music_generate",
+                path="/audio/queue",
                 model=resolved.id,
+                body=body,
                 estimate=estimate,
                 confirm=confirm,
             )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_music_generate", model=resolved.id, estimate=estimate) as spend:
-                # A lost queue response must never be re-sent: it may already have been charged.
-                response = await state.client.request(
-                    "POST", "/audio/queue", json_body=body, idempotency="rejected_only"
-                )
-                queued = response.body if isinstance(response.body, dict) else {}
-                spend.request_id = str(queued.get("queue_id") or "") or None
-                spend.charge_usd = price
+            if isinstance(queued, CallToolResult):
+                return queued
             summary = {k: v for k, v in body.items() if k != "model"}
             summary["prompt"] = prompt[:200]
             job = state.jobs.create(

@@ -15,8 +15,8 @@ from venice_mcp.api import errors
 from venice_mcp.context import AppState, app_state
 from venice_mcp.inputs import InputError, kind_of
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import PAID, Confirm, gate, ledgered, result, tool_annotations, venice_errors
-from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
+from venice_mcp.tools._common import PAID, Confirm, result, tool_annotations, venice_errors
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, queue_paid_job, wait_and_reply
 
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py while the tool waits.
@@ -157,24 +157,18 @@ def register(server: MCPServer) -> None:
                 # Venice prices upscalers only for API keys; a wallet queues without a quote.
                 price = None
                 estimate = Estimate(None, "Venice quotes upscale jobs only to API-key callers")
-            stop = await gate(
+            queued = await queue_paid_job(
                 ctx,
                 state,
                 tool="venice_video_generate",
+                path="/video/queue",
                 model=resolved.id,
+                body=body,
                 estimate=estimate,
                 confirm=confirm,
             )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_video_generate", model=resolved.id, estimate=estimate) as spend:
-                # A lost queue response must never be re-sent: it may already have been charged.
-                response = await state.client.request(
-                    "POST", "/video/queue", json_body=body, idempotency="rejected_only"
-                )
-                queued = response.body if isinstance(response.body, dict) else {}
-                spend.request_id = str(queued.get("queue_id") or "") or None
-                spend.charge_usd = price
+            if isinstance(queued, CallToolResult):
+                return queued
             summary: dict[str, Any] = {
                 k: v for k, v in body.items() if k not in ("model",) and not str(v).startswith("data:")
             }
