@@ -57,6 +57,16 @@ def test_unsubstituted_bundle_values_count_as_unset() -> None:
     assert s.api_key is None and s.max_call_usd == 0.5
 
 
+def test_placeholders_of_case_folded_settings_count_as_unset() -> None:
+    # The log level is upper-cased before it is checked: the placeholder must be recognised first.
+    env = {
+        "VENICE_MCP_LOG_LEVEL": "${user_config.log_level}",
+        "VENICE_MCP_PAYMENT_SHAPE": "${user_config.shape}",
+    }
+    s = load_settings(env)
+    assert (s.log_level, s.payment_shape) == ("WARNING", "venice")
+
+
 def test_home_expands_tilde_and_home_variable() -> None:
     s = load_settings({"HOME": "/home/u", "VENICE_MCP_HOME": "${HOME}/vm", "VENICE_MCP_OUTPUT_DIR": "~/out"})
     assert str(s.home) == "/home/u/vm"

@@ -188,14 +188,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 "VENICE_MCP_AUTH_TOKEN must be at least 16 characters; use a long random string"
             )
         auth_token = Secret(token_raw.strip())
-    shape_raw = (get("VENICE_MCP_PAYMENT_SHAPE") or "venice").strip().lower()
-    if _unset(shape_raw):
-        shape_raw = "venice"
+    # Checked for the bundle placeholder before case-folding: "${USER_CONFIG.…}" would not match.
+    shape_raw = "venice" if _unset(get("VENICE_MCP_PAYMENT_SHAPE")) else get("VENICE_MCP_PAYMENT_SHAPE", "")
+    shape_raw = shape_raw.strip().lower()
     if shape_raw not in ("venice", "x402v2"):
         raise ConfigError(f"VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2', got {shape_raw!r}")
-    level_raw = (get("VENICE_MCP_LOG_LEVEL") or "WARNING").strip().upper()
-    if _unset(level_raw):
-        level_raw = "WARNING"
+    level_raw = "WARNING" if _unset(get("VENICE_MCP_LOG_LEVEL")) else get("VENICE_MCP_LOG_LEVEL", "")
+    level_raw = level_raw.strip().upper()
     if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
 

@@ -86,6 +86,8 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(queue_id);
 def poll_seconds(env: dict[str, str] | None = None) -> float:
     """The poll interval from VENICE_MCP_POLL_SECONDS (0.001-30 s), else 3 s."""
     raw = (env if env is not None else os.environ).get(POLL_ENV, "").strip()
+    if raw.startswith("${"):  # left unsubstituted by an MCP Bundle host: unset
+        raw = ""
     try:
         value = float(raw) if raw else DEFAULT_POLL_SECONDS
     except ValueError:
