@@ -130,8 +130,11 @@ class VeniceResponse:
 
     @property
     def request_id(self) -> str | None:
-        if isinstance(self.body, dict) and isinstance(self.body.get("id"), str):
-            return str(self.body["id"])
+        """Venice's id for what was served: a response id, a queued job's id, or the header."""
+        if isinstance(self.body, dict):
+            for key in ("id", "queue_id"):
+                if isinstance(self.body.get(key), str) and self.body[key]:
+                    return str(self.body[key])
         return self.headers.get("x-request-id")
 
 

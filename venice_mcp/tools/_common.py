@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,6 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import Field
 
+from venice_mcp.api.client import VeniceResponse
 from venice_mcp.api.errors import VeniceError
 from venice_mcp.catalog import UnknownModelError
 from venice_mcp.context import AppState
@@ -112,6 +113,34 @@ def ledgered(state: AppState, *, tool: str, model: str | None, estimate: Estimat
                 request_id=spend.request_id,
             )
         )
+
+
+async def paid_request(
+    ctx: Context[Any],
+    state: AppState,
+    *,
+    tool: str,
+    model: str | None,
+    estimate: Estimate,
+    confirm: bool,
+    path: str,
+    method: str = "POST",
+    charge: float | Callable[[VeniceResponse], float | None] | None = None,
+    **request: Any,
+) -> VeniceResponse | CallToolResult:
+    """The spend gate, then one ledgered Venice request.
+
+    Returns Venice's response, or the result that stopped the call (nothing spent). ``charge`` is
+    what the call cost when known: a fixed price, or read from the response.
+    """
+    stop = await gate(ctx, state, tool=tool, model=model, estimate=estimate, confirm=confirm)
+    if stop is not None:
+        return stop
+    with ledgered(state, tool=tool, model=model, estimate=estimate) as spend:
+        response = await state.client.request(method, path, **request)
+        spend.request_id = response.request_id
+        spend.charge_usd = charge(response) if callable(charge) else charge
+    return response
 
 
 def cost_note(estimate: Estimate, charge: float | None) -> str:

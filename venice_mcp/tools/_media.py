@@ -14,7 +14,7 @@ from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFail
 from venice_mcp.media_specs import PreflightError
 from venice_mcp.outputs import audio_preview
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import file_result, gate, ledgered, result, usd
+from venice_mcp.tools._common import file_result, paid_request, result, usd
 
 WaitSeconds = Annotated[
     float,
@@ -46,16 +46,22 @@ async def queue_paid_job(
     confirm: bool,
 ) -> CallToolResult | dict[str, Any]:
     """Spend gate, then queue the job once; the queue answer, or the result that stopped it."""
-    stop = await gate(ctx, state, tool=tool, model=model, estimate=estimate, confirm=confirm)
-    if stop is not None:
-        return stop
-    with ledgered(state, tool=tool, model=model, estimate=estimate) as spend:
-        # A lost queue response must never be re-sent: it may already have been charged.
-        response = await state.client.request("POST", path, json_body=body, idempotency="rejected_only")
-        queued = response.body if isinstance(response.body, dict) else {}
-        spend.request_id = str(queued.get("queue_id") or "") or None
-        spend.charge_usd = estimate.usd
-    return queued
+    # A lost queue response must never be re-sent: it may already have been charged.
+    response = await paid_request(
+        ctx,
+        state,
+        tool=tool,
+        model=model,
+        estimate=estimate,
+        confirm=confirm,
+        path=path,
+        json_body=body,
+        idempotency="rejected_only",
+        charge=estimate.usd,
+    )
+    if isinstance(response, CallToolResult):
+        return response
+    return response.body if isinstance(response.body, dict) else {}
 
 
 async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seconds: float) -> CallToolResult:

@@ -21,8 +21,7 @@ from venice_mcp.tools._common import (
     Confirm,
     cost_note,
     file_result,
-    gate,
-    ledgered,
+    paid_request,
     result,
     tool_annotations,
     venice_errors,
@@ -88,11 +87,6 @@ def register(server: MCPServer) -> None:
             except media_specs.PreflightError as exc:
                 raise preflight_error(exc) from exc
             estimate = media_specs.speech_price(resolved.spec, text)
-            stop = await gate(
-                ctx, state, tool="venice_speech", model=resolved.id, estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
             body: dict[str, Any] = {"model": resolved.id, "input": text}
             for key, value in (
                 ("voice", voice),
@@ -104,9 +98,19 @@ def register(server: MCPServer) -> None:
                 if value is not None:
                     body[key] = value
             dest = state.outputs.new_path("speech", fmt, resolved.id)
-            with ledgered(state, tool="venice_speech", model=resolved.id, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/audio/speech", json_body=body, save_to=dest)
-                spend.request_id = response.request_id
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_speech",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+                path="/audio/speech",
+                json_body=body,
+                save_to=dest,
+            )
+            if isinstance(response, CallToolResult):
+                return response
         if response.path is None:
             raise ToolError(f"Venice answered without audio: {json.dumps(response.body)[:300]}")
         mime = response.content_type or FORMAT_MIME[fmt]
@@ -164,11 +168,6 @@ def register(server: MCPServer) -> None:
             state.client.ensure_credentials()
             resolved = await state.catalog.resolve(model, "asr")
             estimate = media_specs.transcription_price(resolved.spec, loaded.data)
-            stop = await gate(
-                ctx, state, tool="venice_transcribe", model=resolved.id, estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
             form = {
                 "model": resolved.id,
                 "response_format": response_format,
@@ -177,11 +176,20 @@ def register(server: MCPServer) -> None:
             if language:
                 form["language"] = language
             files = {"file": (loaded.filename or "audio", loaded.data, loaded.mime_type)}
-            with ledgered(state, tool="venice_transcribe", model=resolved.id, estimate=estimate) as spend:
-                response = await state.client.request(
-                    "POST", "/audio/transcriptions", data=form, files=files, kind="upload"
-                )
-                spend.request_id = response.request_id
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_transcribe",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+                path="/audio/transcriptions",
+                data=form,
+                files=files,
+                kind="upload",
+            )
+            if isinstance(response, CallToolResult):
+                return response
         body = response.body
         data: dict[str, Any] = body if isinstance(body, dict) else {"text": str(body or "")}
         text = str(data.get("text") or "")

@@ -19,8 +19,7 @@ from venice_mcp.tools._common import (
     READ_ONLY,
     Confirm,
     cost_note,
-    gate,
-    ledgered,
+    paid_request,
     result,
     tool_annotations,
     venice_errors,
@@ -72,16 +71,20 @@ def register(server: MCPServer) -> None:
         estimate = pricing.augment()
         with venice_errors():
             state.client.ensure_credentials()
-            stop = await gate(
-                ctx, state, tool="venice_web_search", model=None, estimate=estimate, confirm=confirm
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_web_search",
+                model=None,
+                estimate=estimate,
+                confirm=confirm,
+                path="/augment/search",
+                json_body={"query": query, "limit": limit, "search_provider": provider},
+                kind="fast",
+                charge=pricing.AUGMENT_USD,
             )
-            if stop is not None:
-                return stop
-            body = {"query": query, "limit": limit, "search_provider": provider}
-            with ledgered(state, tool="venice_web_search", model=None, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/augment/search", json_body=body, kind="fast")
-                spend.request_id = response.request_id
-                spend.charge_usd = pricing.AUGMENT_USD
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         results = [r for r in data.get("results") or [] if isinstance(r, dict)]
         paid = cost_note(estimate, pricing.AUGMENT_USD)
@@ -120,15 +123,19 @@ def register(server: MCPServer) -> None:
         estimate = pricing.augment()
         with venice_errors():
             state.client.ensure_credentials()
-            stop = await gate(
-                ctx, state, tool="venice_web_scrape", model=None, estimate=estimate, confirm=confirm
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_web_scrape",
+                model=None,
+                estimate=estimate,
+                confirm=confirm,
+                path="/augment/scrape",
+                json_body={"url": url},
+                charge=pricing.AUGMENT_USD,
             )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_web_scrape", model=None, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/augment/scrape", json_body={"url": url})
-                spend.request_id = response.request_id
-                spend.charge_usd = pricing.AUGMENT_USD
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         content = str(data.get("content") or "")
         paid = cost_note(estimate, pricing.AUGMENT_USD)
@@ -164,21 +171,21 @@ def register(server: MCPServer) -> None:
         estimate = pricing.augment()
         with venice_errors():
             state.client.ensure_credentials()
-            stop = await gate(
-                ctx, state, tool="venice_parse_document", model=None, estimate=estimate, confirm=confirm
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_parse_document",
+                model=None,
+                estimate=estimate,
+                confirm=confirm,
+                path="/augment/text-parser",
+                files={"file": (loaded.filename, loaded.data, loaded.mime_type)},
+                data={"response_format": "json"},
+                kind="upload",
+                charge=pricing.AUGMENT_USD,
             )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_parse_document", model=None, estimate=estimate) as spend:
-                response = await state.client.request(
-                    "POST",
-                    "/augment/text-parser",
-                    files={"file": (loaded.filename, loaded.data, loaded.mime_type)},
-                    data={"response_format": "json"},
-                    kind="upload",
-                )
-                spend.request_id = response.request_id
-                spend.charge_usd = pricing.AUGMENT_USD
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         text = str(data.get("text") or "")
         head = (

@@ -14,13 +14,13 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from venice_mcp import pricing
+from venice_mcp.api.client import VeniceResponse
 from venice_mcp.context import app_state
 from venice_mcp.tools._common import (
     PAID,
     READ_ONLY,
     Confirm,
-    gate,
-    ledgered,
+    paid_request,
     result,
     tool_annotations,
     usd,
@@ -52,6 +52,15 @@ def _family(network: str) -> str:
     if network.startswith("starknet-"):
         return "Starknet"
     return "EVM"
+
+
+def _replayed(response: VeniceResponse) -> bool:
+    return response.headers.get("idempotent-replayed") == "true"
+
+
+def _billed(response: VeniceResponse) -> float | None:
+    """A replay from Venice's idempotency cache is not billed again."""
+    return 0.0 if _replayed(response) else _header_float(response.headers, "x-venice-rpc-cost-usd")
 
 
 def _header_float(headers: dict[str, str], name: str) -> float | None:
@@ -134,26 +143,26 @@ def register(server: MCPServer) -> None:
         estimate = pricing.crypto_rpc(network, methods)
         with venice_errors():
             state.client.ensure_credentials()
-            stop = await gate(
-                ctx, state, tool="venice_crypto_rpc", model=network, estimate=estimate, confirm=confirm
+            # The Idempotency-Key makes a retried POST a replay on Venice's side, never a second
+            # broadcast or charge: so retries after 5xx and dropped connections are safe.
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_crypto_rpc",
+                model=network,
+                estimate=estimate,
+                confirm=confirm,
+                path=f"/crypto/rpc/{network}",
+                json_body=body,
+                headers={"Idempotency-Key": key},
+                kind="fast",
+                idempotency="safe",
+                charge=_billed,
             )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_crypto_rpc", model=network, estimate=estimate) as spend:
-                # The Idempotency-Key makes a retried POST a replay on Venice's side, never a second
-                # broadcast or charge: so retries after 5xx and dropped connections are safe.
-                response = await state.client.request(
-                    "POST",
-                    f"/crypto/rpc/{network}",
-                    json_body=body,
-                    headers={"Idempotency-Key": key},
-                    kind="fast",
-                    idempotency="safe",
-                )
-                replayed = response.headers.get("idempotent-replayed") == "true"
-                cost = _header_float(response.headers, "x-venice-rpc-cost-usd")
-                spend.request_id = response.headers.get("x-request-id")
-                spend.charge_usd = 0.0 if replayed else cost
+            if isinstance(response, CallToolResult):
+                return response
+        replayed = _replayed(response)
+        cost = _header_float(response.headers, "x-venice-rpc-cost-usd")
         credits = response.headers.get("x-venice-rpc-credits")
         items = response.body if isinstance(response.body, list) else [response.body]
         errors = [i for i in items if isinstance(i, dict) and "error" in i]

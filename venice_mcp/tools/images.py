@@ -44,6 +44,7 @@ from venice_mcp.tools._common import (
     file_result,
     gate,
     ledgered,
+    paid_request,
     result,
     tool_annotations,
     venice_errors,
@@ -277,14 +278,22 @@ async def _paid_binary(
     what: str,
 ) -> CallToolResult:
     """Gate, send, and save a binary image reply under a descriptive name."""
-    stop = await gate(ctx, state, tool=tool, model=model, estimate=estimate, confirm=confirm)
-    if stop is not None:
-        return stop
     fmt = body.get("output_format")
     dest = state.outputs.new_path(kind, EXT.get(FORMAT_MIME.get(str(fmt), "image/png"), "png"), hint)
-    with ledgered(state, tool=tool, model=model, estimate=estimate) as spend:
-        response = await state.client.request("POST", path, json_body=body, kind="upload", save_to=dest)
-        spend.request_id = response.request_id
+    response = await paid_request(
+        ctx,
+        state,
+        tool=tool,
+        model=model,
+        estimate=estimate,
+        confirm=confirm,
+        path=path,
+        json_body=body,
+        kind="upload",
+        save_to=dest,
+    )
+    if isinstance(response, CallToolResult):
+        return response
     if response.path is None:
         raise ToolError(f"Venice answered {path} without an image ({response.content_type or 'no type'}).")
     saved_path = response.path

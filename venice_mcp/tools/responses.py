@@ -20,8 +20,7 @@ from venice_mcp.tools._common import (
     PAID,
     Confirm,
     cost_note,
-    gate,
-    ledgered,
+    paid_request,
     result,
     tool_annotations,
     venice_errors,
@@ -131,11 +130,6 @@ def register(server: MCPServer) -> None:
                 estimate = pricing.chat(resolved.spec, _as_messages(items), max_output_tokens)
             except UnknownModelError:
                 estimate = Estimate(None, "model not in the catalog", could_be_large=False)
-            stop = await gate(
-                ctx, state, tool="venice_responses", model=chosen, estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
             body: dict[str, Any] = {"model": chosen, "input": items}
             for key, value in (
                 ("max_output_tokens", max_output_tokens),
@@ -155,9 +149,18 @@ def register(server: MCPServer) -> None:
                 venice["character_slug"] = character
             if venice:
                 body["venice_parameters"] = venice
-            with ledgered(state, tool="venice_responses", model=chosen, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/responses", json_body=body)
-                spend.request_id = response.request_id
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_responses",
+                model=chosen,
+                estimate=estimate,
+                confirm=confirm,
+                path="/responses",
+                json_body=body,
+            )
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         return _reply(data, chosen, estimate, response.request_id)
 

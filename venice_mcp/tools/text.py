@@ -21,8 +21,7 @@ from venice_mcp.tools._common import (
     PAID,
     Confirm,
     cost_note,
-    gate,
-    ledgered,
+    paid_request,
     result,
     tool_annotations,
     venice_errors,
@@ -153,11 +152,6 @@ def register(server: MCPServer) -> None:
             estimate = await _estimate(
                 state, body["model"], "text", lambda spec: pricing.chat(spec, body["messages"], max_tokens)
             )
-            stop = await gate(
-                ctx, state, tool="venice_chat", model=body["model"], estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
             if temperature is not None:
                 body["temperature"] = temperature
             if max_tokens is not None:
@@ -180,10 +174,19 @@ def register(server: MCPServer) -> None:
                 venice["strip_thinking_response"] = True
             if venice:
                 body["venice_parameters"] = venice
-            with ledgered(state, tool="venice_chat", model=body["model"], estimate=estimate) as spend:
-                response = await state.client.request("POST", "/chat/completions", json_body=body)
-                spend.request_id = response.request_id
-                spend.charge_usd = _reported_cost(response.body)
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_chat",
+                model=body["model"],
+                estimate=estimate,
+                confirm=confirm,
+                path="/chat/completions",
+                json_body=body,
+                charge=lambda r: _reported_cost(r.body),
+            )
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         choice = (data.get("choices") or [{}])[0]
         message = choice.get("message") or {}
@@ -249,17 +252,21 @@ def register(server: MCPServer) -> None:
             estimate = await _estimate(
                 state, chosen, "embedding", lambda spec: pricing.embeddings(spec, texts)
             )
-            stop = await gate(
-                ctx, state, tool="venice_embeddings", model=chosen, estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
             body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
             if dimensions is not None:
                 body["dimensions"] = dimensions
-            with ledgered(state, tool="venice_embeddings", model=chosen, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/embeddings", json_body=body)
-                spend.request_id = response.request_id
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_embeddings",
+                model=chosen,
+                estimate=estimate,
+                confirm=confirm,
+                path="/embeddings",
+                json_body=body,
+            )
+            if isinstance(response, CallToolResult):
+                return response
         data = response.body if isinstance(response.body, dict) else {}
         vectors = [
             row.get("embedding") or []
