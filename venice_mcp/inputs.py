@@ -247,32 +247,61 @@ async def load(
     Raises:
         InputError: refused or unreadable, with the reason.
     """
+    if kind_of(ref.strip()) == "url":
+        try:
+            return await fetch_url(ref.strip(), http, policy, resolver)
+        except httpx2.TransportError as exc:
+            raise InputError(f"Could not fetch {ref.strip()}: {type(exc).__name__}") from None
+    return await load_offline(ref, policy)
+
+
+async def load_offline(ref: str, policy: InputPolicy) -> LoadedInput:
+    """An input given as a local path or a data: URL (no network).
+
+    Raises:
+        InputError: refused or unreadable, with the reason.
+    """
     ref = ref.strip()
     if not ref:
         raise InputError("The input is empty; give a file path, an https:// URL or a data: URL")
-    kind = kind_of(ref)
-    if kind == "data":
+    if kind_of(ref) == "data":
         return read_data_url(ref, policy)
-    if kind == "url":
-        try:
-            return await fetch_url(ref, http, policy, resolver)
-        except httpx2.TransportError as exc:
-            raise InputError(f"Could not fetch {ref}: {type(exc).__name__}") from None
     return await anyio.to_thread.run_sync(read_local, ref, policy)
 
 
 class InputLoader:
-    """The policy and HTTP client tools use to read their inputs (one per server)."""
+    """The policy and HTTP client tools use to read their inputs (one per server).
+
+    The client is made on the first URL fetch: most sessions never fetch one, and building it
+    (TLS context) is not worth paying at every server start.
+    """
 
     def __init__(
-        self, policy: InputPolicy, http: httpx2.AsyncClient, resolver: Resolver = system_resolver
+        self,
+        policy: InputPolicy,
+        http: httpx2.AsyncClient | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.policy = policy
-        self.http = http
+        self._http = http
+        self._owned = http is None
         self.resolver = resolver
 
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        if self._http is None:
+            self._http = httpx2.AsyncClient(follow_redirects=False)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._owned and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
     async def load(self, ref: str) -> LoadedInput:
-        return await load(ref, self.policy, self.http, self.resolver)
+        if kind_of(ref.strip()) == "url":
+            return await load(ref, self.policy, self.http, self.resolver)
+        return await load_offline(ref, self.policy)  # paths and data: URLs need no client
 
     async def check_passthrough(self, url: str) -> str:
         """For a URL Venice fetches itself: the same public-address rule, without downloading."""

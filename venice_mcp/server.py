@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal, cast
 
+import anyio
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
@@ -82,31 +83,38 @@ def build_server(
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         db = Database.in_home(settings.home)
         policy = InputPolicy(roots=settings.readable_roots, allow_local=settings.local_inputs_allowed)
+        client = VeniceClient(
+            # Built on the first Venice request, not here: see VeniceClient.
+            lambda: httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False),
+            base_url=settings.base_url,
+            auth=make_auth(settings),
+            retry=retry,
+        )
+        # Inputs given as URLs are fetched from the real network, never through the Venice
+        # transport (which tests and --sandbox replace).
+        inputs = InputLoader(policy)
         try:
-            async with (
-                httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False) as http,
-                # Inputs given as URLs are fetched from the real network, never through the
-                # Venice transport (which tests and --sandbox replace).
-                httpx2.AsyncClient(follow_redirects=False) as fetcher,
-            ):
-                client = VeniceClient(http, base_url=settings.base_url, auth=make_auth(settings), retry=retry)
-                ledger = Ledger(db)
-                # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
-                payer = await start_payer(settings, client, ledger)
-                jobs = JobStore(db)
-                yield AppState(
-                    settings=settings,
-                    client=client,
-                    catalog=Catalog(client),
-                    outputs=OutputStore(settings.outputs),
-                    gate=SpendGate(settings),
-                    ledger=ledger,
-                    inputs=InputLoader(policy, fetcher),
-                    jobs=jobs,
-                    runner=JobRunner(jobs, client, OutputStore(settings.outputs)),
-                    payer=payer,
-                )
+            ledger = Ledger(db)
+            # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
+            payer = await start_payer(settings, client, ledger)
+            jobs = JobStore(db)
+            outputs = OutputStore(settings.outputs)
+            yield AppState(
+                settings=settings,
+                client=client,
+                catalog=Catalog(client),
+                outputs=outputs,
+                gate=SpendGate(settings),
+                ledger=ledger,
+                inputs=inputs,
+                jobs=jobs,
+                runner=JobRunner(jobs, client, outputs),
+                payer=payer,
+            )
         finally:
+            with anyio.CancelScope(shield=True):  # close connections even when cancelled
+                await client.aclose()
+                await inputs.aclose()
             db.close()
 
     server: MCPServer[AppState] = MCPServer(

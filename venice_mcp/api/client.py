@@ -141,18 +141,34 @@ class VeniceResponse:
 class VeniceClient:
     def __init__(
         self,
-        http: httpx2.AsyncClient,
+        http: httpx2.AsyncClient | Callable[[], httpx2.AsyncClient],
         *,
         base_url: str,
         auth: Auth,
         retry: RetryPolicy | None = None,
         on_insufficient_balance: InsufficientBalanceHook | None = None,
     ) -> None:
-        self.http = http
+        # A factory defers building the HTTP client (its TLS context costs ~50 ms) from server
+        # start to the first request: a host's initialize and tools/list never need it.
+        self._http = http if isinstance(http, httpx2.AsyncClient) else None
+        self._make_http = None if isinstance(http, httpx2.AsyncClient) else http
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.retry = retry or RetryPolicy()
         self.on_insufficient_balance = on_insufficient_balance
+
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        if self._http is None:
+            assert self._make_http is not None
+            self._http = self._make_http()
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if one was made from the factory (a given client is the caller's)."""
+        if self._make_http is not None and self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     def ensure_credentials(self) -> None:
         """Fail fast, before any network work, when a paid call has nothing to pay with.
