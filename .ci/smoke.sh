@@ -44,6 +44,32 @@ if missing or junk or not need_data:
     sys.exit(f"bundle contents wrong: missing={missing} sandbox_data={need_data} unwanted={junk[:10]}")
 print(f"bundle contents ok: {len(names)} files")
 EOF
+    # Start the unpacked bundle exactly as its mcp_config says (uv run --directory <bundle>
+    # venice-mcp), with the env a host sends when the form is left at its defaults. Needs uv,
+    # which CI does not have: there this part is skipped and says so.
+    if ! command -v uv >/dev/null; then
+        echo "bundle launch: skipped (uv is not installed)"
+        return
+    fi
+    "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+        "$WORK/venice-mcp.mcpb" "$WORK/bundle"
+    local env_args=()
+    while IFS= read -r pair; do env_args+=(-e "$pair"); done < <("$PY" - "$WORK/bundle" <<'EOF'
+import json, re, sys
+manifest = json.load(open(f"{sys.argv[1]}/manifest.json"))
+options = manifest["user_config"]
+for name, raw in manifest["server"]["mcp_config"]["env"].items():
+    key = re.fullmatch(r"\$\{user_config\.(\w+)\}", raw).group(1)
+    default = options[key].get("default")
+    value = raw if default is None else str(default).lower() if isinstance(default, bool) else f"{default:g}"
+    print(f"{name}={value}")
+EOF
+)
+    inspect "${env_args[@]}" -e VENICE_MCP_HOME="$WORK/home" -e UV_CACHE_DIR="$WORK/uv-cache" \
+        "$(command -v uv)" run --directory "$WORK/bundle" venice-mcp --sandbox \
+        --method tools/call --tool-name venice_chat --tool-arg prompt=hello >"$WORK/bundle-call.json"
+    grep -q '\[sandbox\]' "$WORK/bundle-call.json" || fail "the bundle did not answer: $(cat "$WORK/bundle-call.json")"
+    echo "bundle launch: uv run --directory <bundle> venice-mcp answered"
 }
 
 # Run the Inspector CLI; its stdout is JSON.
