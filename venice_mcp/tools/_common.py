@@ -32,7 +32,7 @@ PAID = ToolAnnotations(
 
 Confirm = Annotated[
     bool,
-    Field(description="Run although the estimate is above the per-call limit; only once the person agreed."),
+    Field(description="Run even if over the per-call price limit (only after the person agreed)."),
 ]
 
 

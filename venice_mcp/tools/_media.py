@@ -22,8 +22,7 @@ WaitSeconds = Annotated[
         ge=0,
         le=MAX_WAIT_SECONDS,
         description=(
-            "How long to wait for the result in this call (seconds). If the job is not done by then, "
-            "you get a job id to check later with venice_job_status."
+            "Seconds to wait in this call; if not done by then, a job id comes back for venice_job_status."
         ),
     ),
 ]

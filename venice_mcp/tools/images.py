@@ -71,10 +71,7 @@ AspectRatio = Literal["auto", "1:1", "3:2", "16:9", "21:9", "9:16", "2:3", "3:4"
 OutputFormat = Literal["png", "jpeg", "webp"]
 ImageRef = Annotated[
     str,
-    Field(
-        description="The image: a local file path (inside the allowed folders), an https:// URL, or a "
-        "data:image/...;base64 URL."
-    ),
+    Field(description="A local path (inside the allowed folders), an https:// URL or a data: URL."),
 ]
 
 # Per Venice client (one per server session), so a cached list never outlives its server.
