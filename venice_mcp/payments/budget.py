@@ -9,6 +9,7 @@ repeat the call with ``confirm=true``. No argument can raise the limit itself.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,16 @@ class Approval(BaseModel):
     approve: bool = Field(description="Run this paid call?")
 
 
-def _fmt(usd: float) -> str:
-    return f"${usd:.4f}" if usd < 0.01 else f"${usd:.2f}"
+def format_usd(value: float | None) -> str:
+    """Dollars for people: cents above a cent, two significant digits below (never "$0.0000")."""
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if value >= 0.01:
+        return f"${value:.2f}"
+    digits = max(4, 1 - math.floor(math.log10(abs(value))))  # a short chat is ~$0.00003
+    return f"${value:.{digits}f}"
 
 
 class SpendGate:
@@ -51,9 +60,10 @@ class SpendGate:
         """None when the call may run; otherwise the result to return instead (nothing spent)."""
         if confirm or self.within_limit(estimate):
             return None
-        price = "an unknown amount" if estimate.usd is None else f"about {_fmt(estimate.usd)}"
+        price = "an unknown amount" if estimate.usd is None else f"about {format_usd(estimate.usd)}"
+        limit = format_usd(self.limit)
         question = (
-            f"{tool} will cost {price} ({estimate.basis}), above the per-call limit of {_fmt(self.limit)} "
+            f"{tool} will cost {price} ({estimate.basis}), above the per-call limit of {limit} "
             "set by VENICE_MCP_MAX_CALL_USD. Run it?"
         )
         answer = await self._ask(ctx, question)
@@ -77,13 +87,14 @@ class SpendGate:
         return False
 
     def _stopped(self, tool: str, estimate: Estimate, status: str) -> CallToolResult:
-        price = "unknown" if estimate.usd is None else _fmt(estimate.usd)
+        price = format_usd(estimate.usd)
+        limit = format_usd(self.limit)
         if status == "declined":
             text = f"The person declined this {tool} call (estimated {price}). Nothing was spent."
         else:
             text = (
                 f"confirmation_required: this {tool} call is estimated at {price} ({estimate.basis}), above "
-                f"the per-call limit of {_fmt(self.limit)}. Nothing was spent. If the person wants it, call "
+                f"the per-call limit of {limit}. Nothing was spent. If the person wants it, call "
                 f"{tool} again with the same arguments and confirm=true."
             )
         structured = {

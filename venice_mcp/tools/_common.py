@@ -18,7 +18,7 @@ from venice_mcp.api.errors import VeniceError
 from venice_mcp.catalog import UnknownModelError
 from venice_mcp.context import AppState
 from venice_mcp.outputs import OutputFile
-from venice_mcp.payments.budget import Estimate
+from venice_mcp.payments.budget import Estimate, format_usd
 from venice_mcp.payments.ledger import CallRecord
 
 log = logging.getLogger("venice_mcp.tools")
@@ -65,11 +65,7 @@ def result(
 
 
 def usd(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    if value == 0:
-        return "$0"
-    return f"${value:.4f}" if value < 0.01 else f"${value:.2f}"
+    return format_usd(value)
 
 
 @dataclass
