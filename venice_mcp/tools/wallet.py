@@ -27,6 +27,13 @@ from venice_mcp.payments.ledger import DAY_S, OPEN
 from venice_mcp.payments.x402 import Payer, fmt_usd
 from venice_mcp.tools._common import READ_ONLY, Confirm, gate, result, tool_annotations, usd, venice_errors
 
+# The Venice operations these tools reach through the payer (tools/spec_coverage.py reads this).
+ENDPOINTS = {
+    "GET /x402/balance/{walletAddress}": ("venice_wallet_balance",),
+    "POST /x402/top-up": ("venice_wallet_top_up",),
+    "GET /x402/transactions/{walletAddress}": ("venice_wallet_transactions",),
+}
+
 TOP_UP = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )
