@@ -78,7 +78,6 @@ LEFT_OUT = {
         "POST",
         "/api_keys/generate_web3_key",
     ): "minting a key from a staked-VVV wallet: optional extra, not built",
-    ("POST", "/audio/voices"): "voice cloning: optional extra, not built",
 }
 
 

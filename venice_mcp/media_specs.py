@@ -38,11 +38,23 @@ def _number(spec: dict[str, Any], key: str) -> float | None:
 # -- speech --------------------------------------------------------------------------------------
 
 
-def speech(spec: dict[str, Any], model: str, *, voice: str | None, response_format: str | None) -> str:
-    """Check voice and format for a TTS model; returns the format that will be produced."""
+def speech(
+    spec: dict[str, Any],
+    model: str,
+    *,
+    voice: str | None,
+    response_format: str | None,
+    cloning_described: bool = True,
+) -> str:
+    """Check voice and format for a TTS model; returns the format that will be produced.
+
+    A cloned-voice handle (``vv_…``) passes on a model with ``voice_cloning`` or a custom voice
+    id, and on any model when the catalog describes cloning for none (``cloning_described``
+    false): then only Venice can tell. Whether the handle belongs to this model is Venice's call.
+    """
     voices = [str(v) for v in spec.get("voices") or []]
     if voice is not None and voices and voice not in voices:
-        cloned = voice.startswith("vv_") and bool(spec.get("voice_cloning"))
+        cloned = voice.startswith("vv_") and (bool(spec.get("voice_cloning")) or not cloning_described)
         if not cloned and not spec.get("supports_custom_voice_id"):
             raise PreflightError(
                 f"Voice {voice!r} is not one of {model}'s voices (names are case-sensitive): "
@@ -56,6 +68,33 @@ def speech(spec: dict[str, Any], model: str, *, voice: str | None, response_form
             + (f" (default {spec['default_format']})." if spec.get("default_format") else ".")
         )
     return chosen
+
+
+CLONE_FORMATS = ("mp3", "wav", "flac", "mp4")  # Chatterbox HD's samples; mp4 covers m4a
+CLONE_MIME_FORMATS = {
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/mp4": "mp4",
+    "audio/x-m4a": "mp4",
+    "audio/m4a": "mp4",
+    "video/mp4": "mp4",
+}
+
+
+def clone_sample(spec: dict[str, Any], model: str, mime_type: str) -> str:
+    """Check a voice sample's container against the model's accepted formats; returns it."""
+    cloning = spec.get("voice_cloning")
+    accepted = [str(f) for f in (cloning or {}).get("accepted_formats") or CLONE_FORMATS]
+    fmt = CLONE_MIME_FORMATS.get(mime_type.split(";")[0].strip().lower())
+    if fmt not in accepted:
+        names = ", ".join("m4a/mp4" if f == "mp4" else f for f in accepted)
+        raise PreflightError(f"The sample looks like {mime_type}; {model} clones from {names} audio.")
+    return fmt
 
 
 def speech_price(spec: dict[str, Any], text: str) -> Estimate:

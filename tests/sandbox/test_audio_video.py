@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import struct
+import time
 
 import httpx2
 import pytest
 
 from tests.sandbox.siwe import Wallet
-from venice_mcp.sandbox import SandboxState, media
+from venice_mcp.sandbox import SandboxState, audio, media
 from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
 
 pytestmark = pytest.mark.anyio
@@ -123,6 +125,86 @@ async def test_transcription_text_format_and_refusals(
     assert no_file.status_code == 400 and no_file.json()["error"] == "No audio file provided"
     as_json = await client.post("/audio/transcriptions", json=data, headers=key_headers)
     assert as_json.json()["error"] == "No audio file provided"
+
+
+# -- voice cloning ---------------------------------------------------------------------------------
+
+M4A = b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A isom" + bytes(64)
+
+
+async def clone(
+    client: httpx2.AsyncClient, headers: dict[str, str], data: bytes, **fields: str
+) -> httpx2.Response:
+    files = {"file": ("sample.wav", data, "audio/wav")}
+    return await client.post("/audio/voices", files=files, data=fields, headers=headers)
+
+
+@pytest.mark.parametrize("sample", [media.wav(6.0), media.mp3(6.0), media.flac(6.0), M4A])
+async def test_clone_returns_a_handle_for_the_default_model(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], sample: bytes
+) -> None:
+    response = await clone(client, key_headers, sample)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"id", "model"} and body["model"] == "tts-chatterbox-hd"
+    assert re.fullmatch(r"vv_[0-9a-f]{24}", body["id"])
+
+
+async def test_a_cloned_voice_speaks_only_with_its_model_for_its_owner_until_it_expires(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], state: SandboxState, wallet: Wallet
+) -> None:
+    handle = (await clone(client, key_headers, media.wav(6.0), model="tts-chatterbox-hd")).json()["id"]
+    speak = {"model": "tts-chatterbox-hd", "input": "Hello in my own voice.", "voice": handle}
+    ok = await client.post("/audio/speech", json=speak, headers=key_headers)
+    assert ok.status_code == 200 and ok.content[:4] == b"RIFF"
+    for model in ("tts-elevenlabs-turbo-v2-5", "tts-kokoro"):  # custom voice ids or not: 400
+        other = await client.post("/audio/speech", json={**speak, "model": model}, headers=key_headers)
+        assert other.status_code == 400 and "cannot be used with " + model in other.json()["error"]
+    unknown = await client.post("/audio/speech", json={**speak, "voice": "vv_0000"}, headers=key_headers)
+    assert unknown.status_code == 400 and "not found or has expired" in unknown.json()["error"]
+    stranger = await client.post("/audio/speech", json=speak, headers={"SIGN-IN-WITH-X": wallet.header()})
+    assert stranger.status_code == 400
+    state.clock = lambda: time.time() + 7 * 86_400 + 1
+    expired = await client.post("/audio/speech", json=speak, headers=key_headers)
+    assert expired.status_code == 400 and "expired" in expired.json()["error"]
+
+
+async def test_clone_charges_a_wallet_a_flat_fee(
+    client: httpx2.AsyncClient, state: SandboxState, wallet: Wallet
+) -> None:
+    response = await clone(client, {"SIGN-IN-WITH-X": wallet.header()}, media.wav(6.0))
+    assert response.status_code == 200, response.text
+    assert state.balance(wallet.address) == pytest.approx(10.0 - audio.CLONE_USD)
+
+
+async def test_clone_refusals(client: httpx2.AsyncClient, key_headers: dict[str, str]) -> None:
+    no_file = await client.post(
+        "/audio/voices", files={"x": ("a", b"1")}, data={"model": "tts-chatterbox-hd"}, headers=key_headers
+    )
+    assert no_file.status_code == 400 and no_file.json()["error"] == "No audio file provided"
+    as_json = await client.post("/audio/voices", json={"model": "tts-chatterbox-hd"}, headers=key_headers)
+    assert as_json.status_code == 400
+    not_audio = await clone(client, key_headers, b"this is not audio at all")
+    assert not_audio.status_code == 400 and "accepts mp3, wav, flac, mp4" in not_audio.json()["error"]
+    ogg = await clone(client, key_headers, media.opus(3.0))
+    assert ogg.status_code == 400
+    too_big = await clone(client, key_headers, b"RIFF" + bytes(audio.MAX_UPLOAD))
+    assert too_big.status_code == 413 and too_big.json()["code"] == "PAYLOAD_TOO_LARGE"
+    kokoro = await clone(client, key_headers, media.wav(6.0), model="tts-kokoro")
+    assert kokoro.status_code == 400 and kokoro.json()["issues"][0]["code"] == "invalid_enum_value"
+    minimax = await clone(client, key_headers, media.wav(6.0), model="tts-minimax-speech-02-hd")
+    assert minimax.status_code == 403 and "not available on your account" in minimax.json()["error"]
+
+
+async def test_models_list_chatterbox_cloning_contract(client: httpx2.AsyncClient) -> None:
+    tts = {m["id"]: m["model_spec"] for m in (await client.get("/models?type=tts")).json()["data"]}
+    assert tts["tts-chatterbox-hd"]["voice_cloning"] == {
+        "mode": "zero_shot",
+        "accepted_formats": ["mp3", "wav", "flac", "mp4"],
+        "min_sample_seconds": 5,
+        "retention_days": 7,
+    }
+    assert [m for m, s in tts.items() if "voice_cloning" in s] == ["tts-chatterbox-hd"]
 
 
 # -- music -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""venice_speech and venice_transcribe through an MCP client, against the sandbox."""
+"""venice_speech, venice_voice_clone and venice_transcribe through an MCP client, against the
+sandbox."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from mcp import Client
 
 from tests.tools.conftest import text_of, venice_requests
 from tests.tools.media_helpers import blocks, paths, read_link
+from venice_mcp import media_specs
 from venice_mcp.sandbox import SandboxState, media
 from venice_mcp.sandbox.spec import validate_body
 
@@ -99,6 +101,86 @@ async def test_speech_preflight_refusals_spend_nothing(
 async def test_speech_text_over_4096_is_refused_by_the_schema(client: Client, sandbox: SandboxState) -> None:
     result = await client.call_tool("venice_speech", {"text": "a" * 4097})
     assert result.is_error and paths(sandbox) == []
+
+
+# -- voice cloning ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_clone_a_local_sample_then_speak_with_the_handle(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path, mode: str
+) -> None:
+    sample = tmp_path / "my voice.wav"
+    sample.write_bytes(wav_of(6.0))
+    async with make_client(mode, input_roots=(tmp_path,)) as c:
+        cloned = await c.call_tool("venice_voice_clone", {"sample": str(sample)})
+        assert not cloned.is_error, text_of(cloned)
+        data = cloned.structured_content
+        assert data is not None and data["model"] == "tts-chatterbox-hd" and data["retention_days"] == 7
+        handle = data["voice"]
+        assert handle.startswith("vv_") and data["expires_at"].endswith("Z")
+        text = text_of(cloned)
+        assert f"Cloned voice {handle} for tts-chatterbox-hd" in text and "7 days" in text
+        assert f'venice_speech with voice="{handle}" and model="tts-chatterbox-hd"' in text
+        [sent] = venice_requests(sandbox, "/audio/voices")
+        assert sent.headers["content-type"].startswith("multipart/form-data")
+        spoken = await c.call_tool(
+            "venice_speech", {"text": "Hello in my own voice.", "model": "tts-chatterbox-hd", "voice": handle}
+        )
+        assert not spoken.is_error, text_of(spoken)
+        assert f"voice {handle}" in text_of(spoken)
+        [said] = venice_requests(sandbox, "/audio/speech")
+        assert said.json["voice"] == handle and said.json["model"] == "tts-chatterbox-hd"
+        # A model taking custom voice ids lets the handle through; Venice refuses the pairing.
+        elsewhere = await c.call_tool(
+            "venice_speech", {"text": "Hello", "model": "tts-elevenlabs-turbo-v2-5", "voice": handle}
+        )
+    assert elsewhere.is_error and "cannot be used with tts-elevenlabs-turbo-v2-5" in text_of(elsewhere)
+
+
+@pytest.mark.parametrize("model", ["tts-kokoro", "tts-minimax-speech-02-hd"])
+async def test_clone_with_a_model_that_cannot_clone_is_refused_free(
+    client: Client, sandbox: SandboxState, model: str
+) -> None:
+    result = await client.call_tool("venice_voice_clone", {"sample": data_url(wav_of(6.0)), "model": model})
+    assert result.is_error, text_of(result)
+    assert f"{model} cannot clone voices; models that can: tts-chatterbox-hd" in text_of(result)
+    assert "nothing was spent" in text_of(result)
+    assert venice_requests(sandbox, "/audio/voices") == []
+
+
+async def test_clone_refuses_a_sample_that_is_not_audio(client: Client, sandbox: SandboxState) -> None:
+    result = await client.call_tool("venice_voice_clone", {"sample": "data:text/plain;base64,aGVsbG8="})
+    assert result.is_error and "clones from mp3, wav, flac, m4a/mp4 audio" in text_of(result)
+    assert venice_requests(sandbox, "/audio/voices") == []
+
+
+async def test_speech_with_an_unknown_handle_gets_venices_400(client: Client, sandbox: SandboxState) -> None:
+    args = {"text": "Hello", "model": "tts-chatterbox-hd", "voice": "vv_0123456789abcdef"}
+    result = await client.call_tool("venice_speech", args)
+    assert result.is_error and "Voice 'vv_0123456789abcdef' was not found or has expired" in text_of(result)
+    [sent] = venice_requests(sandbox, "/audio/speech")
+    assert sent.status == 400
+
+
+async def test_speech_refuses_a_handle_for_a_model_without_cloning(
+    client: Client, sandbox: SandboxState
+) -> None:
+    result = await client.call_tool("venice_speech", {"text": "Hello", "voice": "vv_0123456789abcdef"})
+    assert result.is_error and "not one of tts-kokoro's voices" in text_of(result)
+    assert paths(sandbox) == []
+
+
+def test_a_handle_passes_preflight_when_the_catalog_describes_no_cloning() -> None:
+    spec = {"voices": ["Aurora"], "supported_formats": ["wav"]}
+    with pytest.raises(media_specs.PreflightError):
+        media_specs.speech(spec, "tts-chatterbox-hd", voice="vv_1", response_format=None)
+    assert (
+        media_specs.speech(
+            spec, "tts-chatterbox-hd", voice="vv_1", response_format=None, cloning_described=False
+        )
+        == "wav"
+    )
 
 
 # -- transcription ---------------------------------------------------------------------------------

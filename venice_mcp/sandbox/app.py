@@ -92,6 +92,7 @@ ENDPOINTS = (
     Endpoint("DELETE", "/api_keys", Access.ADMIN, account.delete_key),
     Endpoint("GET", "/api_keys/{id}", Access.ADMIN, account.get_key),
     Endpoint("POST", "/audio/speech", Access.WALLET, audio.speech, inference=True),
+    Endpoint("POST", "/audio/voices", Access.WALLET, audio.voices, inference=True),
     Endpoint("POST", "/audio/transcriptions", Access.WALLET, audio.transcriptions, inference=True),
     Endpoint("POST", "/audio/quote", Access.PUBLIC, audio.quote),
     Endpoint("POST", "/audio/queue", Access.WALLET, audio.queue, inference=True),

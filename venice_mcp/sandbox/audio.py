@@ -1,5 +1,6 @@
-"""/audio/speech, /audio/transcriptions and the queued-audio routes /audio/{quote,queue,retrieve,
-complete}, with Venice's validation order and bodies (venice-api.md §5.1, §5.3, §5.4)."""
+"""/audio/speech, /audio/voices, /audio/transcriptions and the queued-audio routes
+/audio/{quote,queue,retrieve,complete}, with Venice's validation order and bodies (venice-api.md
+§5.1–§5.4)."""
 
 from __future__ import annotations
 
@@ -52,14 +53,17 @@ async def speech(ctx: Context) -> Response:
         raise error(400, "Input must contain speakable text")
     voices = model_spec.get("voices") or []
     voice = body.get("voice")
-    if voice is not None and voices and voice not in voices:
-        cloned = voice.startswith("vv_") and model_spec.get("voice_cloning")
-        if not cloned and not model_spec.get("supports_custom_voice_id"):
-            raise error(
-                400,
-                f"Invalid voice '{voice}' for model {model['id']}",
-                details={"supported_voices": voices},
-            )
+    if voice is not None and voice.startswith("vv_"):
+        _check_cloned(ctx, voice, model["id"])
+    elif (
+        voice is not None
+        and voices
+        and voice not in voices
+        and not model_spec.get("supports_custom_voice_id")
+    ):
+        raise error(
+            400, f"Invalid voice '{voice}' for model {model['id']}", details={"supported_voices": voices}
+        )
     formats = model_spec.get("supported_formats") or list(media.MIME_TYPES)
     fmt = body.get("response_format") or model_spec.get("default_format") or formats[0]
     if fmt not in formats:
@@ -74,6 +78,58 @@ async def speech(ctx: Context) -> Response:
     ctx.headers["x-request-id"] = rid
     ctx.charge(len(text) * catalog.price(model, "input") / 1e6, request_id=rid, model_id=model["id"])
     return Response(data, media_type=media.MIME_TYPES[fmt])
+
+
+def _check_cloned(ctx: Context, handle: str, model_id: str) -> None:
+    """A vv_ handle works only for its owner, with the model that cloned it, until it expires."""
+    record = ctx.state.cloned_voices.get(handle)
+    if record is None or record["owner"] != _owner(ctx) or record["expires"] <= ctx.state.clock():
+        raise error(400, f"Voice '{handle}' was not found or has expired")
+    if record["model"] != model_id:
+        raise error(
+            400, f"Voice '{handle}' was cloned for {record['model']} and cannot be used with {model_id}"
+        )
+
+
+# -- /audio/voices -------------------------------------------------------------------------------
+
+CLONE_MODELS = ["tts-chatterbox-hd", "tts-minimax-speech-02-hd"]  # the spec's enum
+CLONE_USD = 0.01  # a flat fee per clone; Venice publishes no amount (sandbox assumption)
+DAY_S = 86_400
+
+
+async def voices(ctx: Context) -> Response:
+    if ctx.body is not None:  # a JSON body instead of multipart
+        raise error(400, "No audio file provided")
+    form = await ctx.request.form(max_part_size=MAX_UPLOAD + 1)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    name = fields.get("model", CLONE_MODELS[0])
+    if name not in CLONE_MODELS:
+        raise spec_error("model", name, CLONE_MODELS)
+    model = catalog.resolve({"model": name}, "tts")
+    cloning = model.get("model_spec", {}).get("voice_cloning")
+    if not cloning:
+        raise error(403, f"Voice cloning with {model['id']} is not available on your account")
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise error(400, "No audio file provided")
+    data = await upload.read()
+    if len(data) > MAX_UPLOAD:
+        raise error(413, "File exceeds the maximum allowed size of 25 MB.", code="PAYLOAD_TOO_LARGE")
+    accepted = [str(f) for f in cloning.get("accepted_formats") or []]
+    if _audio_kind(data) not in accepted:
+        raise error(400, f"Unsupported voice sample: {model['id']} accepts {', '.join(accepted)} audio")
+    handle = new_id("vv_")
+    days = float(cloning.get("retention_days") or 7)
+    ctx.state.cloned_voices[handle] = {
+        "model": model["id"],
+        "owner": _owner(ctx),
+        "expires": ctx.state.clock() + days * DAY_S,
+    }
+    rid = new_id("clone-")
+    ctx.headers["x-request-id"] = rid
+    ctx.charge(CLONE_USD, request_id=rid, model_id=model["id"])
+    return JSONResponse({"id": handle, "model": model["id"]})
 
 
 # -- /audio/transcriptions -----------------------------------------------------------------------

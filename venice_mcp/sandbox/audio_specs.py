@@ -5,6 +5,8 @@ flags (``supports_lyrics``, ``duration_options``, ...), which Venice's spec docu
 v0.2.0 skills describe per model. These values come from those skills (format lists, lyric rules,
 durations priced by tier); where a skill gives no number (prompt limits, sound-effect durations)
 the value is a plausible sandbox assumption. Fields already in a capture are never overwritten.
+``voice_cloning`` is the contract the speech skill quotes for Chatterbox HD; MiniMax carries none
+(its cloning is not open to regular keys).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ _TTS: dict[str, dict[str, Any]] = {
     "tts-gemini-3-1-flash": {"formats": ["mp3", "opus", "wav"], "voice": "Kore"},
     "tts-gradium-v1": {"formats": ["wav", "pcm", "opus"], "voice": "Emma"},
 }
+
+CHATTERBOX_CLONING: dict[str, Any] = {
+    "mode": "zero_shot",
+    "accepted_formats": ["mp3", "wav", "flac", "mp4"],
+    "min_sample_seconds": 5,
+    "retention_days": 7,
+}
+_CLONING = {"tts-chatterbox-hd": CHATTERBOX_CLONING}
 
 _MUSIC_BASE: dict[str, Any] = {
     "supports_lyrics": False,
@@ -112,6 +122,11 @@ def enrich(types: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, A
             spec.setdefault("default_format", extra["formats"][0])
             spec.setdefault("default_voice", extra["voice"])
             spec.setdefault("supports_custom_voice_id", bool(extra.get("custom")))
+        cloning = _CLONING.get(model.get("id", ""))
+        if cloning:
+            spec.setdefault(
+                "voice_cloning", {**cloning, "accepted_formats": list(cloning["accepted_formats"])}
+            )
     for model in types.get("music", []):
         spec = model.setdefault("model_spec", {})
         for key, value in _music_fields(str(model.get("id", ""))).items():

@@ -77,6 +77,8 @@ class SandboxState:
     _inflight_changed: anyio.Event | None = None
     # Queued music and video jobs (queue → PROCESSING polls → media → deleted), and their knobs.
     media_jobs: MediaJobs = field(default_factory=MediaJobs)
+    # Cloned voices from /audio/voices: vv_ handle -> {model, owner, expires} (epoch seconds).
+    cloned_voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Crypto RPC Idempotency-Key cache: (caller, key) -> {fingerprint, body, headers}.
     rpc_idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # API key records behind /api_keys (id -> record, with the secret), seeded on first use.
@@ -184,4 +186,5 @@ class SandboxState:
             self.diem.clear()
             self.topups.clear()
             self.rpc_idempotency.clear()
+            self.cloned_voices.clear()
         self.media_jobs.clear()

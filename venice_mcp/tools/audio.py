@@ -1,8 +1,11 @@
-"""Speech: text to speech (/audio/speech) and speech to text (/audio/transcriptions)."""
+"""Speech: text to speech (/audio/speech), voice cloning (/audio/voices) and speech to text
+(/audio/transcriptions)."""
 
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -12,10 +15,11 @@ from mcp.types import CallToolResult, ContentBlock
 from pydantic import Field
 
 from venice_mcp import media_specs
-from venice_mcp.context import app_state
+from venice_mcp.context import AppState, app_state
 from venice_mcp.inputs import InputError
 from venice_mcp.jobs import AUDIO_EXTENSIONS
 from venice_mcp.outputs import AUDIO_INLINE_MAX_BYTES, OutputFile, audio_preview, truncate
+from venice_mcp.payments.budget import Estimate
 from venice_mcp.tools._common import (
     PAID,
     Confirm,
@@ -31,10 +35,13 @@ from venice_mcp.tools._media import preflight_error
 # The Venice operations these tools reach (tools/spec_coverage.py reads this).
 ENDPOINTS = {
     "POST /audio/speech": ("venice_speech",),
+    "POST /audio/voices": ("venice_voice_clone",),
     "POST /audio/transcriptions": ("venice_transcribe",),
 }
 
 DEFAULT_TTS_MODEL = "tts-kokoro"
+DEFAULT_CLONE_MODEL = "tts-chatterbox-hd"
+CLONE_RETENTION_DAYS = 7  # when the model's voice_cloning gives no retention_days
 DEFAULT_ASR_MODEL = "nvidia/parakeet-tdt-0.6b-v3"
 TRANSCRIPT_INLINE_CHARS = 20_000
 FORMAT_MIME = {
@@ -80,9 +87,16 @@ def register(server: MCPServer) -> None:
         with venice_errors():
             state.client.ensure_credentials()
             resolved = await state.catalog.resolve(model, "tts")
+            described = True
+            if voice is not None and voice.startswith("vv_"):
+                described = bool(await _cloning_models(state))
             try:
                 fmt = media_specs.speech(
-                    resolved.spec, resolved.id, voice=voice, response_format=response_format
+                    resolved.spec,
+                    resolved.id,
+                    voice=voice,
+                    response_format=response_format,
+                    cloning_described=described,
                 )
             except media_specs.PreflightError as exc:
                 raise preflight_error(exc) from exc
@@ -133,6 +147,77 @@ def register(server: MCPServer) -> None:
             details=details,
             preview=preview,
             structured={"model": resolved.id, "format": ext, "estimate_usd": estimate.usd},
+        )
+
+    @server.tool(annotations=tool_annotations("Clone a voice with Venice", PAID))
+    async def venice_voice_clone(
+        ctx: Context,
+        sample: Annotated[
+            str,
+            Field(
+                description="Speech, ideally ≥ 5 s (mp3, wav, flac, m4a; ≤ 25 MB): path, https or data: URL."
+            ),
+        ],
+        model: Annotated[
+            str, Field(description="A TTS model with voice cloning; the voice works only with it.")
+        ] = DEFAULT_CLONE_MODEL,
+        confirm: Confirm = False,
+    ) -> CallToolResult:
+        """Clone a voice from a sample: a vv_… handle for venice_speech (same model), valid 7 days."""
+        state = app_state(ctx)
+        try:
+            loaded = await state.inputs.load(sample)
+        except InputError as exc:
+            raise ToolError(f"Cannot read the sample: {exc}") from exc
+        with venice_errors():
+            state.client.ensure_credentials()
+            resolved = await state.catalog.resolve(model, "tts")
+            cloning = await _cloning_models(state)
+            if cloning and resolved.id not in cloning:
+                raise ToolError(
+                    f"{resolved.id} cannot clone voices; models that can: {', '.join(cloning)}. "
+                    "Nothing was sent to Venice and nothing was spent."
+                )
+            try:
+                fmt = media_specs.clone_sample(resolved.spec, resolved.id, loaded.mime_type)
+            except media_specs.PreflightError as exc:
+                raise preflight_error(exc) from exc
+            estimate = Estimate(
+                None, "a flat per-clone fee Venice does not publish in advance", could_be_large=False
+            )
+            name = loaded.filename or f"sample.{'m4a' if fmt == 'mp4' else fmt}"
+            response = await paid_request(
+                ctx,
+                state,
+                tool="venice_voice_clone",
+                model=resolved.id,
+                estimate=estimate,
+                confirm=confirm,
+                path="/audio/voices",
+                data={"model": resolved.id},
+                files={"file": (name, loaded.data, loaded.mime_type)},
+                kind="upload",
+            )
+            if isinstance(response, CallToolResult):
+                return response
+        body = response.body if isinstance(response.body, dict) else {}
+        handle = body.get("id")
+        if not isinstance(handle, str) or not handle:
+            raise ToolError(f"Venice answered without a voice handle: {json.dumps(response.body)[:300]}")
+        voice_model = str(body.get("model") or resolved.id)
+        days = (resolved.spec.get("voice_cloning") or {}).get("retention_days")
+        days = float(days) if isinstance(days, (int, float)) else CLONE_RETENTION_DAYS
+        expires = datetime.fromtimestamp(time.time() + days * 86_400, timezone.utc).strftime(
+            "%Y-%m-%dT%H:%MZ"
+        )
+        text = (
+            f"Cloned voice {handle} for {voice_model} · expires {expires} ({days:g} days after "
+            f"creation) · {cost_note(estimate, None)}. To use it: venice_speech with "
+            f'voice="{handle}" and model="{voice_model}" (no other model accepts it).'
+        )
+        return result(
+            text,
+            {"voice": handle, "model": voice_model, "expires_at": expires, "retention_days": days},
         )
 
     @server.tool(annotations=tool_annotations("Speech to text with Venice", PAID))
@@ -222,3 +307,9 @@ def register(server: MCPServer) -> None:
                 structured["timestamps"] = stamps
         structured["truncated"] = cut
         return result(f"{shown}\n\n— {' · '.join(facts)}", structured, extra)
+
+
+async def _cloning_models(state: AppState) -> list[str]:
+    """TTS models whose /models spec describes voice cloning (empty: the catalog describes none)."""
+    models = await state.catalog.models("tts")
+    return [str(m.get("id")) for m in models if (m.get("model_spec") or {}).get("voice_cloning")]
