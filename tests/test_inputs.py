@@ -151,3 +151,38 @@ async def test_oversized_download_is_cut_off() -> None:
             http,
             resolver_for({"big.example": ["93.184.216.34"]}),
         )
+
+
+async def test_hidden_files_and_folders_are_never_read(tmp_path: Path) -> None:
+    (tmp_path / ".config" / "Claude").mkdir(parents=True)
+    (tmp_path / ".config" / "Claude" / "cfg.json").write_text("{}")
+    (tmp_path / ".env").write_text("X=1")
+    for ref in (tmp_path / ".config" / "Claude" / "cfg.json", tmp_path / ".env"):
+        with pytest.raises(InputError, match="hidden"):
+            await load(str(ref), InputPolicy(roots=(tmp_path,)), http_with(None))
+
+
+async def test_the_servers_own_state_is_never_read_but_its_outputs_are(tmp_path: Path) -> None:
+    home = tmp_path / "venice-home"
+    (home / "outputs").mkdir(parents=True)
+    (home / "state.sqlite3").write_bytes(b"SQLite format 3\x00")
+    (home / "outputs" / "cat.png").write_bytes(PNG)
+    policy = InputPolicy(roots=(tmp_path,), private=home, readable_private=home / "outputs")
+    with pytest.raises(InputError, match="own state"):
+        await load(str(home / "state.sqlite3"), policy, http_with(None))
+    assert (await load(str(home / "outputs" / "cat.png"), policy, http_with(None))).data == PNG
+
+
+async def test_an_input_carrying_a_server_secret_is_refused_from_any_source(tmp_path: Path) -> None:
+    from venice_mcp.inputs import InputLoader
+
+    key = "0x" + "ab12" * 16
+    policy = InputPolicy(roots=(tmp_path,), secrets=(key, key[2:]))
+    loader = InputLoader(policy, http_with(lambda r: httpx2.Response(200, content=b"k=" + key.encode())))
+    (tmp_path / "notes.txt").write_text('{"VENICE_WALLET_KEY": "' + key.upper().replace("0X", "0x") + '"}')
+    data_url = "data:text/plain;base64," + base64.b64encode(key[2:].encode()).decode()
+    for ref in (str(tmp_path / "notes.txt"), data_url):
+        with pytest.raises(InputError, match="own secrets"):
+            await loader.load(ref)
+    (tmp_path / "fine.txt").write_text("nothing to see")
+    assert (await loader.load(str(tmp_path / "fine.txt"))).data == b"nothing to see"

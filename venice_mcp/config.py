@@ -82,6 +82,17 @@ class Settings:
     # Set by --sandbox: the base URL then points at the in-process simulator.
     sandbox: bool = False
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret this server holds, as the strings that could appear in a file."""
+        values: list[str] = []
+        if self.wallet_key is not None:
+            key = self.wallet_key.get()
+            values += [key, key.removeprefix("0x")]
+        for secret in (self.api_key, self.auth_token):
+            if secret is not None:
+                values.append(secret.get())
+        return tuple(values)
+
     @property
     def readable_roots(self) -> tuple[Path, ...]:
         return self.input_roots or (Path.home(), self.outputs)

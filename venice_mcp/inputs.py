@@ -41,6 +41,13 @@ class InputPolicy:
     roots: tuple[Path, ...]
     allow_local: bool = True
     max_bytes: int = MAX_BYTES
+    # The server's own state (ledger, jobs): never an input, though it may sit inside a root.
+    # Files under ``readable_private`` (the output folder, often inside it) stay readable.
+    private: Path | None = None
+    readable_private: Path | None = None
+    # This server's secrets (wallet key, API key, auth token): an input containing one is refused,
+    # whichever file, URL or data: URL it came from, so no tool can carry it off to Venice.
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,25 @@ def sniff_mime(data: bytes) -> str | None:
 # -- local paths ---------------------------------------------------------------------------------
 
 
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    folder = folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_secrets(loaded: LoadedInput, policy: InputPolicy) -> LoadedInput:
+    """Refuse an input that carries one of this server's secrets (any letter case)."""
+    if policy.secrets:
+        haystack = loaded.data.lower()
+        if any(secret.lower().encode() in haystack for secret in policy.secrets):
+            raise InputError(
+                "This input contains one of this server's own secrets (its wallet key, API key or "
+                "auth token); it is never sent anywhere. Use another file."
+            )
+    return loaded
+
+
 def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     if not policy.allow_local:
         raise InputError(
@@ -114,12 +140,19 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     except (FileNotFoundError, RuntimeError):
         raise InputError(f"No such file: {ref}") from None
     roots = [r.resolve() for r in policy.roots]
-    if not any(real == root or root in real.parents for root in roots):
+    root = next((r for r in roots if real == r or r in real.parents), None)
+    if root is None:
         allowed = ", ".join(str(r) for r in roots) or "(none)"
         raise InputError(
             f"{ref} is outside the folders this server may read ({allowed}); "
             "copy it there or set VENICE_MCP_INPUT_ROOTS."
         )
+    # Hidden files and folders hold configuration and credentials (~/.ssh, ~/.config, host MCP
+    # configs), never media a tool should send to Venice.
+    if any(part.startswith(".") for part in real.relative_to(root).parts):
+        raise InputError(f"{ref} is a hidden file or inside a hidden folder; those are never read")
+    if _inside(real, policy.private) and not _inside(real, policy.readable_private):
+        raise InputError(f"{ref} is part of this server's own state; it is never read as an input")
     if not real.is_file():
         raise InputError(f"{ref} is not a regular file")
     size = real.stat().st_size
@@ -300,8 +333,10 @@ class InputLoader:
 
     async def load(self, ref: str) -> LoadedInput:
         if kind_of(ref.strip()) == "url":
-            return await load(ref, self.policy, self.http, self.resolver)
-        return await load_offline(ref, self.policy)  # paths and data: URLs need no client
+            loaded = await load(ref, self.policy, self.http, self.resolver)
+        else:
+            loaded = await load_offline(ref, self.policy)  # paths and data: URLs need no client
+        return check_secrets(loaded, self.policy)
 
     async def check_passthrough(self, url: str) -> str:
         """For a URL Venice fetches itself: the same public-address rule, without downloading."""

@@ -82,7 +82,13 @@ def build_server(
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         db = Database.in_home(settings.home)
-        policy = InputPolicy(roots=settings.readable_roots, allow_local=settings.local_inputs_allowed)
+        policy = InputPolicy(
+            roots=settings.readable_roots,
+            allow_local=settings.local_inputs_allowed,
+            private=settings.home,
+            readable_private=settings.outputs,
+            secrets=settings.secret_values(),
+        )
         client = VeniceClient(
             # Built on the first Venice request, not here: see VeniceClient.
             lambda: httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False),

@@ -4,6 +4,7 @@ MCP client, against the sandbox."""
 from __future__ import annotations
 
 import base64
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,26 @@ async def test_parse_a_data_url_and_refuse_unsupported(client: Client) -> None:
 async def test_read_output_refuses_unknown_names(client: Client) -> None:
     result = await client.call_tool("venice_read_output", {"name": "../../etc/passwd"})
     assert result.is_error and "No saved output" in text_of(result)
+
+
+@pytest.mark.parametrize("where", ["host config", "state db"])
+async def test_no_tool_can_read_the_wallet_key_back(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path, where: str
+) -> None:
+    """A prompt-injected agent asking to 'parse' a host config (which holds VENICE_WALLET_KEY) or
+    the server's own state gets a refusal, and nothing reaches Venice."""
+    from venice_mcp.config import Secret
+    from venice_mcp.payments.signer import EthAccountSigner
+
+    key = "0x" + "5e" * 32
+    sandbox.credit(EthAccountSigner(key).address, 5.0)
+    config = tmp_path / "Library" / "Application Support" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"mcpServers": {"venice": {"env": {"VENICE_WALLET_KEY": key}}}}))
+    target = config if where == "host config" else tmp_path / "home" / "state.sqlite3"
+    async with make_client(input_roots=(tmp_path,), api_key=None, wallet_key=Secret(key)) as client:
+        result = await client.call_tool("venice_parse_document", {"file": str(target)})
+    assert result.is_error
+    assert key[2:] not in result.model_dump_json() and key[2:].upper() not in result.model_dump_json()
+    assert "own secrets" in text_of(result) or "own state" in text_of(result)
+    assert venice_requests(sandbox, "/augment/text-parser") == []
