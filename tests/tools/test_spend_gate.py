@@ -102,3 +102,20 @@ async def test_failed_paid_calls_are_recorded(
         await c.call_tool("venice_chat", {"prompt": "hello", "character": "no-such-character-xyz"})
     [row] = ledger_rows(tmp_path / "home")
     assert row["status"] == "error" and row["charge_usd"] is None
+
+
+async def test_confirm_true_cannot_skip_a_person_who_can_be_asked(
+    make_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    """confirm=true is the agent's word; when the host can ask the person, the person decides."""
+    asked: list[str] = []
+
+    async def person(_: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": False})
+
+    async with make_client("legacy", elicitation_callback=person, max_call_usd=TINY) as c:
+        result = await c.call_tool("venice_chat", {"prompt": "hello", "confirm": True})
+    assert len(asked) == 1
+    assert result.structured_content is not None and result.structured_content["status"] == "declined"
+    assert venice_requests(sandbox, "/chat/completions") == []

@@ -1,9 +1,10 @@
 """The spend gate: before a paid call, compare its estimated price with the per-call limit.
 
 At or under VENICE_MCP_MAX_CALL_USD the call runs. Above it, or when the price is unknown and
-could be large, a person is asked through MCP elicitation when the client can ask; otherwise the
-tool returns ``confirmation_required`` with the estimate, having spent nothing, and the agent may
-repeat the call with ``confirm=true``. No argument can raise the limit itself.
+could be large, a person is asked through MCP elicitation whenever the client can ask (then
+``confirm`` changes nothing: the person decides); otherwise the tool returns
+``confirmation_required`` with the estimate, having spent nothing, and the agent may repeat the
+call with ``confirm=true``. No argument can raise the limit itself.
 """
 
 from __future__ import annotations
@@ -57,8 +58,12 @@ class SpendGate:
     async def approve(
         self, ctx: Context[Any], *, tool: str, estimate: Estimate, confirm: bool
     ) -> CallToolResult | None:
-        """None when the call may run; otherwise the result to return instead (nothing spent)."""
-        if confirm or self.within_limit(estimate):
+        """None when the call may run; otherwise the result to return instead (nothing spent).
+
+        A person who can be asked is always asked: ``confirm`` is the agent's word, honoured only
+        when the client has no way to ask (no elicitation, or no back-channel for it).
+        """
+        if self.within_limit(estimate):
             return None
         price = "an unknown amount" if estimate.usd is None else f"about {format_usd(estimate.usd)}"
         limit = format_usd(self.limit)
@@ -67,7 +72,7 @@ class SpendGate:
             "set by VENICE_MCP_MAX_CALL_USD. Run it?"
         )
         answer = await self._ask(ctx, question)
-        if answer is True:
+        if answer is True or (answer is None and confirm):
             return None
         status = "declined" if answer is False else "confirmation_required"
         return self._stopped(tool, estimate, status)
