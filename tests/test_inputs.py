@@ -139,7 +139,7 @@ async def test_redirect_to_a_private_address_is_refused() -> None:
         await load(
             "https://img.example/a.png", InputPolicy(roots=()), http_with(handler), resolver_for(table)
         )
-    assert seen == ["https://img.example/a.png"]
+    assert seen == ["https://93.184.216.34/a.png"]  # the checked address, dialled directly
 
 
 async def test_oversized_download_is_cut_off() -> None:
@@ -186,3 +186,23 @@ async def test_an_input_carrying_a_server_secret_is_refused_from_any_source(tmp_
             await loader.load(ref)
     (tmp_path / "fine.txt").write_text("nothing to see")
     assert (await loader.load(str(tmp_path / "fine.txt"))).data == b"nothing to see"
+
+
+async def test_the_fetch_dials_the_address_that_was_checked() -> None:
+    """No second DNS lookup between the check and the connection (DNS rebinding): the request
+    goes to the vetted IP, naming the host in Host and, for TLS, in SNI."""
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, content=PNG)
+
+    table = {"img.example": ["93.184.216.34"], "v6.example": ["2606:2800:220:1:248:1893:25c8:1946"]}
+    policy = InputPolicy(roots=())
+    await load("https://img.example:8443/cat.png?x=1", policy, http_with(handler), resolver_for(table))
+    await load("http://v6.example/cat.png", policy, http_with(handler), resolver_for(table))
+    first, second = seen
+    assert str(first.url) == "https://93.184.216.34:8443/cat.png?x=1"
+    assert first.headers["host"] == "img.example:8443" and first.extensions["sni_hostname"] == "img.example"
+    assert str(second.url) == "http://[2606:2800:220:1:248:1893:25c8:1946]/cat.png"
+    assert second.headers["host"] == "v6.example" and "sni_hostname" not in second.extensions

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 import anyio
 import httpx2
@@ -228,8 +228,8 @@ def check_url_shape(url: str) -> tuple[str, int]:
     return host, parts.port or (443 if parts.scheme == "https" else 80)
 
 
-async def check_url(url: str, resolver: Resolver = system_resolver) -> None:
-    """Refuse a URL unless every address its host resolves to is public."""
+async def check_url(url: str, resolver: Resolver = system_resolver) -> str:
+    """Refuse a URL unless every address its host resolves to is public; return one to dial."""
     host, port = check_url_shape(url)
     try:
         addresses = await resolver(host, port)
@@ -237,6 +237,23 @@ async def check_url(url: str, resolver: Resolver = system_resolver) -> None:
         raise InputError(f"Could not resolve {host}") from None
     if not addresses or not all(is_public_address(a) for a in addresses):
         raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
+    return addresses[0]
+
+
+def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL to dial, headers, extensions) that reach ``address`` while still naming the host.
+
+    Dialling the address that was checked, rather than the name, closes the DNS-rebinding gap
+    between the check and the connection. TLS still verifies the certificate for the name (SNI).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    dial = f"[{address}]" if ":" in address else address
+    netloc = dial + (f":{parts.port}" if parts.port else "")
+    target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    headers = {"Host": host + (f":{parts.port}" if parts.port else "")}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return target, headers, extensions
 
 
 async def fetch_url(
@@ -244,8 +261,15 @@ async def fetch_url(
 ) -> LoadedInput:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        await check_url(current, resolver)
-        async with http.stream("GET", current, follow_redirects=False, timeout=FETCH_TIMEOUT) as response:
+        target, headers, extensions = pinned_request(current, await check_url(current, resolver))
+        async with http.stream(
+            "GET",
+            target,
+            headers=headers,
+            extensions=extensions,
+            follow_redirects=False,
+            timeout=FETCH_TIMEOUT,
+        ) as response:
             if response.is_redirect and "location" in response.headers:
                 current = urljoin(current, response.headers["location"])
                 continue
@@ -323,7 +347,13 @@ class InputLoader:
     @property
     def http(self) -> httpx2.AsyncClient:
         if self._http is None:
-            self._http = httpx2.AsyncClient(follow_redirects=False)
+            # No proxies from the environment (a proxy would resolve the name itself, undoing the
+            # pinning) and no pooled connections (one to an address must not serve another name).
+            self._http = httpx2.AsyncClient(
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx2.Limits(max_keepalive_connections=0),
+            )
         return self._http
 
     async def aclose(self) -> None:
