@@ -15,7 +15,7 @@ from venice_mcp.api.client import VeniceClient, WalletAuth
 from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.config import ConfigError, load_settings
 from venice_mcp.db import Database
-from venice_mcp.payments.ledger import Ledger, NewPayment
+from venice_mcp.payments.ledger import Ledger, NewPayment, new_owner
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.sandbox import SandboxState, create_app
 
@@ -69,9 +69,12 @@ def test_reserve_is_atomic_across_connections(tmp_path: Path) -> None:
 
 def test_failed_payments_do_not_count_and_other_origins_are_separate(tmp_path: Path) -> None:
     ledger = Ledger(Database.in_home(tmp_path))
-    assert ledger.reserve_payment(_payment(1), daily_limit_usd=10.0)[0]
+    owner = new_owner()
+    assert ledger.reserve_payment(_payment(1), daily_limit_usd=10.0, owner=owner)[0]
     assert not ledger.reserve_payment(_payment(2), daily_limit_usd=10.0)[0]
-    ledger.finish_payment("intent-1", "failed", detail="400")
+    ledger.count_submission("intent-1", owner=owner)
+    final = ledger.finish_payment("intent-1", "failed", owner=owner, own_submissions=1, detail="400")
+    assert final is not None and final["status"] == "failed"
     assert ledger.reserve_payment(_payment(3), daily_limit_usd=10.0)[0]
     other = NewPayment(**{**_payment(4).__dict__, "origin": "http://sandbox.local/api/v1"})
     assert ledger.reserve_payment(other, daily_limit_usd=10.0)[0]

@@ -125,7 +125,9 @@ def test_vector_2_sepolia_domain_is_refused() -> None:
         ({"asset": "0xd9aAEc86B65D86f6A7B5B1b0c42FFA531710b6CA"}, "asset"),  # USDbC, not USDC
         ({"payTo": "0x1234"}, "payTo"),
         ({"payTo": "0x" + "0" * 40}, "payTo"),
+        ({"payTo": PAY_TO + "\n"}, "payTo"),  # `$` would have let a trailing newline through
         ({"amount": "5.0"}, "amount"),
+        ({"amount": "5000000\n"}, "amount"),
         ({"amount": 0}, "amount"),
         (
             {"extra": {"name": "USD Coin", "version": "2", "assetTransferMethod": "permit2"}},

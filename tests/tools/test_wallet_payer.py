@@ -245,6 +245,47 @@ async def test_unresolved_payment_is_reconciled_at_the_next_start(
     assert balance.structured_content is not None and balance.structured_content["open_payments"] == 0
 
 
+async def test_an_unknown_auto_top_up_that_settles_later_is_not_paid_twice(
+    wallet: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    """The first call's auto top-up stays unknown (4 x 409); the agent retries the call, whose hook
+    reconciles: the first $10 settles, and the call is retried on it. No second $10 is signed."""
+    sandbox.topups.faults.in_progress = 4
+    async with wallet(auto_topup=True) as c:
+        first = await c.call_tool("venice_chat", {"prompt": "hello"})
+        assert first.is_error and "not known yet" in text_of(first)
+        second = await c.call_tool("venice_chat", {"prompt": "hello"})
+    assert not second.is_error, text_of(second)
+    [row] = payments(tmp_path / "home")
+    assert row["reason"] == "auto" and row["status"] == "settled" and row["submissions"] == 5
+    assert len(sandbox.topups.nonces()) == 1 and len(sandbox.topups.settlements) == 1
+    assert 9.0 < sandbox.balance(ADDRESS) < 10.0
+
+
+async def test_a_manual_top_up_that_settles_an_earlier_one_signs_nothing_new(
+    wallet: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    sandbox.topups.faults.in_progress = 4
+    async with wallet(**NO_GATE) as c:
+        unknown = await c.call_tool("venice_wallet_top_up", {"amount_usd": 10})
+        assert unknown.is_error and "not known yet" in text_of(unknown)
+        again = await c.call_tool("venice_wallet_top_up", {"amount_usd": 5})
+    assert not again.is_error, text_of(again)
+    text = text_of(again)
+    assert "earlier $10.00 top-up" in text and "has just settled" in text
+    assert "No new payment was signed" in text and "$10.00" in text
+    assert again.structured_content is not None
+    assert (
+        again.structured_content["new_payment"] is False and again.structured_content["status"] == "settled"
+    )
+    assert again.structured_content["amount_usd"] == 10.0
+    assert again.structured_content["new_balance_usd"] == 10.0
+    assert again.structured_content["payment_id"].startswith("x402-")
+    [row] = payments(tmp_path / "home")
+    assert row["status"] == "settled" and row["payment_id"] == again.structured_content["payment_id"]
+    assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 10.0
+
+
 async def test_top_up_429_is_waited_out_when_short(
     wallet: Callable[..., Client], sandbox: SandboxState, waits: list[float]
 ) -> None:

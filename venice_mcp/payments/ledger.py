@@ -10,11 +10,22 @@ Payment statuses: ``pending`` (signed and committed; its outcome not yet known) 
 (Venice credited it) | ``failed`` (Venice refused it before anything moved) | ``unknown`` (still
 ambiguous after bounded resubmission; resubmitted again at the next start). Everything but
 ``failed`` counts against the rolling 24-hour top-up limit.
+
+Several payers may share one ledger file (two stdio servers with the same VENICE_MCP_HOME, or one
+HTTP server whose lifespan runs once per SSE connection). A payer sending a payment holds a lease
+on its row (``owner``: host, pid and a per-payer uuid; ``claimed_until``), set when the row is
+committed and refreshed at every send; reconciliation claims a row only when that lease has
+expired or its owner is a dead process on this host. Statuses move only forward: ``settled`` is
+never overwritten, and ``failed`` is written only when no send but the writer's own can have
+reached Venice (otherwise ``unknown``, which keeps counting and is resubmitted later).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +67,9 @@ CREATE TABLE IF NOT EXISTS payments (
     tx_hash TEXT,
     credited_usd REAL,
     new_balance_usd REAL,
-    detail TEXT
+    detail TEXT,
+    owner TEXT,
+    claimed_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS payments_ts ON payments(ts);
 """
@@ -65,6 +78,46 @@ CREATE INDEX IF NOT EXISTS payments_ts ON payments(ts);
 COUNTED = ("pending", "settled", "unknown")
 OPEN = ("pending", "unknown")
 DAY_S = 86_400.0
+# How long a payer's claim on a payment row lasts without a refresh (it is refreshed at every send;
+# one send and the wait before the next take well under this).
+LEASE_S = 300.0
+# Columns added after the first release: (name, declaration) for ALTER TABLE on older files.
+_PAYMENT_COLUMNS = (("owner", "TEXT"), ("claimed_until", "REAL NOT NULL DEFAULT 0"))
+
+# Owners (see new_owner) of the payers alive in this process: a row leased by this pid under an
+# owner not in here was left by a payer that is gone.
+_LIVE_OWNERS: set[str] = set()
+
+
+def new_owner() -> str:
+    """A lease owner id: ``host|pid|uuid`` (one per payer; registered as alive in this process)."""
+    owner = f"{socket.gethostname()}|{os.getpid()}|{uuid.uuid4().hex}"
+    _LIVE_OWNERS.add(owner)
+    return owner
+
+
+def retire_owner(owner: str) -> None:
+    _LIVE_OWNERS.discard(owner)
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True only when ``owner`` surely no longer runs: no owner, a payer of this process that is
+    gone, or a process of this host that has exited. Another host's owner is never known dead."""
+    if not owner:
+        return True
+    parts = owner.rsplit("|", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return owner not in _LIVE_OWNERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists (another user's); anything else: assume alive
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -100,6 +153,19 @@ class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.ensure(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the lease columns to a payments table created before they existed (check and
+        ALTER in one BEGIN IMMEDIATE, so two processes opening an old file never both add them)."""
+        have = {str(r["name"]) for r in self.db.query("PRAGMA table_info(payments)")}
+        if all(name in have for name, _ in _PAYMENT_COLUMNS):
+            return
+        with self.db.transaction() as conn:
+            have = {str(r[1]) for r in conn.execute("PRAGMA table_info(payments)").fetchall()}
+            for name, decl in _PAYMENT_COLUMNS:
+                if name not in have:
+                    conn.execute(f"ALTER TABLE payments ADD COLUMN {name} {decl}")
 
     def record_call(self, record: CallRecord, *, ts: float | None = None) -> int:
         return self.db.execute(
@@ -134,9 +200,16 @@ class Ledger:
         return float(rows[0]["total"])
 
     def reserve_payment(
-        self, payment: NewPayment, *, daily_limit_usd: float, now: float | None = None
+        self,
+        payment: NewPayment,
+        *,
+        daily_limit_usd: float,
+        owner: str | None = None,
+        now: float | None = None,
+        lease_s: float = LEASE_S,
     ) -> tuple[bool, float]:
-        """Commit a signed payment as ``pending`` if it fits the rolling 24 h limit.
+        """Commit a signed payment as ``pending`` if it fits the rolling 24 h limit, leased to
+        ``owner`` (the payer about to send it) so that nobody reconciles it meanwhile.
 
         The sum and the insert run in one BEGIN IMMEDIATE transaction, so two callers (tasks,
         threads or processes sharing the file) can never both fit into an allowance only one fits.
@@ -155,8 +228,8 @@ class Ledger:
                 return False, used
             conn.execute(
                 "INSERT INTO payments (intent_id, ts, updated, origin, reason, wallet, amount_usd, value,"
-                " pay_to, nonce, valid_before, header_name, header, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                " pay_to, nonce, valid_before, header_name, header, status, owner, claimed_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (
                     payment.intent_id,
                     now,
@@ -171,6 +244,8 @@ class Ledger:
                     payment.valid_before,
                     payment.header_name,
                     payment.header,
+                    owner,
+                    now + lease_s if owner else 0.0,
                 ),
             )
         return True, used
@@ -179,10 +254,47 @@ class Ledger:
         rows = self.db.query("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
         return dict(rows[0]) if rows else None
 
-    def count_submission(self, intent_id: str) -> None:
+    def claim_payment(
+        self, intent_id: str, *, owner: str, now: float | None = None, lease_s: float = LEASE_S
+    ) -> dict[str, Any] | None:
+        """Lease an open payment to ``owner`` for resubmission, atomically; None when it is no
+        longer open or another payer that is still alive holds an unexpired lease on it."""
+        now = time.time() if now is None else now
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
+            if row is None or row["status"] not in OPEN:
+                return None
+            held = row["owner"]
+            if held and held != owner and float(row["claimed_until"]) > now and not owner_is_dead(held):
+                return None
+            conn.execute(
+                "UPDATE payments SET owner = ?, claimed_until = ? WHERE intent_id = ?",
+                (owner, now + lease_s, intent_id),
+            )
+            claimed = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
+        return dict(claimed)
+
+    def count_submission(
+        self, intent_id: str, *, owner: str | None = None, now: float | None = None, lease_s: float = LEASE_S
+    ) -> int:
+        """Count one send of the payment (before it goes out) and refresh ``owner``'s lease, if it
+        still holds it. Returns the row's submissions, every payer's sends included."""
+        now = time.time() if now is None else now
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE payments SET submissions = submissions + 1, updated = ?,"
+                " claimed_until = CASE WHEN owner = ? THEN ? ELSE claimed_until END WHERE intent_id = ?",
+                (now, owner, now + lease_s, intent_id),
+            )
+            row = conn.execute(
+                "SELECT submissions FROM payments WHERE intent_id = ?", (intent_id,)
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def release_payment(self, intent_id: str, *, owner: str) -> None:
+        """End ``owner``'s lease (it stopped sending): others may resubmit the payment now."""
         self.db.execute(
-            "UPDATE payments SET submissions = submissions + 1, updated = ? WHERE intent_id = ?",
-            (time.time(), intent_id),
+            "UPDATE payments SET claimed_until = 0 WHERE intent_id = ? AND owner = ?", (intent_id, owner)
         )
 
     def finish_payment(
@@ -190,18 +302,71 @@ class Ledger:
         intent_id: str,
         status: str,
         *,
+        owner: str | None = None,
+        own_submissions: int | None = None,
         payment_id: str | None = None,
         tx_hash: str | None = None,
         credited_usd: float | None = None,
         new_balance_usd: float | None = None,
         detail: str | None = None,
-    ) -> None:
-        self.db.execute(
-            "UPDATE payments SET status = ?, updated = ?, payment_id = COALESCE(?, payment_id),"
-            " tx_hash = COALESCE(?, tx_hash), credited_usd = COALESCE(?, credited_usd),"
-            " new_balance_usd = COALESCE(?, new_balance_usd), detail = ? WHERE intent_id = ?",
-            (status, time.time(), payment_id, tx_hash, credited_usd, new_balance_usd, detail, intent_id),
-        )
+    ) -> dict[str, Any] | None:
+        """Record an outcome, conditionally, in one transaction; return the row as it now stands.
+
+        ``settled`` is never overwritten (a later ``failed``/``unknown`` leaves it, and the caller
+        reports it settled). ``failed`` means "nothing moved" and is written only when ``owner``
+        still holds the row and its submissions are exactly the ``own_submissions`` this payer
+        counted: no other send of the header can have happened. Otherwise it is recorded as
+        ``unknown`` (still counted against the limit, resubmitted later). The writer's lease ends.
+        """
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT status, submissions, owner FROM payments WHERE intent_id = ?", (intent_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row["status"] == "settled":
+                status = "settled" if status == "settled" else ""
+            elif status == "failed" and not (
+                owner is not None
+                and row["owner"] == owner
+                and own_submissions is not None
+                and int(row["submissions"]) == own_submissions
+            ):
+                status = "unknown"
+                detail = (
+                    "another payer sharing this ledger may also have sent this payment; " + (detail or "")
+                ).strip()
+            if status == "settled" and row["status"] == "settled":
+                # Already settled (another payer's answer came first): fill in what it lacked.
+                conn.execute(
+                    "UPDATE payments SET payment_id = COALESCE(payment_id, ?),"
+                    " tx_hash = COALESCE(tx_hash, ?), credited_usd = COALESCE(credited_usd, ?),"
+                    " new_balance_usd = COALESCE(new_balance_usd, ?) WHERE intent_id = ?",
+                    (payment_id, tx_hash, credited_usd, new_balance_usd, intent_id),
+                )
+            elif status:
+                conn.execute(
+                    "UPDATE payments SET status = ?, updated = ?, payment_id = COALESCE(?, payment_id),"
+                    " tx_hash = COALESCE(?, tx_hash), credited_usd = COALESCE(?, credited_usd),"
+                    " new_balance_usd = COALESCE(?, new_balance_usd), detail = ? WHERE intent_id = ?",
+                    (
+                        status,
+                        time.time(),
+                        payment_id,
+                        tx_hash,
+                        credited_usd,
+                        new_balance_usd,
+                        detail,
+                        intent_id,
+                    ),
+                )
+            if owner is not None:
+                conn.execute(
+                    "UPDATE payments SET claimed_until = 0 WHERE intent_id = ? AND owner = ?",
+                    (intent_id, owner),
+                )
+            final = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
+        return dict(final)
 
     def open_payments(self, *, origin: str, since: float) -> list[dict[str, Any]]:
         """Payments whose outcome is not known yet (oldest first): reconcile these."""

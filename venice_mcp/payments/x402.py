@@ -15,23 +15,28 @@ One top-up, start to finish:
    backoff and a bound: Venice credits one signed payment at most once and answers a resubmission
    with the same ``paymentId``. A new authorization is never signed for the same intent.
 
-At server start, payments left ``pending``/``unknown`` are resubmitted first (``reconcile``).
-This module knows nothing of MCP; the tools and the client's auto top-up hook call into it.
+At server start, payments left ``pending``/``unknown`` are resubmitted first (``reconcile``),
+except those another live payer sharing the ledger is sending right now (its lease on the row; see
+ledger.py). If reconciling settles an earlier top-up, no new payment is signed in that call: the
+credit it needed has just arrived. This module knows nothing of MCP; the tools and the client's
+auto top-up hook call into it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import logging
 import os
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 import anyio
 
@@ -39,7 +44,7 @@ from venice_mcp.api import errors
 from venice_mcp.api.client import VeniceClient
 from venice_mcp.api.retry import backoff
 from venice_mcp.config import Settings
-from venice_mcp.payments.ledger import DAY_S, Ledger, NewPayment
+from venice_mcp.payments.ledger import DAY_S, LEASE_S, Ledger, NewPayment, new_owner, retire_owner
 from venice_mcp.payments.signer import Signer
 
 log = logging.getLogger(__name__)
@@ -74,8 +79,11 @@ MAX_SUBMISSIONS = 4
 RESUBMIT_BASE_DELAY_S = 1.0
 SECP256K1_HALF_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 // 2
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_UNITS = re.compile(r"^[0-9]{1,30}$")
+# Matched with fullmatch: ``$`` would let a trailing newline through.
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_UNITS = re.compile(r"[0-9]{1,30}")
+# The one 503 that proves a top-up was not processed: x402 is not configured at this origin.
+NOT_CONFIGURED_CODE = "X402_NOT_CONFIGURED"
 
 PaymentShape = Literal["venice", "x402v2"]
 Reason = Literal["manual", "auto"]
@@ -199,12 +207,12 @@ def check_requirement(entry: Any) -> Requirement:
     if extra.get("assetTransferMethod") not in (None, "eip3009"):
         raise PaymentRefused(f"transfer method {extra.get('assetTransferMethod')!r} is not EIP-3009")
     pay_to = entry.get("payTo")
-    if not isinstance(pay_to, str) or not _ADDRESS.match(pay_to) or int(pay_to, 16) == 0:
+    if not isinstance(pay_to, str) or not _ADDRESS.fullmatch(pay_to) or int(pay_to, 16) == 0:
         raise PaymentRefused(f"payTo {pay_to!r} is not a valid address")
     amount = entry.get("amount", entry.get("maxAmountRequired"))
     if isinstance(amount, int) and not isinstance(amount, bool):
         amount = str(amount)
-    if not isinstance(amount, str) or not _UNITS.match(amount) or int(amount) <= 0:
+    if not isinstance(amount, str) or not _UNITS.fullmatch(amount) or int(amount) <= 0:
         raise PaymentRefused(f"amount {amount!r} is not a positive number of USDC base units")
     timeout = entry.get("maxTimeoutSeconds", 300)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
@@ -397,10 +405,13 @@ class TopUpResult:
     transaction: str | None
     submissions: int
     reason: Reason
+    # False when no payment was signed in this call: reconciling settled this earlier top-up first.
+    new_payment: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "new_payment": self.new_payment,
             "intent_id": self.intent_id,
             "amount_usd": self.amount_usd,
             "credited_usd": self.credited_usd,
@@ -475,6 +486,9 @@ class Payer:
         # Bumped on every settled top-up: a call that met a 402 while another call was paying
         # retries on that credit instead of paying again.
         self._generation = 0
+        # This payer's lease id on the payment rows it sends (other payers may share the ledger).
+        self.owner = new_owner()
+        weakref.finalize(self, retire_owner, self.owner)
 
     @property
     def address(self) -> str:
@@ -595,14 +609,22 @@ class Payer:
     # -- top-ups -------------------------------------------------------------------------------
 
     async def top_up(self, amount_usd: float, *, reason: Reason = "manual") -> TopUpResult:
-        """Top up ``amount_usd`` (a new intent). Raises PaymentRefused/Failed/Unknown."""
+        """Top up ``amount_usd`` (a new intent). Raises PaymentRefused/Failed/Unknown.
+
+        If reconciling first settles an earlier top-up, that one is returned (``new_payment``
+        False) and nothing new is signed."""
         self.check_amount(amount_usd)
         async with self._lock:
             return await self._top_up_locked(amount_usd, reason)
 
     async def _top_up_locked(self, amount_usd: float | None, reason: Reason) -> TopUpResult:
         # Settle what is still open first: its outcome changes both the balance and the limit.
-        await self._reconcile_locked()
+        # If an earlier top-up settles now, the credit this call wanted may be there already:
+        # sign nothing new (one top-up per need; the caller decides whether to ask again).
+        settled = [r for r in await self._reconcile_locked() if isinstance(r, TopUpResult)]
+        if settled:
+            log.info("an earlier top-up settled while reconciling; no new payment signed")
+            return dataclasses.replace(settled[-1], new_payment=False)
         required, resource = await self.discover()
         req = select_requirement(required)
         if amount_usd is None:
@@ -639,7 +661,9 @@ class Payer:
                 header=signed.header,
             ),
             daily_limit_usd=self.settings.daily_topup_usd,
+            owner=self.owner,
             now=self.clock(),
+            lease_s=LEASE_S,
         )
         if not inserted:  # another process got there first; this signature is dropped unsent
             raise self._daily_refusal(amount_usd, used)
@@ -651,15 +675,28 @@ class Payer:
     async def _submit(self, row: dict[str, Any], *, ambiguous: bool) -> TopUpResult:
         """Send (or resubmit) one stored payment header until its outcome is known, boundedly.
 
-        ``ambiguous``: an earlier send may have reached Venice (resubmissions at start), so a
-        refusal now cannot prove that nothing moved.
+        The caller holds the row's lease (``reserve_payment`` or ``claim_payment``); it is
+        refreshed at every send and ends when this returns, however it returns. ``ambiguous``: an
+        earlier send may have reached Venice (resubmissions), so a refusal now cannot prove that
+        nothing moved.
         """
+        intent = str(row["intent_id"])
+        try:
+            return await self._send_loop(row, ambiguous=ambiguous)
+        finally:  # cancelled or crashed mid-way: let another payer resubmit it without waiting
+            self.ledger.release_payment(intent, owner=self.owner)
+
+    async def _send_loop(self, row: dict[str, Any], *, ambiguous: bool) -> TopUpResult:
         intent = str(row["intent_id"])
         headers = {str(row["header_name"]): str(row["header"])}
         retry = self.client.retry
         last: errors.VeniceError | None = None
+        # Sends of this header this payer made; with the row's count before them, it tells whether
+        # anybody else sent it meanwhile (then a refusal cannot prove that nothing moved).
+        mine = int(row["submissions"])
         for attempt in range(MAX_SUBMISSIONS):
-            self.ledger.count_submission(intent)
+            self.ledger.count_submission(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
+            mine += 1
             try:
                 response = await self.client.request(
                     "POST",
@@ -677,22 +714,22 @@ class Payer:
                 last = exc
                 wait = exc.retry_after if exc.retry_after is not None else backoff(retry, attempt) * 2
                 if wait > retry.max_wait or attempt + 1 >= MAX_SUBMISSIONS:
-                    self._give_up(row, ambiguous, exc, rate_limited=True)
+                    return self._give_up(row, ambiguous, exc, mine, rate_limited=True)
                 await retry.sleep(wait)
                 continue
             except errors.APIStatusError as exc:
                 last = exc
-                if exc.status == 409 or (exc.status >= 500 and exc.status != 503):
+                if _ambiguous_status(exc):
                     ambiguous = True  # PAYMENT_IN_PROGRESS, SETTLEMENT_TIMEOUT, other server trouble
                     log.warning("top-up %s: %s %s; resubmitting it", intent, exc.status, exc.code)
                 else:
-                    self._give_up(row, ambiguous, exc)
+                    return self._give_up(row, ambiguous, exc, mine)
             else:
                 return self._settled(row, response.body, response.headers)
             if attempt + 1 < MAX_SUBMISSIONS:
                 await retry.sleep(backoff_delay(retry, attempt))
         assert last is not None
-        self._give_up(row, True, last)
+        return self._give_up(row, True, last, mine)
 
     def _settled(self, row: dict[str, Any], body: Any, headers: dict[str, str]) -> TopUpResult:
         data = _data(body)
@@ -708,6 +745,7 @@ class Payer:
         self.ledger.finish_payment(
             intent,
             "settled",
+            owner=self.owner,
             payment_id=payment_id,
             tx_hash=tx if isinstance(tx, str) else None,
             credited_usd=num("amountCredited"),
@@ -729,44 +767,96 @@ class Payer:
         )
 
     def _give_up(
-        self, row: dict[str, Any], ambiguous: bool, exc: errors.VeniceError, *, rate_limited: bool = False
-    ) -> NoReturn:
+        self,
+        row: dict[str, Any],
+        ambiguous: bool,
+        exc: errors.VeniceError,
+        own_submissions: int,
+        *,
+        rate_limited: bool = False,
+    ) -> TopUpResult:
+        """Record the outcome of a send loop that got no success answer, and report it.
+
+        The ledger has the last word: a payment another payer settled meanwhile is returned as
+        settled, and a refusal is recorded ``failed`` only if no other send of it can have happened.
+        """
         intent = str(row["intent_id"])
         amount = fmt_usd(float(row["amount_usd"]))
         said = exc.agent_message() if not isinstance(exc, PaymentError) else str(exc)
-        if not ambiguous:
-            self.ledger.finish_payment(intent, "failed", detail=said[:500])
+        final = self.ledger.finish_payment(
+            intent,
+            "unknown" if ambiguous else "failed",
+            owner=self.owner,
+            own_submissions=own_submissions,
+            detail=said[:500],
+        )
+        status = final["status"] if final is not None else "unknown"
+        if status == "settled" and final is not None:
+            log.info("top-up %s: settled by another payer sharing the ledger", intent)
+            self._generation += 1
+            return self._from_row(final)
+        if status == "failed":
             if rate_limited:
                 raise PaymentFailed(
                     f"Venice rate-limited the {amount} top-up (10 per minute per IP) and nothing was "
                     f"charged. Wait a minute, then call venice_wallet_top_up again. ({said})"
                 )
             raise PaymentFailed(f"Venice refused the {amount} top-up; no money moved. {said}")
-        self.ledger.finish_payment(intent, "unknown", detail=said[:500])
+        shared = (
+            " Another venice-mcp server sharing this ledger also sent it, so this refusal does not prove "
+            "that nothing moved."
+            if not ambiguous
+            else ""
+        )
         raise PaymentUnknown(
-            f"The {amount} top-up's outcome is not known yet ({said}). The signed payment is stored and "
-            "will be resubmitted as is at the next top-up or server start; a second payment is never "
+            f"The {amount} top-up's outcome is not known yet ({said}).{shared} The signed payment is stored "
+            "and will be resubmitted as is at the next top-up or server start; a second payment is never "
             "signed for it, and it counts against the daily limit meanwhile. Check venice_wallet_balance."
+        )
+
+    def _from_row(self, row: dict[str, Any]) -> TopUpResult:
+        def num(key: str) -> float | None:
+            value = row.get(key)
+            return float(value) if isinstance(value, (int, float)) else None
+
+        return TopUpResult(
+            intent_id=str(row["intent_id"]),
+            status="settled",
+            amount_usd=float(row["amount_usd"]),
+            credited_usd=num("credited_usd"),
+            new_balance_usd=num("new_balance_usd"),
+            payment_id=row.get("payment_id"),
+            transaction=row.get("tx_hash"),
+            submissions=int(row["submissions"]),
+            reason="auto" if row["reason"] == "auto" else "manual",
         )
 
     # -- reconciliation ------------------------------------------------------------------------
 
     async def reconcile(self) -> list[dict[str, Any]]:
-        """Resubmit every payment whose outcome is not known (at start, before anything else)."""
+        """Resubmit every payment whose outcome is not known (at start, before anything else),
+        except those another live payer is sending right now."""
         async with self._lock:
-            return await self._reconcile_locked()
+            return [
+                r.as_dict()
+                if isinstance(r, TopUpResult)
+                else {"intent_id": r[0], "status": r[1].status_word, "detail": str(r[1])}
+                for r in await self._reconcile_locked()
+            ]
 
-    async def _reconcile_locked(self) -> list[dict[str, Any]]:
-        outcomes: list[dict[str, Any]] = []
-        for row in self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S):
-            intent = str(row["intent_id"])
+    async def _reconcile_locked(self) -> list[TopUpResult | tuple[str, PaymentError]]:
+        outcomes: list[TopUpResult | tuple[str, PaymentError]] = []
+        for open_row in self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S):
+            intent = str(open_row["intent_id"])
+            row = self.ledger.claim_payment(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
+            if row is None:  # settled meanwhile, or a live payer is sending it right now
+                log.info("top-up %s is being sent by another payer; not resubmitting it", intent)
+                continue
             log.info("reconciling top-up %s (%s)", intent, row["status"])
             try:
-                result = await self._submit(row, ambiguous=True)
+                outcomes.append(await self._submit(row, ambiguous=True))
             except PaymentError as exc:
-                outcomes.append({"intent_id": intent, "status": exc.status_word, "detail": str(exc)})
-            else:
-                outcomes.append(result.as_dict())
+                outcomes.append((intent, exc))
         return outcomes
 
     # -- automatic top-up (the client's insufficient-balance hook) -------------------------------
@@ -797,8 +887,21 @@ class Payer:
                 result = await self._top_up_locked(None, "auto")
             except PaymentError as exc:
                 raise type(exc)(f"{error.agent_message()} Automatic top-up did not complete: {exc}") from exc
-            log.info("auto top-up paid %s; retrying the call once", fmt_usd(result.amount_usd))
+            if result.new_payment:
+                log.info("auto top-up paid %s; retrying the call once", fmt_usd(result.amount_usd))
+            else:
+                log.info(
+                    "an earlier top-up of %s settled; retrying the call once", fmt_usd(result.amount_usd)
+                )
             return True
+
+
+def _ambiguous_status(exc: errors.APIStatusError) -> bool:
+    """Whether an error answer to a payment may hide a processed payment. 409 (PAYMENT_IN_PROGRESS)
+    and 5xx may; a 503 is definitive only with X402_NOT_CONFIGURED (x402 is off at this origin)."""
+    if exc.status == 503:
+        return exc.code != NOT_CONFIGURED_CODE
+    return exc.status == 409 or exc.status >= 500
 
 
 def _data(body: Any) -> dict[str, Any]:

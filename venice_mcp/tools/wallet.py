@@ -143,12 +143,21 @@ def register(server: MCPServer) -> None:
                 return stop
             paid = await payer.top_up(amount_usd)
         limits = payer.limits()
-        text = (
-            f"Topped up {fmt_usd(paid.amount_usd)}: Venice credited {usd(paid.credited_usd)}, new balance "
-            f"{usd(paid.new_balance_usd)}. Settlement transaction {paid.transaction or 'not reported'}; "
-            f"payment id {paid.payment_id or 'not reported'}. Top-ups in the last 24 h: "
-            f"{fmt_usd(limits.topped_up_24h_usd)} of {fmt_usd(limits.daily_topup_usd)}."
+        tx, pid = paid.transaction or "not reported", paid.payment_id or "not reported"
+        receipt = (
+            f"Venice credited {usd(paid.credited_usd)}, new balance {usd(paid.new_balance_usd)}. "
+            f"Settlement transaction {tx}; payment id {pid}."
         )
+        used, limit = fmt_usd(limits.topped_up_24h_usd), fmt_usd(limits.daily_topup_usd)
+        totals = f"Top-ups in the last 24 h: {used} of {limit}."
+        if paid.new_payment:
+            text = f"Topped up {fmt_usd(paid.amount_usd)}: {receipt} {totals}"
+        else:
+            text = (
+                f"An earlier {fmt_usd(paid.amount_usd)} top-up whose outcome was unknown has just settled: "
+                f"{receipt} No new payment was signed for the {fmt_usd(amount_usd)} asked for; check the "
+                f"balance and call venice_wallet_top_up again if more credit is still needed. {totals}"
+            )
         return result(text, {**paid.as_dict(), "limits": limits.as_dict()})
 
     @server.tool(annotations=tool_annotations("Wallet transactions at Venice", READ_ONLY))
