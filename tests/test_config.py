@@ -71,3 +71,27 @@ def test_home_expands_tilde_and_home_variable() -> None:
     s = load_settings({"HOME": "/home/u", "VENICE_MCP_HOME": "${HOME}/vm", "VENICE_MCP_OUTPUT_DIR": "~/out"})
     assert str(s.home) == "/home/u/vm"
     assert s.outputs.name == "out" and "~" not in str(s.outputs)
+
+
+def test_secrets_cannot_be_pickled_or_copied() -> None:
+    import copy
+    import pickle
+
+    from venice_mcp.api.client import BearerAuth
+
+    s = load_settings({"VENICE_WALLET_KEY": "0x" + "ab" * 32})
+    for obj in (s.wallet_key, s, BearerAuth("VENICE_INFERENCE_KEY_x")):
+        with pytest.raises(TypeError):
+            pickle.dumps(obj)
+        with pytest.raises(TypeError):
+            copy.deepcopy(obj)
+
+
+def test_a_wallet_needs_https_except_on_loopback() -> None:
+    key = "0x" + "ab" * 32
+    with pytest.raises(ConfigError, match="https"):
+        load_settings({"VENICE_WALLET_KEY": key, "VENICE_BASE_URL": "http://venice.example/api/v1"})
+    for ok in ("https://api.venice.ai/api/v1", "http://127.0.0.1:8787/api/v1", "http://localhost/api/v1"):
+        assert load_settings({"VENICE_WALLET_KEY": key, "VENICE_BASE_URL": ok}).base_url == ok
+    # An API key alone may use plain http (a local proxy, say): no payment is signed.
+    assert load_settings({"VENICE_API_KEY": "k", "VENICE_BASE_URL": "http://proxy.lan/api/v1"})

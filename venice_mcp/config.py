@@ -6,6 +6,7 @@ same list. Values that MCP Bundle hosts leave unsubstituted (``${user_config.x}`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -56,6 +57,9 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+    def __reduce__(self) -> str:
+        raise TypeError("a Secret cannot be pickled or copied: it would carry the value with it")
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,19 @@ def _base_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _safe_for_wallet(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _wallet_key(raw: str) -> Secret:
     value = raw.strip()
     if not _HEX_KEY.match(value):
@@ -213,6 +230,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     input_roots = None
     if not _unset(roots_raw) and roots_raw:
         input_roots = tuple(Path(_expand(p.strip(), env)) for p in roots_raw.split(os.pathsep) if p.strip())
+
+    if wallet_key is not None and not _safe_for_wallet(base_url):
+        # Top-up discovery is unauthenticated: over plain HTTP anyone on the path could swap payTo.
+        raise ConfigError(
+            f"VENICE_BASE_URL must be https:// when VENICE_WALLET_KEY is set (got {base_url}); "
+            "plain http is allowed only for a loopback address"
+        )
 
     return Settings(
         api_key=api_key,

@@ -86,6 +86,9 @@ class BearerAuth:
     def __repr__(self) -> str:
         return "BearerAuth(***)"
 
+    def __reduce__(self) -> str:
+        raise TypeError("BearerAuth cannot be pickled or copied: it holds an API key")
+
 
 class WalletAuth:
     kind: AuthKind = "wallet"
