@@ -102,9 +102,8 @@ def register(server: MCPServer) -> None:
         idempotency_key: Annotated[
             str | None,
             Field(
-                description="Idempotency-Key ([A-Za-z0-9_-], ≤255): repeating a call with the same key and "
-                "body replays Venice's cached answer instead of running (and paying) again — use one for "
-                "transactions. One is generated when absent."
+                description="Idempotency-Key ([A-Za-z0-9_-], ≤255): the same key and body replay Venice's "
+                "answer instead of paying again. Generated when absent."
             ),
         ] = None,
         max_chars: Annotated[

@@ -559,8 +559,8 @@ def register(server: MCPServer) -> None:
             list[str],
             Field(
                 min_length=1,
-                description="Images as paths, https:// URLs or data: URLs; the first is the base, the rest "
-                "are layers or references. At most the model's maxInputImages (3 if it lists none).",
+                description="Paths, https:// or data: URLs; the first is the base. At most the model's "
+                "maxInputImages (else 3).",
             ),
         ],
         prompt: Annotated[str, Field(description="How to combine or change them.")],
