@@ -286,6 +286,22 @@ async def test_a_manual_top_up_that_settles_an_earlier_one_signs_nothing_new(
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 10.0
 
 
+async def test_an_unknown_payment_filling_the_daily_limit_is_reconciled_not_refused(
+    wallet: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    """An unknown $10 payment counts against a $10 daily limit; the next top-up reconciles it
+    before judging the limit, instead of refusing until the next server start."""
+    sandbox.topups.faults.in_progress = 4
+    async with wallet(daily_topup_usd=10.0, **NO_GATE) as c:
+        unknown = await c.call_tool("venice_wallet_top_up", {"amount_usd": 10})
+        assert unknown.is_error and "not known yet" in text_of(unknown)
+        again = await c.call_tool("venice_wallet_top_up", {"amount_usd": 10})
+    assert not again.is_error, text_of(again)
+    assert "has just settled" in text_of(again) and "rolling 24-hour limit" not in text_of(again)
+    assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 10.0
+    assert [r["status"] for r in payments(tmp_path / "home")] == ["settled"]
+
+
 async def test_top_up_429_is_waited_out_when_short(
     wallet: Callable[..., Client], sandbox: SandboxState, waits: list[float]
 ) -> None:

@@ -511,8 +511,15 @@ class Payer:
             max_call_usd=s.max_call_usd,
         )
 
-    def check_amount(self, amount_usd: float) -> None:
-        """Refuse, before any network work, an amount the configured limits cannot allow."""
+    def has_open_payments(self) -> bool:
+        """Is a payment of this origin still of unknown outcome (it counts against the limit)?"""
+        return bool(self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S))
+
+    def check_amount(self, amount_usd: float, *, daily: bool = True) -> None:
+        """Refuse, before any network work, an amount the configured limits cannot allow.
+
+        ``daily=False`` leaves the rolling 24 h check to after reconciling: a payment of unknown
+        outcome counts against it until resolved, and may turn out never to have moved money."""
         s = self.settings
         if not amount_usd > 0:
             raise PaymentRefused("The top-up amount must be a positive number of US dollars.")
@@ -530,6 +537,8 @@ class Payer:
                 f"Refused: Venice's minimum top-up is {fmt_usd(VENICE_MIN_TOPUP_USD)}; "
                 f"{fmt_usd(amount_usd)} is below it. Nothing was paid."
             )
+        if not daily:
+            return
         limits = self.limits()
         if amount_usd > limits.remaining_24h_usd + 1e-9:
             raise self._daily_refusal(amount_usd, limits.topped_up_24h_usd)
@@ -612,8 +621,8 @@ class Payer:
         """Top up ``amount_usd`` (a new intent). Raises PaymentRefused/Failed/Unknown.
 
         If reconciling first settles an earlier top-up, that one is returned (``new_payment``
-        False) and nothing new is signed."""
-        self.check_amount(amount_usd)
+        False) and nothing new is signed. The daily limit is checked after that reconciling."""
+        self.check_amount(amount_usd, daily=False)
         async with self._lock:
             return await self._top_up_locked(amount_usd, reason)
 

@@ -134,7 +134,10 @@ def register(server: MCPServer) -> None:
         state = app_state(ctx)
         payer = _payer(state, "venice_wallet_top_up")
         with venice_errors():
-            payer.check_amount(amount_usd)  # hard limits first: never ask about what cannot be paid
+            # Hard limits first: never ask about what cannot be paid. A payment of unknown outcome
+            # counts against the daily limit until the top-up reconciles it, so then that check
+            # waits for the reconcile (it may free the allowance).
+            payer.check_amount(amount_usd, daily=not payer.has_open_payments())
             estimate = Estimate(amount_usd, "a USDC top-up of this wallet's Venice credit; not refundable")
             stop = await gate(
                 ctx, state, tool="venice_wallet_top_up", model=None, estimate=estimate, confirm=confirm
