@@ -333,3 +333,22 @@ async def test_any_other_503_is_ambiguous_and_the_same_payment_is_resubmitted(
     assert result.status == "settled" and result.submissions == 2
     assert row["status"] == "settled" and len(paid_submissions(sandbox)) == 1
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 5.0
+
+
+@pytest.mark.anyio
+async def test_an_expired_authorization_is_resubmitted_once_not_four_times(tmp_path: Path) -> None:
+    """Past validBefore a stored payment cannot settle anew: reconcile asks Venice once whether it
+    was credited and leaves it unknown, instead of four sends with backoff before every top-up."""
+    sandbox = SandboxState()
+    sandbox.topups.faults.in_progress = 8  # every send answers 409: the outcome stays unknown
+    async with payer_on(sandbox, tmp_path) as (payer, ledger):
+        with anyio.fail_after(30), pytest.raises(PaymentUnknown):
+            await payer.top_up(5.0)
+        [row] = ledger.payments()
+        assert row["status"] == "unknown" and row["submissions"] == 4
+    expired = lambda: float(row["valid_before"]) + 1  # noqa: E731
+    async with payer_on(sandbox, tmp_path, clock=expired) as (later, ledger):
+        with anyio.fail_after(30):
+            outcomes = await later.reconcile()
+        assert len(outcomes) == 1 and ledger.payments()[0]["submissions"] == 5
+    assert len(paid_submissions(sandbox)) == 5 and sandbox.balance(ADDRESS) == 0.0

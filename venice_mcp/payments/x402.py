@@ -703,7 +703,10 @@ class Payer:
         # Sends of this header this payer made; with the row's count before them, it tells whether
         # anybody else sent it meanwhile (then a refusal cannot prove that nothing moved).
         mine = int(row["submissions"])
-        for attempt in range(MAX_SUBMISSIONS):
+        # Past validBefore the authorization can no longer settle anew: one send asks Venice whether
+        # it was credited earlier, and repeating it could not change the answer.
+        sends = 1 if int(row["valid_before"]) < self.clock() else MAX_SUBMISSIONS
+        for attempt in range(sends):
             self.ledger.count_submission(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
             mine += 1
             try:
@@ -722,7 +725,7 @@ class Payer:
             except errors.RateLimitError as exc:  # refused before processing
                 last = exc
                 wait = exc.retry_after if exc.retry_after is not None else backoff(retry, attempt) * 2
-                if wait > retry.max_wait or attempt + 1 >= MAX_SUBMISSIONS:
+                if wait > retry.max_wait or attempt + 1 >= sends:
                     return self._give_up(row, ambiguous, exc, mine, rate_limited=True)
                 await retry.sleep(wait)
                 continue
@@ -735,7 +738,7 @@ class Payer:
                     return self._give_up(row, ambiguous, exc, mine)
             else:
                 return self._settled(row, response.body, response.headers)
-            if attempt + 1 < MAX_SUBMISSIONS:
+            if attempt + 1 < sends:
                 await retry.sleep(backoff_delay(retry, attempt))
         assert last is not None
         return self._give_up(row, True, last, mine)
