@@ -2,8 +2,6 @@
 (list, rate limits and their log). Creating, changing and deleting keys are admin tools, present
 only when the operator sets VENICE_MCP_ADMIN_TOOLS."""
 
-from __future__ import annotations
-
 import json
 import os
 import re

@@ -1,8 +1,6 @@
 """Speech: text to speech (/audio/speech), voice cloning (/audio/voices) and speech to text
 (/audio/transcriptions)."""
 
-from __future__ import annotations
-
 import json
 import time
 from datetime import datetime, timezone

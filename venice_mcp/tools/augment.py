@@ -1,8 +1,6 @@
 """Web tools: search, scrape and document parsing ($0.01 per successful call), and a free reader
 for the long texts they save."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer

@@ -1,7 +1,5 @@
 """Catalog tools: which models exist, and one model's full spec. Both free and read-only."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any, Literal
 

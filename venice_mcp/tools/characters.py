@@ -1,7 +1,5 @@
 """Characters: Venice's public personas, to use as ``character`` in venice_chat / venice_responses."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, Literal
 

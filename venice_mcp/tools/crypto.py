@@ -1,7 +1,5 @@
 """Crypto RPC tools: Venice's pay-per-call JSON-RPC proxy to EVM, Solana and Starknet networks."""
 
-from __future__ import annotations
-
 import json
 import re
 import uuid

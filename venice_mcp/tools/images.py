@@ -7,8 +7,6 @@ sizes) and is not used. Every option is checked against the model's constraints 
 before anything is spent, and every image comes back as a file, a resource link and a preview.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import io

@@ -1,8 +1,6 @@
 """Queued jobs: wait on one (venice_job_status), list them (venice_jobs), and price one without
 queueing it (venice_quote)."""
 
-from __future__ import annotations
-
 import json
 import time
 from typing import Annotated, Any, Literal

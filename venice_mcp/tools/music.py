@@ -1,7 +1,5 @@
 """Music, sound effects and long-form voice: quote, spend gate, queue, bounded wait."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server import MCPServer

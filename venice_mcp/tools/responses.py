@@ -1,8 +1,6 @@
 """venice_responses: Venice's OpenAI-style Responses API (Alpha, stateless), with typed output:
 reasoning summary, web search, function calls and the message with its citations."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer

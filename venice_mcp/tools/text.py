@@ -1,7 +1,5 @@
 """Text tools: chat completions and embeddings."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal

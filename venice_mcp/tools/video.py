@@ -1,7 +1,5 @@
 """Video: quote, spend gate, queue, bounded wait; and the retired video transcription route."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer

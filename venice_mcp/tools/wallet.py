@@ -8,8 +8,6 @@ elicitation, or ``confirm=true`` once the person agreed. Automatic top-ups (VENI
 skip the gate: turning them on is the owner's approval, and they stay within the same hard limits.
 """
 
-from __future__ import annotations
-
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
