@@ -10,7 +10,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from venice_mcp.context import AppState
-from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable
+from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable, Kind
 from venice_mcp.media_specs import PreflightError
 from venice_mcp.outputs import audio_preview
 from venice_mcp.payments.budget import Estimate
@@ -37,14 +37,16 @@ async def queue_paid_job(
     ctx: Context[Any],
     state: AppState,
     *,
+    kind: Kind,
     tool: str,
     path: str,
     model: str,
     body: dict[str, Any],
+    prompt: str | None,
     estimate: Estimate,
     confirm: bool,
-) -> CallToolResult | dict[str, Any]:
-    """Spend gate, then queue the job once; the queue answer, or the result that stopped it."""
+) -> CallToolResult | Job:
+    """Spend gate, then queue the job once and record it; the job, or the result that stopped it."""
     # A lost queue response must never be re-sent: it may already have been charged.
     response = await paid_request(
         ctx,
@@ -60,7 +62,23 @@ async def queue_paid_job(
     )
     if isinstance(response, CallToolResult):
         return response
-    return response.body if isinstance(response.body, dict) else {}
+    queued = response.body if isinstance(response.body, dict) else {}
+    # What was asked, for venice_jobs: inline media (data: URLs) is left out, the prompt cut short.
+    summary: dict[str, Any] = {
+        k: v for k, v in body.items() if k != "model" and not str(v).startswith("data:")
+    }
+    if prompt:
+        summary["prompt"] = prompt[:200]
+    download_url = queued.get("download_url")
+    return state.jobs.create(
+        kind=kind,
+        model=str(queued.get("model") or model),
+        queue_id=str(queued["queue_id"]),
+        base_url=state.settings.base_url,
+        download_url=download_url if isinstance(download_url, str) else None,
+        params=summary,
+        quote_usd=estimate.usd,
+    )
 
 
 async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seconds: float) -> CallToolResult:

@@ -102,26 +102,18 @@ def register(server: MCPServer) -> None:
                 raise preflight_error(exc) from exc
             price = await music_quote(state, resolved.id, resolved.spec, body)
             estimate = Estimate(price, "Venice's quote for this job")
-            queued = await queue_paid_job(
+            job = await queue_paid_job(
                 ctx,
                 state,
+                kind="music",
                 tool="venice_music_generate",
                 path="/audio/queue",
                 model=resolved.id,
                 body=body,
+                prompt=prompt,
                 estimate=estimate,
                 confirm=confirm,
             )
-            if isinstance(queued, CallToolResult):
-                return queued
-            summary = {k: v for k, v in body.items() if k != "model"}
-            summary["prompt"] = prompt[:200]
-            job = state.jobs.create(
-                kind="music",
-                model=str(queued.get("model") or resolved.id),
-                queue_id=str(queued["queue_id"]),
-                base_url=state.settings.base_url,
-                params=summary,
-                quote_usd=price,
-            )
+            if isinstance(job, CallToolResult):
+                return job
         return await wait_and_reply(ctx, state, job, wait_seconds)

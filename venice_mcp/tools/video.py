@@ -149,40 +149,24 @@ def register(server: MCPServer) -> None:
                     await media_ref(state, r, "reference_images") for r in body["reference_image_urls"]
                 ]
             try:
-                price: float | None = await video_quote(state, body)
-                estimate = Estimate(price, "Venice's quote for this job")
+                estimate = Estimate(await video_quote(state, body), "Venice's quote for this job")
             except errors.PermissionDeniedError:
                 # Venice prices upscalers only for API keys; a wallet queues without a quote.
-                price = None
                 estimate = Estimate(None, "Venice quotes upscale jobs only to API-key callers")
-            queued = await queue_paid_job(
+            job = await queue_paid_job(
                 ctx,
                 state,
+                kind="video",
                 tool="venice_video_generate",
                 path="/video/queue",
                 model=resolved.id,
                 body=body,
+                prompt=prompt,
                 estimate=estimate,
                 confirm=confirm,
             )
-            if isinstance(queued, CallToolResult):
-                return queued
-            summary: dict[str, Any] = {
-                k: v for k, v in body.items() if k not in ("model",) and not str(v).startswith("data:")
-            }
-            if prompt:
-                summary["prompt"] = prompt[:200]
-            job = state.jobs.create(
-                kind="video",
-                model=str(queued.get("model") or resolved.id),
-                queue_id=str(queued["queue_id"]),
-                base_url=state.settings.base_url,
-                download_url=queued.get("download_url")
-                if isinstance(queued.get("download_url"), str)
-                else None,
-                params=summary,
-                quote_usd=price,
-            )
+            if isinstance(job, CallToolResult):
+                return job
         return await wait_and_reply(ctx, state, job, wait_seconds)
 
     @server.tool(annotations=tool_annotations("Transcribe a YouTube video (retired by Venice)", PAID))
