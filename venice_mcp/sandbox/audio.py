@@ -398,13 +398,7 @@ async def retrieve(ctx: Context) -> Response:
     if job.failure is not None:
         raise job.failure
     if not jobs.advance(job):
-        return JSONResponse(
-            {
-                "status": "PROCESSING",
-                "average_execution_time": job.average_ms,
-                "execution_duration": job.execution_ms,
-            }
-        )
+        return JSONResponse(job.processing())
     if _violation(job):
         cleaned = str(job.body.get("prompt", "")).replace(CONTENT_VIOLATION_MARKER, "").strip()
         job.failure = error(

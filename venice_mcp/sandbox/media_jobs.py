@@ -49,6 +49,14 @@ class MediaJob:
         done = min(self.polls, self.polls_needed)
         return int(self.average_ms * done / max(1, self.polls_needed + 1))
 
+    def processing(self) -> dict[str, Any]:
+        """The retrieve answer while the job runs (times in ms), for audio and video alike."""
+        return {
+            "status": "PROCESSING",
+            "average_execution_time": self.average_ms,
+            "execution_duration": self.execution_ms,
+        }
+
 
 @dataclass
 class MediaJobs:

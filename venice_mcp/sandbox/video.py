@@ -253,13 +253,7 @@ async def retrieve(ctx: Context) -> Response:
     if job.failure is not None:
         raise job.failure
     if not jobs.advance(job):
-        return JSONResponse(
-            {
-                "status": "PROCESSING",
-                "average_execution_time": job.average_ms,
-                "execution_duration": job.execution_ms,
-            }
-        )
+        return JSONResponse(job.processing())
     if CONTENT_VIOLATION_MARKER in str(job.body.get("prompt", "")):
         job.failure = _policy_failure(job)
         audio.refund(ctx, job)
