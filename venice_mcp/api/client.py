@@ -120,10 +120,6 @@ class VeniceResponse:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def is_json(self) -> bool:
-        return "json" in self.content_type
-
-    @property
     def balance_usd(self) -> float | None:
         raw = self.headers.get("x-venice-balance-usd") or self.headers.get("x-balance-remaining")
         try:
