@@ -64,8 +64,7 @@ def result(
     )
 
 
-def usd(value: float | None) -> str:
-    return format_usd(value)
+usd = format_usd  # the one price formatter, under the short name tools use
 
 
 @dataclass
