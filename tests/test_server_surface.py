@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from tests.hints import hints
 from venice_mcp.config import Settings
 from venice_mcp.schemas import compact
 from venice_mcp.server import build_server
@@ -67,16 +68,17 @@ async def test_every_tool_has_a_title_and_honest_annotations(tmp_path: Path) -> 
         tools = {t.name: t for t in (await c.list_tools()).tools}
     assert set(tools) >= READ_ONLY | PAID
     for name, tool in tools.items():
-        a = tool.annotations
-        assert a is not None and a.title and a.open_world_hint is True, name
+        assert tool.annotations is not None and tool.annotations.title, name
+        assert hints(tool)["open_world_hint"] is True, name
         assert tool.description and len(tool.description) < 400, name
     for name in READ_ONLY:
-        assert tools[name].annotations.read_only_hint is True, name  # type: ignore[union-attr]
+        assert hints(tools[name])["read_only_hint"] is True, name
     for name in PAID:
-        assert tools[name].annotations.read_only_hint is False, name  # type: ignore[union-attr]
+        paid = hints(tools[name])
+        assert paid["read_only_hint"] is False and paid["destructive_hint"] is False, name
         assert "confirm" in tools[name].input_schema["properties"], name
     for name in ("venice_api_key_create", "venice_api_key_update", "venice_api_key_delete"):
-        assert tools[name].annotations.destructive_hint is True  # type: ignore[union-attr]
+        assert hints(tools[name])["destructive_hint"] is True
 
 
 async def test_instructions_tell_an_agent_how_to_work(tmp_path: Path) -> None:

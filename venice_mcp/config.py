@@ -29,6 +29,9 @@ DEFAULT_TOPUP_AMOUNT_USD = 10.0
 
 PaymentShape = Literal["venice", "x402v2"]
 
+# VENICE_MCP_TOOLSETS chooses among these (tools/_declare.py assigns each tool to one or more).
+TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wallet")
+
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
@@ -78,6 +81,10 @@ class Settings:
     payment_shape: PaymentShape = "venice"
     allow_remote_paths: bool = False
     admin_tools: bool = False
+    toolsets: tuple[str, ...] = TOOLSETS
+    # Seals the 2026 protocol's requestState (a person's answer in flight); None: a key kept in
+    # the home. Several workers must share one.
+    state_key: Secret | None = None
     log_level: str = "WARNING"
     # Folders local input paths may come from; None means the user's home and the output folder.
     input_roots: tuple[Path, ...] | None = None
@@ -92,7 +99,7 @@ class Settings:
         if self.wallet_key is not None:
             key = self.wallet_key.get()
             values += [key, key.removeprefix("0x")]
-        for secret in (self.api_key, self.auth_token):
+        for secret in (self.api_key, self.auth_token, self.state_key):
             if secret is not None:
                 values.append(secret.get())
         return tuple(values)
@@ -196,6 +203,21 @@ def _api_key(raw: str) -> Secret:
     return Secret(value)
 
 
+def _toolsets(raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
+    unknown = [n for n in names if n not in TOOLSETS and n != "all"]
+    if unknown or not names:
+        raise ConfigError(f"VENICE_MCP_TOOLSETS takes a comma-separated list of: all, {', '.join(TOOLSETS)}")
+    return TOOLSETS if "all" in names else names
+
+
+def _state_key(raw: str) -> Secret:
+    value = raw.strip()
+    if len(value) < 32:
+        raise ConfigError("VENICE_MCP_STATE_KEY must be at least 32 characters of secret randomness")
+    return Secret(value)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError with one clear line on the first bad one."""
     env = os.environ if env is None else env
@@ -226,6 +248,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
 
+    toolsets = TOOLSETS if _unset(get("VENICE_MCP_TOOLSETS")) else _toolsets(get("VENICE_MCP_TOOLSETS", ""))
+    state_key = None if _unset(get("VENICE_MCP_STATE_KEY")) else _state_key(get("VENICE_MCP_STATE_KEY", ""))
+
     roots_raw = get("VENICE_MCP_INPUT_ROOTS")
     input_roots = None
     if not _unset(roots_raw) and roots_raw:
@@ -253,6 +278,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payment_shape="x402v2" if shape_raw == "x402v2" else "venice",
         allow_remote_paths=_flag(env, "VENICE_MCP_ALLOW_REMOTE_PATHS"),
         admin_tools=_flag(env, "VENICE_MCP_ADMIN_TOOLS"),
+        toolsets=toolsets,
+        state_key=state_key,
         log_level=level_raw,
         input_roots=input_roots,
     )

@@ -1,21 +1,37 @@
-"""What every tool call can reach: settings, the Venice client, the model catalog, the outputs."""
+"""What every tool call can reach (settings, the Venice client, the catalog, the outputs, the
+ledger, jobs, the payer), and the Runtime that builds it on first use.
+
+The state is built when the first tool call or resource read needs it, not at server start: a
+host's ``initialize`` is answered before any of it (or its imports, or the wallet's signing
+library) is loaded. Payments a crash left pending are reconciled in that first build, before any
+tool runs.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from mcp.server.mcpserver import Context
+import anyio
 
-from venice_mcp.api.client import VeniceClient
-from venice_mcp.catalog import Catalog
 from venice_mcp.config import Settings
-from venice_mcp.inputs import InputLoader
-from venice_mcp.jobs import JobRunner, JobStore
-from venice_mcp.outputs import OutputStore
-from venice_mcp.payments.budget import SpendGate
-from venice_mcp.payments.ledger import Ledger
-from venice_mcp.payments.x402 import Payer
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from venice_mcp.api.client import Auth, VeniceClient
+    from venice_mcp.api.retry import RetryPolicy
+    from venice_mcp.catalog import Catalog
+    from venice_mcp.db import Database
+    from venice_mcp.inputs import InputLoader
+    from venice_mcp.jobs import JobRunner, JobStore
+    from venice_mcp.outputs import OutputStore
+    from venice_mcp.payments.budget import SpendGate
+    from venice_mcp.payments.ledger import Ledger
+    from venice_mcp.payments.x402 import Payer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,7 +48,108 @@ class AppState:
     payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
 
 
-def app_state(ctx: Context[Any]) -> AppState:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, AppState), "server lifespan did not run"
-    return state
+def make_auth(settings: Settings) -> Auth:
+    from venice_mcp.api.client import BearerAuth, NoAuth, WalletAuth
+
+    if settings.wallet_key is not None:
+        from venice_mcp.payments.signer import EthAccountSigner  # loads eth_account on first signature
+
+        return WalletAuth(EthAccountSigner(settings.wallet_key.get()))
+    if settings.api_key is not None:
+        return BearerAuth(settings.api_key.get())
+    return NoAuth()
+
+
+class Runtime:
+    """One server's AppState, built once on first use and closed with the server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._retry = retry
+        self._state: AppState | None = None
+        self._db: Database | None = None
+        self._lock = anyio.Lock()
+
+    async def state(self) -> AppState:
+        if self._state is None:
+            async with self._lock:
+                if self._state is None:
+                    self._state = await self._build()
+        return self._state
+
+    async def _build(self) -> AppState:
+        import httpx2
+
+        from venice_mcp.api.client import VeniceClient
+        from venice_mcp.catalog import Catalog
+        from venice_mcp.db import Database
+        from venice_mcp.inputs import InputLoader, InputPolicy
+        from venice_mcp.jobs import JobRunner, JobStore
+        from venice_mcp.outputs import OutputStore
+        from venice_mcp.payments.budget import SpendGate
+        from venice_mcp.payments.ledger import Ledger
+        from venice_mcp.payments.x402 import start_payer
+
+        settings = self.settings
+        transport = self._transport
+        limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
+        client = VeniceClient(
+            # Built on the first Venice request, not here: see VeniceClient.
+            lambda: httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False),
+            base_url=settings.base_url,
+            auth=make_auth(settings),
+            retry=self._retry,
+        )
+        policy = InputPolicy(
+            roots=settings.readable_roots,
+            allow_local=settings.local_inputs_allowed,
+            private=settings.home,
+            readable_private=settings.outputs,
+            secrets=settings.secret_values(),
+        )
+        # Inputs given as URLs are fetched from the real network, never through the Venice
+        # transport (which tests and --sandbox replace).
+        inputs = InputLoader(policy)
+        db = self._db = Database.in_home(settings.home)
+        try:
+            ledger = Ledger(db)
+            # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
+            payer = await start_payer(settings, client, ledger)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await client.aclose()
+                await inputs.aclose()
+            db.close()
+            self._db = None
+            raise
+        jobs = JobStore(db)
+        outputs = OutputStore(settings.outputs)
+        return AppState(
+            settings=settings,
+            client=client,
+            catalog=Catalog(client),
+            outputs=outputs,
+            gate=SpendGate(settings),
+            ledger=ledger,
+            inputs=inputs,
+            jobs=jobs,
+            runner=JobRunner(jobs, client, outputs),
+            payer=payer,
+        )
+
+    async def aclose(self) -> None:
+        state, self._state = self._state, None
+        with anyio.CancelScope(shield=True):  # close connections even when cancelled
+            if state is not None:
+                await state.client.aclose()
+                await state.inputs.aclose()
+            if self._db is not None:
+                self._db.close()
+                self._db = None

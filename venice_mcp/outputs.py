@@ -6,7 +6,6 @@ Hosts reject tool results over about 1 MiB, so anything large is a file plus a r
 
 from __future__ import annotations
 
-import base64
 import io
 import logging
 import mimetypes
@@ -16,8 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-from mcp.types import AudioContent, ImageContent, ResourceLink
+from typing import Literal
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +31,19 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
+class Preview:
+    """A small inline copy of a result for the model to see or hear."""
+
+    kind: Literal["image", "audio"]
+    data: bytes
+    mime_type: str
+
+
+def mime_type_of(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class OutputFile:
     path: Path
     size: int
@@ -45,16 +56,6 @@ class OutputFile:
     @property
     def uri(self) -> str:
         return URI_PREFIX + self.path.name
-
-    def link(self, description: str = "") -> ResourceLink:
-        return ResourceLink(
-            type="resource_link",
-            name=self.name,
-            uri=self.uri,
-            mime_type=self.mime_type,
-            size=self.size,
-            description=description or None,
-        )
 
     def summary(self) -> str:
         return f"{self.path} ({_human(self.size)}, {self.mime_type})"
@@ -89,8 +90,7 @@ class OutputStore:
         return self.describe(path)
 
     def describe(self, path: Path) -> OutputFile:
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return OutputFile(path=path, size=path.stat().st_size, mime_type=mime)
+        return OutputFile(path=path, size=path.stat().st_size, mime_type=mime_type_of(path))
 
     def resolve(self, name: str) -> Path:
         """The file behind a resource name, confined to the output directory.
@@ -116,7 +116,7 @@ def truncate(text: str, limit: int = INLINE_TEXT_LIMIT, *, how_to_continue: str 
 
 def image_preview(
     data: bytes, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
-) -> ImageContent | None:
+) -> Preview | None:
     """A downscaled JPEG (PNG when the image has transparency) of an image, or None if it cannot be
     made small enough or the bytes are not an image Pillow reads."""
     from PIL import Image, UnidentifiedImageError  # Pillow loads only when a preview is made
@@ -138,13 +138,11 @@ def image_preview(
     preview = out.getvalue()
     if len(preview) > max_bytes:
         return None
-    return ImageContent(type="image", data=base64.b64encode(preview).decode(), mime_type=mime)
+    return Preview("image", preview, mime)
 
 
-def audio_preview(
-    data: bytes, mime_type: str, max_bytes: int = AUDIO_INLINE_MAX_BYTES
-) -> AudioContent | None:
+def audio_preview(data: bytes, mime_type: str, max_bytes: int = AUDIO_INLINE_MAX_BYTES) -> Preview | None:
     """The audio itself inline, only when it is small."""
     if len(data) > max_bytes:
         return None
-    return AudioContent(type="audio", data=base64.b64encode(data).decode(), mime_type=mime_type)
+    return Preview("audio", data, mime_type)

@@ -8,10 +8,7 @@ which accepts null where it did before.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
-
-from mcp.server import MCPServer
 
 
 def compact(schema: Any) -> Any:
@@ -39,15 +36,3 @@ def compact(schema: Any) -> Any:
         else:
             out["anyOf"] = rest
     return out
-
-
-def compact_tool_schemas(server: MCPServer[Any]) -> None:
-    """Rewrite every registered tool's published input schema in place, and dedent its description
-    (the SDK publishes a docstring with its source indentation on every continuation line).
-
-    The SDK (pinned <3) keeps tools in ``_tool_manager``; there is no public setter for a schema.
-    """
-    for tool in server._tool_manager._tools.values():
-        tool.parameters = compact(tool.parameters)
-        if tool.description:
-            tool.description = inspect.cleandoc(tool.description)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.config import Secret
 from venice_mcp.sandbox import SandboxState
@@ -117,9 +118,9 @@ async def test_admin_tools_are_absent_unless_enabled(
         tools = {t.name: t for t in (await enabled.list_tools()).tools}
     assert set(tools) >= ADMIN_TOOLS
     for name in ADMIN_TOOLS:
-        hints = tools[name].annotations
-        assert hints is not None and hints.destructive_hint is True and hints.read_only_hint is False
-    assert tools["venice_billing"].annotations.read_only_hint is True  # type: ignore[union-attr]
+        admin = hints(tools[name])
+        assert admin["destructive_hint"] is True and admin["read_only_hint"] is False
+    assert hints(tools["venice_billing"])["read_only_hint"] is True
 
 
 async def test_create_update_delete_a_key(admin: Client, sandbox: SandboxState) -> None:

@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 from PIL import Image
 
+from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
@@ -449,7 +450,7 @@ async def test_styles_tool_and_resource(client: Client, sandbox: SandboxState) -
 
 async def test_annotations(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert tools["venice_image_styles"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert hints(tools["venice_image_styles"])["read_only_hint"] is True
     for name in (
         "venice_image_generate",
         "venice_image_edit",
@@ -457,9 +458,8 @@ async def test_annotations(client: Client) -> None:
         "venice_image_upscale",
         "venice_image_remove_background",
     ):
-        annotations = tools[name].annotations
-        assert annotations is not None
-        assert annotations.read_only_hint is False and annotations.open_world_hint is True
+        paid = hints(tools[name])
+        assert paid["read_only_hint"] is False and paid["open_world_hint"] is True
 
 
 async def test_heif_input_pillow_cannot_read_is_left_to_venice(client: Client, sandbox: SandboxState) -> None:

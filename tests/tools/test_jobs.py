@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from mcp import Client
 
+from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from tests.tools.media_helpers import ProgressLog, blocks, mp4_boxes, paths, read_link
 from venice_mcp.jobs import poll_seconds
@@ -122,9 +123,9 @@ async def test_unknown_job(client: Client, sandbox: SandboxState) -> None:
 
 async def test_jobs_list_is_read_only_and_filters(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert tools["venice_jobs"].annotations.read_only_hint is True  # type: ignore[union-attr]
-    assert tools["venice_quote"].annotations.read_only_hint is True  # type: ignore[union-attr]
-    assert tools["venice_video_generate"].annotations.read_only_hint is False  # type: ignore[union-attr]
+    assert hints(tools["venice_jobs"])["read_only_hint"] is True
+    assert hints(tools["venice_quote"])["read_only_hint"] is True
+    assert hints(tools["venice_video_generate"])["read_only_hint"] is False
     empty = await client.call_tool("venice_jobs", {})
     assert text_of(empty) == "No jobs yet." and empty.structured_content["count"] == 0  # type: ignore[index]
     await client.call_tool("venice_video_generate", {"prompt": PROMPT})

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
+from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.config import Secret
 from venice_mcp.db import Database
@@ -440,9 +441,9 @@ async def test_wallet_tools_in_api_key_mode_say_what_they_need(
     assert not spending.is_error and "api_key mode" in text_of(spending)
     assert venice_requests(sandbox, TOPUP) == []
     for name in ("venice_wallet_balance", "venice_wallet_transactions", "venice_spending"):
-        assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True
-    top_up = tools["venice_wallet_top_up"].annotations
-    assert top_up is not None and top_up.read_only_hint is False and top_up.idempotent_hint is False
+        assert hints(tools[name])["read_only_hint"] is True
+    top_up = hints(tools["venice_wallet_top_up"])
+    assert top_up["read_only_hint"] is False and top_up["idempotent_hint"] is False
 
 
 # -- key hygiene -------------------------------------------------------------------------------

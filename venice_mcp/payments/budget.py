@@ -1,26 +1,27 @@
 """The spend gate: before a paid call, compare its estimated price with the per-call limit.
 
 At or under VENICE_MCP_MAX_CALL_USD the call runs. Above it, or when the price is unknown and
-could be large, a person is asked through MCP elicitation whenever the client can ask (then
-``confirm`` changes nothing: the person decides); otherwise the tool returns
-``confirmation_required`` with the estimate, having spent nothing, and the agent may repeat the
-call with ``confirm=true``. No argument can raise the limit itself.
+could be large, a person is asked whenever the client can ask one (then ``confirm`` changes
+nothing: the person decides); otherwise the call stops with ``confirmation_required`` and the
+estimate, having spent nothing, and the agent may repeat it with ``confirm=true``. No argument can
+raise the limit itself.
+
+The gate decides; it does not know how to ask. Whoever runs the call (the tool boundary) passes an
+``Asker`` that puts the question to the person in the client's own protocol.
 """
 
 from __future__ import annotations
 
-import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-
-from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from typing import Any, Literal
 
 from venice_mcp.config import Settings
 
-log = logging.getLogger(__name__)
+# Put a yes/no question to the person: True or False as they answered, None when nobody can be asked.
+Asker = Callable[[str], Awaitable[bool | None]]
+StopStatus = Literal["confirmation_required", "declined"]
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,6 @@ class Estimate:
     usd: float | None  # None: Venice gives no price for this call in advance
     basis: str  # how it was computed, shown to the person deciding
     could_be_large: bool = True  # only consulted when usd is None
-
-
-class Approval(BaseModel):
-    approve: bool = Field(description="Run this paid call?")
 
 
 def format_usd(value: float | None) -> str:
@@ -46,6 +43,35 @@ def format_usd(value: float | None) -> str:
     return f"${value:.{digits}f}"
 
 
+class SpendStopped(Exception):
+    """The call stopped at the gate; nothing was sent to Venice and nothing was spent."""
+
+    def __init__(self, tool: str, estimate: Estimate, limit: float, status: StopStatus) -> None:
+        super().__init__(status)
+        self.tool = tool
+        self.estimate = estimate
+        self.limit = limit
+        self.status = status
+
+    def text(self) -> str:
+        price = format_usd(self.estimate.usd)
+        if self.status == "declined":
+            return f"The person declined this {self.tool} call (estimated {price}). Nothing was spent."
+        return (
+            f"confirmation_required: this {self.tool} call is estimated at {price} ({self.estimate.basis}), "
+            f"above the per-call limit of {format_usd(self.limit)}. Nothing was spent. If the person wants "
+            f"it, call {self.tool} again with the same arguments and confirm=true."
+        )
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "estimate_usd": self.estimate.usd,
+            "basis": self.estimate.basis,
+            "limit_usd": self.limit,
+        }
+
+
 class SpendGate:
     def __init__(self, settings: Settings) -> None:
         self.limit = settings.max_call_usd
@@ -55,57 +81,24 @@ class SpendGate:
             return not estimate.could_be_large
         return estimate.usd <= self.limit
 
-    async def approve(
-        self, ctx: Context[Any], *, tool: str, estimate: Estimate, confirm: bool
-    ) -> CallToolResult | None:
-        """None when the call may run; otherwise the result to return instead (nothing spent).
+    def question(self, tool: str, estimate: Estimate) -> str:
+        price = "an unknown amount" if estimate.usd is None else f"about {format_usd(estimate.usd)}"
+        return (
+            f"{tool} will cost {price} ({estimate.basis}), above the per-call limit of "
+            f"{format_usd(self.limit)} set by VENICE_MCP_MAX_CALL_USD. Run it?"
+        )
+
+    async def approve(self, *, tool: str, estimate: Estimate, confirm: bool, ask: Asker) -> None:
+        """Return when the call may run; raise SpendStopped when it may not (nothing spent).
 
         A person who can be asked is always asked: ``confirm`` is the agent's word, honoured only
-        when the client has no way to ask (no elicitation, or no back-channel for it).
+        when nobody can be asked.
         """
         if self.within_limit(estimate):
-            return None
-        price = "an unknown amount" if estimate.usd is None else f"about {format_usd(estimate.usd)}"
-        limit = format_usd(self.limit)
-        question = (
-            f"{tool} will cost {price} ({estimate.basis}), above the per-call limit of {limit} "
-            "set by VENICE_MCP_MAX_CALL_USD. Run it?"
-        )
-        answer = await self._ask(ctx, question)
+            return
+        answer = await ask(self.question(tool, estimate))
         if answer is True or (answer is None and confirm):
-            return None
-        status = "declined" if answer is False else "confirmation_required"
-        return self._stopped(tool, estimate, status)
-
-    async def _ask(self, ctx: Context[Any], question: str) -> bool | None:
-        """True/False when a person answered; None when this client cannot ask one."""
-        caps = ctx.client_capabilities
-        if caps is None or getattr(caps, "elicitation", None) is None:
-            return None
-        try:
-            reply = await ctx.elicit(question, schema=Approval)
-        except Exception as exc:  # no back-channel (2026 era, stateless HTTP): fall back to confirm=true
-            log.info("elicitation unavailable (%s); asking the agent to confirm instead", type(exc).__name__)
-            return None
-        if reply.action == "accept" and reply.data is not None:
-            return bool(reply.data.approve)
-        return False
-
-    def _stopped(self, tool: str, estimate: Estimate, status: str) -> CallToolResult:
-        price = format_usd(estimate.usd)
-        limit = format_usd(self.limit)
-        if status == "declined":
-            text = f"The person declined this {tool} call (estimated {price}). Nothing was spent."
-        else:
-            text = (
-                f"confirmation_required: this {tool} call is estimated at {price} ({estimate.basis}), above "
-                f"the per-call limit of {limit}. Nothing was spent. If the person wants it, call "
-                f"{tool} again with the same arguments and confirm=true."
-            )
-        structured = {
-            "status": status,
-            "estimate_usd": estimate.usd,
-            "basis": estimate.basis,
-            "limit_usd": self.limit,
-        }
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+            return
+        raise SpendStopped(
+            tool, estimate, self.limit, "declined" if answer is False else "confirmation_required"
+        )

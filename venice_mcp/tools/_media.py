@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import Field
 
-from venice_mcp.context import AppState
+from venice_mcp.call import Call
 from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable, Kind
-from venice_mcp.media_specs import PreflightError
-from venice_mcp.outputs import audio_preview
+from venice_mcp.outputs import OutputFile, audio_preview
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import file_result, paid_request, result, usd
+from venice_mcp.reply import Reply, file_reply
+from venice_mcp.tools._common import usd
 
 WaitSeconds = Annotated[
     float,
@@ -29,29 +27,20 @@ WaitSeconds = Annotated[
 DEFAULT_WAIT = float(DEFAULT_WAIT_SECONDS)
 
 
-def preflight_error(exc: PreflightError) -> ToolError:
-    return ToolError(f"{exc} Nothing was sent to Venice and nothing was spent.")
-
-
 async def queue_paid_job(
-    ctx: Context[Any],
-    state: AppState,
+    call: Call,
     *,
     kind: Kind,
-    tool: str,
     path: str,
     model: str,
     body: dict[str, Any],
     prompt: str | None,
     estimate: Estimate,
     confirm: bool,
-) -> CallToolResult | Job:
-    """Spend gate, then queue the job once and record it; the job, or the result that stopped it."""
+) -> Job:
+    """Spend gate, then queue the job once and record it."""
     # A lost queue response must never be re-sent: it may already have been charged.
-    response = await paid_request(
-        ctx,
-        state,
-        tool=tool,
+    response = await call.paid_request(
         model=model,
         estimate=estimate,
         confirm=confirm,
@@ -60,8 +49,6 @@ async def queue_paid_job(
         idempotency="rejected_only",
         charge=estimate.usd,
     )
-    if isinstance(response, CallToolResult):
-        return response
     queued = response.body if isinstance(response.body, dict) else {}
     # What was asked, for venice_jobs: inline media (data: URLs) is left out, the prompt cut short.
     summary: dict[str, Any] = {
@@ -70,25 +57,22 @@ async def queue_paid_job(
     if prompt:
         summary["prompt"] = prompt[:200]
     download_url = queued.get("download_url")
-    return state.jobs.create(
+    return call.state.jobs.create(
         kind=kind,
         model=str(queued.get("model") or model),
         queue_id=str(queued["queue_id"]),
-        base_url=state.settings.base_url,
+        base_url=call.state.settings.base_url,
         download_url=download_url if isinstance(download_url, str) else None,
         params=summary,
         quote_usd=estimate.usd,
     )
 
 
-async def wait_and_reply(ctx: Context[Any], state: AppState, job: Job, wait_seconds: float) -> CallToolResult:
+async def wait_and_reply(call: Call, job: Job, wait_seconds: float) -> Reply:
     """Wait (bounded) on ``job`` with progress notifications, then the reply for where it got."""
-
-    async def progress(value: float, total: float | None, message: str) -> None:
-        await ctx.report_progress(value, total, message)
-
+    state = call.state
     try:
-        waited = await state.runner.wait(job, wait_seconds, progress)
+        waited = await state.runner.wait(job, wait_seconds, call.progress)
     except JobFailed as exc:
         raise ToolError(f"Job {job.id} ({job.kind}, {job.model}) failed. {exc}") from exc
     except JobUnreachable as exc:
@@ -110,22 +94,22 @@ def _facts(job: Job) -> list[str]:
     return facts
 
 
-def done_reply(job: Job, saved: Any) -> CallToolResult:
+def done_reply(job: Job, saved: OutputFile) -> Reply:
     what = "Video" if job.kind == "video" else "Music"
     preview = None
     if job.kind == "music" and saved.path.is_file():
         data = saved.path.read_bytes() if saved.size <= 400_000 else b""
         preview = audio_preview(data, saved.mime_type) if data else None
-    return file_result(
+    return file_reply(
         saved,
         what=what,
         details=_facts(job),
         preview=preview,
-        structured={"job": job.summary(), "status": "completed", "job_id": job.id},
+        data={"job": job.summary(), "status": "completed", "job_id": job.id},
     )
 
 
-def pending_reply(job: Job, note: str = "") -> CallToolResult:
+def pending_reply(job: Job, note: str = "") -> Reply:
     what = "video" if job.kind == "video" else "music"
     if job.average_ms:
         where = f"{(job.execution_ms or 0) / 1000:.0f} s in, Venice's estimate ~{job.average_ms / 1000:.0f} s"
@@ -139,4 +123,4 @@ def pending_reply(job: Job, note: str = "") -> CallToolResult:
     if note:
         lines.append(note)
     structured = {"status": job.status, "job_id": job.id, "job": job.summary()}
-    return result("\n".join(lines), structured)
+    return Reply("\n".join(lines), structured)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp.types import ContentBlock
-
 from venice_mcp.outputs import OutputStore
+from venice_mcp.reply import Attachment
 
 DEFAULT_PAGE = 20_000
 MAX_PAGE = 100_000
@@ -17,7 +16,7 @@ MAX_PAGE = 100_000
 @dataclass
 class Page:
     text: str
-    extra: list[ContentBlock] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,12 +44,12 @@ def page_of(
         return Page(shown, [], info)
     info["truncated"] = True
     info["next_offset"] = end if end < total else None
-    extra: list[ContentBlock] = []
+    attachments: list[Attachment] = []
     where = ""
     if outputs is not None and name is None:
         saved = outputs.write(text.encode(), kind, ext, hint)
         name = saved.name
-        extra.append(saved.link(f"The whole {kind} ({total} characters)"))
+        attachments.append(Attachment(saved, f"The whole {kind} ({total} characters)"))
         info["file"] = {"path": str(saved.path), "uri": saved.uri, "size": saved.size}
         where = f" The whole text is saved as {saved.path} ({saved.uri})."
     if name is not None:
@@ -64,4 +63,4 @@ def page_of(
     else:
         more = " This is the end of the text."
     note = f"\n\n[Showing characters {offset}–{end} of {total}.{where}{more}]"
-    return Page(shown + note, extra, info)
+    return Page(shown + note, attachments, info)

@@ -5,19 +5,15 @@ only when the operator sets VENICE_MCP_ADMIN_TOOLS."""
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from venice_mcp.api.errors import AuthenticationError
-from venice_mcp.context import AppState, app_state
-from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, venice_errors
+from venice_mcp.call import Call
+from venice_mcp.context import AppState
+from venice_mcp.reply import Attachment, Reply
+from venice_mcp.tools._declare import tool
 from venice_mcp.tools.characters import require_api_key
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
@@ -34,10 +30,6 @@ ENDPOINTS = {
     "DELETE /api_keys": ("venice_api_key_delete",),
 }
 
-# Admin tools change what keys exist and what they may spend: destructive, never idempotent.
-ADMIN = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-)
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$")
@@ -51,24 +43,6 @@ Expiry = Annotated[
     str | None, Field(description="Expiry: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; empty string for never.")
 ]
 Limit = Annotated[float | None, Field(ge=0, le=9_999_999_999)]
-
-
-@contextmanager
-def admin_errors(tool: str) -> Iterator[None]:
-    """venice_errors, with Venice's terse 'Admin API key required' turned into what to do."""
-    try:
-        with venice_errors():
-            yield
-    except ToolError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, AuthenticationError) and "Admin API key required" in str(cause):
-            raise ToolError(
-                f"Venice refused {tool}: 'Admin API key required'. The configured VENICE_API_KEY is an "
-                "INFERENCE key; billing, key management and the rate-limit log need an ADMIN key. Create "
-                "one at https://venice.ai/settings/api and set it as VENICE_API_KEY if this server should "
-                "see account data (rate limits work with any key: venice_api_keys view=rate_limits)."
-            ) from cause
-        raise
 
 
 def _timestamp(value: str, name: str) -> str:
@@ -106,111 +80,102 @@ def _balance_text(data: dict[str, Any]) -> str:
     return line
 
 
-def register(server: MCPServer, *, admin: bool = False) -> None:
-    @server.tool(annotations=tool_annotations("Venice billing", READ_ONLY))
-    async def venice_billing(
-        ctx: Context,
-        view: Annotated[
-            Literal["balance", "usage_history", "usage_analytics"],
-            Field(
-                description="balance; usage_history (per-request ledger); "
-                "usage_analytics (totals by day, model and key)."
-            ),
-        ] = "balance",
-        start: Annotated[
-            str | None,
-            Field(description="usage_history/usage_analytics: first day (YYYY-MM-DD) or UTC time."),
-        ] = None,
-        end: Annotated[
-            str | None,
-            Field(description="usage_history: exclusive end; usage_analytics: last day (inclusive)."),
-        ] = None,
-        currency: Annotated[Currency | None, Field(description="usage_history: only this currency.")] = None,
-        page_size: Annotated[
-            int, Field(ge=10, le=1000, description="usage_history: entries per page.")
-        ] = 100,
-        cursor: Annotated[
-            str | None, Field(description="usage_history: next_cursor of the previous page (sent alone).")
-        ] = None,
-        lookback_days: Annotated[
-            int, Field(ge=1, le=90, description="usage_analytics without start/end: the last N days.")
-        ] = 7,
-        format: Annotated[
-            Literal["json", "csv"], Field(description="usage_history: csv saves the page as a CSV file.")
-        ] = "json",
-    ) -> CallToolResult:
-        """Account balance, per-request usage history (paged by cursor) and usage analytics.
+@tool("Venice billing", "read_only", "account")
+async def venice_billing(
+    call: Call,
+    view: Annotated[
+        Literal["balance", "usage_history", "usage_analytics"],
+        Field(
+            description="balance; usage_history (per-request ledger); "
+            "usage_analytics (totals by day, model and key)."
+        ),
+    ] = "balance",
+    start: Annotated[
+        str | None,
+        Field(description="usage_history/usage_analytics: first day (YYYY-MM-DD) or UTC time."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Field(description="usage_history: exclusive end; usage_analytics: last day (inclusive)."),
+    ] = None,
+    currency: Annotated[Currency | None, Field(description="usage_history: only this currency.")] = None,
+    page_size: Annotated[int, Field(ge=10, le=1000, description="usage_history: entries per page.")] = 100,
+    cursor: Annotated[
+        str | None, Field(description="usage_history: next_cursor of the previous page (sent alone).")
+    ] = None,
+    lookback_days: Annotated[
+        int, Field(ge=1, le=90, description="usage_analytics without start/end: the last N days.")
+    ] = 7,
+    format: Annotated[
+        Literal["json", "csv"], Field(description="usage_history: csv saves the page as a CSV file.")
+    ] = "json",
+) -> Reply:
+    """Account balance, per-request usage history (paged by cursor) and usage analytics.
 
-        Needs an ADMIN API key (Venice's rule); wallet users see their credit with the wallet tools."""
-        state = app_state(ctx)
-        with admin_errors("venice_billing"):
-            require_api_key(state, "venice_billing", "/billing")
-            if view == "balance":
-                got = await state.client.request("GET", "/billing/balance", kind="fast")
-                data = got.body if isinstance(got.body, dict) else {}
-                return result(_balance_text(data), data)
-            if view == "usage_analytics":
-                return await _analytics(state, start, end, lookback_days)
-            return await _history(state, start, end, currency, page_size, cursor, format)
+    Needs an ADMIN API key (Venice's rule); wallet users see their credit with the wallet tools."""
+    state = call.state
+    require_api_key(state, "venice_billing", "/billing")
+    if view == "balance":
+        got = await state.client.request("GET", "/billing/balance", kind="fast")
+        data = got.body if isinstance(got.body, dict) else {}
+        return Reply(_balance_text(data), data)
+    if view == "usage_analytics":
+        return await _analytics(state, start, end, lookback_days)
+    return await _history(state, start, end, currency, page_size, cursor, format)
 
-    @server.tool(annotations=tool_annotations("Venice API keys and rate limits", READ_ONLY))
-    async def venice_api_keys(
-        ctx: Context,
-        view: Annotated[
-            Literal["rate_limits", "list", "key", "rate_limit_log"],
-            Field(
-                description="rate_limits: this key's balances and per-model limits (any key); list: the "
-                "account's keys; key: one key's details (key_id); rate_limit_log: the last 50 breaches."
-            ),
-        ] = "rate_limits",
-        key_id: Annotated[str | None, Field(description="With view=key: the key's id.")] = None,
-    ) -> CallToolResult:
-        """Rate limits of the configured key, or (ADMIN key) the account's keys and rate-limit log.
-        Secrets are never shown: Venice returns only their last 6 characters."""
-        state = app_state(ctx)
-        with admin_errors("venice_api_keys"):
-            require_api_key(state, "venice_api_keys", "/api_keys")
-            if view == "rate_limits":
-                got = await state.client.request("GET", "/api_keys/rate_limits", kind="fast")
-                data = (got.body or {}).get("data") or {}
-                lines = [
-                    f"Access permitted: {data.get('accessPermitted')}"
-                    f" · tier {(data.get('apiTier') or {}).get('id')}"
-                    f" · balances {data.get('balances')} · next epoch {data.get('nextEpochBegins')}"
-                ]
-                for row in data.get("rateLimits") or []:
-                    limits = ", ".join(
-                        f"{x.get('amount')} {x.get('type')}" for x in row.get("rateLimits") or []
-                    )
-                    lines.append(f"- {row.get('apiModelId')}: {limits or 'not throughput-limited'}")
-                return result("\n".join(lines), data)
-            if view == "key":
-                if not key_id or not KEY_ID.match(key_id):
-                    raise ToolError("view=key needs 'key_id' (an id from view=list).")
-                got = await state.client.request("GET", f"/api_keys/{key_id}", kind="fast")
-                data = (got.body or {}).get("data") or {}
-                return result(json.dumps(data, indent=1), data)
-            if view == "rate_limit_log":
-                got = await state.client.request("GET", "/api_keys/rate_limits/log", kind="fast")
-                rows = (got.body or {}).get("data") or []
-                lines = [f"{len(rows)} rate-limit breach(es), newest first:"] + [
-                    f"- {r.get('timestamp')} · {r.get('rateLimitType')} · {r.get('modelId')}"
-                    f" · key {r.get('apiKeyId')}"
-                    for r in rows
-                ]
-                return result("\n".join(lines), {"breaches": rows})
-            got = await state.client.request("GET", "/api_keys", kind="fast")
-            keys = (got.body or {}).get("data") or []
-            lines = [f"{len(keys)} active key(s):"] + [
-                f"- {k.get('id')} · {k.get('apiKeyType')} · {k.get('description')!r} · …{k.get('last6Chars')}"
-                f" · limits {k.get('consumptionLimits')} per {k.get('limitPeriod')} · {k.get('modelPrivacy')}"
-                f" · expires {k.get('expiresAt') or 'never'}"
-                for k in keys
-            ]
-            return result("\n".join(lines), {"keys": keys})
 
-    if admin:
-        _register_admin(server)
+@tool("Venice API keys and rate limits", "read_only", "account")
+async def venice_api_keys(
+    call: Call,
+    view: Annotated[
+        Literal["rate_limits", "list", "key", "rate_limit_log"],
+        Field(
+            description="rate_limits: this key's balances and per-model limits (any key); list: the "
+            "account's keys; key: one key's details (key_id); rate_limit_log: the last 50 breaches."
+        ),
+    ] = "rate_limits",
+    key_id: Annotated[str | None, Field(description="With view=key: the key's id.")] = None,
+) -> Reply:
+    """Rate limits of the configured key, or (ADMIN key) the account's keys and rate-limit log.
+    Secrets are never shown: Venice returns only their last 6 characters."""
+    state = call.state
+    require_api_key(state, "venice_api_keys", "/api_keys")
+    if view == "rate_limits":
+        got = await state.client.request("GET", "/api_keys/rate_limits", kind="fast")
+        data = (got.body or {}).get("data") or {}
+        lines = [
+            f"Access permitted: {data.get('accessPermitted')}"
+            f" · tier {(data.get('apiTier') or {}).get('id')}"
+            f" · balances {data.get('balances')} · next epoch {data.get('nextEpochBegins')}"
+        ]
+        for row in data.get("rateLimits") or []:
+            limits = ", ".join(f"{x.get('amount')} {x.get('type')}" for x in row.get("rateLimits") or [])
+            lines.append(f"- {row.get('apiModelId')}: {limits or 'not throughput-limited'}")
+        return Reply("\n".join(lines), data)
+    if view == "key":
+        if not key_id or not KEY_ID.match(key_id):
+            raise ToolError("view=key needs 'key_id' (an id from view=list).")
+        got = await state.client.request("GET", f"/api_keys/{key_id}", kind="fast")
+        data = (got.body or {}).get("data") or {}
+        return Reply(json.dumps(data, indent=1), data)
+    if view == "rate_limit_log":
+        got = await state.client.request("GET", "/api_keys/rate_limits/log", kind="fast")
+        rows = (got.body or {}).get("data") or []
+        lines = [f"{len(rows)} rate-limit breach(es), newest first:"] + [
+            f"- {r.get('timestamp')} · {r.get('rateLimitType')} · {r.get('modelId')}"
+            f" · key {r.get('apiKeyId')}"
+            for r in rows
+        ]
+        return Reply("\n".join(lines), {"breaches": rows})
+    got = await state.client.request("GET", "/api_keys", kind="fast")
+    keys = (got.body or {}).get("data") or []
+    lines = [f"{len(keys)} active key(s):"] + [
+        f"- {k.get('id')} · {k.get('apiKeyType')} · {k.get('description')!r} · …{k.get('last6Chars')}"
+        f" · limits {k.get('consumptionLimits')} per {k.get('limitPeriod')} · {k.get('modelPrivacy')}"
+        f" · expires {k.get('expiresAt') or 'never'}"
+        for k in keys
+    ]
+    return Reply("\n".join(lines), {"keys": keys})
 
 
 async def _history(
@@ -221,7 +186,7 @@ async def _history(
     page_size: int,
     cursor: str | None,
     fmt: str,
-) -> CallToolResult:
+) -> Reply:
     if cursor is not None:
         if start or end or currency:
             raise ToolError(
@@ -251,10 +216,10 @@ async def _history(
             if nxt
             else " Last page."
         )
-        return result(
+        return Reply(
             line,
             {"rows": rows, "next_cursor": nxt, "path": str(saved.path), "uri": saved.uri},
-            [saved.link("Usage history page (CSV)")],
+            [Attachment(saved, "Usage history page (CSV)")],
         )
     data = got.body if isinstance(got.body, dict) else {}
     entries = [e for e in data.get("data") or [] if isinstance(e, dict)]
@@ -262,22 +227,22 @@ async def _history(
     lines = [f"{len(entries)} usage entries (oldest first):"] + [
         _entry_line(e) for e in entries[:INLINE_ROWS]
     ]
-    extra = []
+    attachments = []
     structured: dict[str, Any] = {"count": len(entries), "next_cursor": nxt}
     if len(entries) > INLINE_ROWS:
         saved = state.outputs.write(json.dumps(entries).encode(), "usage-history", "json")
         lines.append(f"… {len(entries) - INLINE_ROWS} more in {saved.summary()} ({saved.uri}).")
-        extra.append(saved.link("Usage history page (JSON)"))
+        attachments.append(Attachment(saved, "Usage history page (JSON)"))
         structured["file"] = {"path": str(saved.path), "uri": saved.uri}
     else:
         structured["entries"] = entries
     lines.append(
         f'Next page: venice_billing {{"view": "usage_history", "cursor": "{nxt}"}}' if nxt else "Last page."
     )
-    return result("\n".join(lines), structured, extra)
+    return Reply("\n".join(lines), structured, attachments)
 
 
-async def _analytics(state: AppState, start: str | None, end: str | None, days: int) -> CallToolResult:
+async def _analytics(state: AppState, start: str | None, end: str | None, days: int) -> Reply:
     if (start is None) != (end is None):
         raise ToolError(
             "usage_analytics takes both 'start' and 'end' (YYYY-MM-DD), or neither (lookback_days)."
@@ -305,7 +270,7 @@ async def _analytics(state: AppState, start: str | None, end: str | None, days: 
         for k in (data.get("byKey") or [])[:20]
     ]
     summary = {k: data.get(k) for k in ("lookback", "byDate", "byModel", "byKey", "topModels", "topKeyNames")}
-    return result("\n".join(lines), summary)
+    return Reply("\n".join(lines), summary)
 
 
 def _limit_body(usd_limit: float | None, diem_limit: float | None) -> dict[str, Any] | None:
@@ -313,100 +278,92 @@ def _limit_body(usd_limit: float | None, diem_limit: float | None) -> dict[str, 
     return limits or None
 
 
-def _register_admin(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Create a Venice API key", ADMIN))
-    async def venice_api_key_create(
-        ctx: Context,
-        description: Description,
-        api_key_type: Annotated[
-            Literal["INFERENCE", "ADMIN"], Field(description="INFERENCE unless it must manage the account.")
-        ] = "INFERENCE",
-        expires_at: Expiry = None,
-        usd_limit: Annotated[Limit, Field(description="USD spend cap per limit_period.")] = None,
-        diem_limit: Annotated[Limit, Field(description="DIEM spend cap per limit_period.")] = None,
-        limit_period: LimitPeriod = "EPOCH",
-        model_privacy: ModelPrivacy = "ALL",
-    ) -> CallToolResult:
-        """Create a Venice API key (admin tool). The secret is shown by Venice once: it is written to a
-        private file (mode 600) under the output directory, and only its path appears here."""
-        state = app_state(ctx)
-        body: dict[str, Any] = {
-            "apiKeyType": api_key_type,
-            "description": description,
-            "limitPeriod": limit_period,
-            "modelPrivacy": model_privacy,
-        }
-        if expires_at is not None:
-            body["expiresAt"] = expires_at
-        limits = _limit_body(usd_limit, diem_limit)
-        if limits:
-            body["consumptionLimit"] = limits
-        with admin_errors("venice_api_key_create"):
-            require_api_key(state, "venice_api_key_create", "/api_keys")
-            got = await state.client.request(
-                "POST", "/api_keys", json_body=body, kind="fast", idempotency="never"
-            )
-        data = dict((got.body or {}).get("data") or {})
-        secret = str(data.pop("apiKey", ""))
-        path = state.outputs.new_path("api-key", "txt", str(data.get("id") or ""))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secret + "\n")
-        data["last6Chars"] = secret[-6:]
-        data["secret_file"] = str(path)
-        return result(
-            f"Created {data.get('apiKeyType')} key {data.get('id')} ({description!r}, …{secret[-6:]}). "
-            f"The secret is in {path} (readable only by this user); Venice will not show it again.",
-            data,
-        )
+@tool("Create a Venice API key", "admin", "account", admin=True)
+async def venice_api_key_create(
+    call: Call,
+    description: Description,
+    api_key_type: Annotated[
+        Literal["INFERENCE", "ADMIN"], Field(description="INFERENCE unless it must manage the account.")
+    ] = "INFERENCE",
+    expires_at: Expiry = None,
+    usd_limit: Annotated[Limit, Field(description="USD spend cap per limit_period.")] = None,
+    diem_limit: Annotated[Limit, Field(description="DIEM spend cap per limit_period.")] = None,
+    limit_period: LimitPeriod = "EPOCH",
+    model_privacy: ModelPrivacy = "ALL",
+) -> Reply:
+    """Create a Venice API key (admin tool). The secret is shown by Venice once: it is written to a
+    private file (mode 600) under the output directory, and only its path appears here."""
+    state = call.state
+    body: dict[str, Any] = {
+        "apiKeyType": api_key_type,
+        "description": description,
+        "limitPeriod": limit_period,
+        "modelPrivacy": model_privacy,
+    }
+    if expires_at is not None:
+        body["expiresAt"] = expires_at
+    limits = _limit_body(usd_limit, diem_limit)
+    if limits:
+        body["consumptionLimit"] = limits
+    require_api_key(state, "venice_api_key_create", "/api_keys")
+    got = await state.client.request("POST", "/api_keys", json_body=body, kind="fast", idempotency="never")
+    data = dict((got.body or {}).get("data") or {})
+    secret = str(data.pop("apiKey", ""))
+    path = state.outputs.new_path("api-key", "txt", str(data.get("id") or ""))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret + "\n")
+    data["last6Chars"] = secret[-6:]
+    data["secret_file"] = str(path)
+    return Reply(
+        f"Created {data.get('apiKeyType')} key {data.get('id')} ({description!r}, …{secret[-6:]}). "
+        f"The secret is in {path} (readable only by this user); Venice will not show it again.",
+        data,
+    )
 
-    @server.tool(annotations=tool_annotations("Change a Venice API key", ADMIN))
-    async def venice_api_key_update(
-        ctx: Context,
-        key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")],
-        description: Description | None = None,
-        expires_at: Annotated[Expiry, Field(description="New expiry; empty string removes it.")] = None,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: LimitPeriod | None = None,
-        model_privacy: ModelPrivacy | None = None,
-    ) -> CallToolResult:
-        """Change a Venice API key's description, expiry, spend limits or model privacy (admin tool).
-        Only the fields given change."""
-        state = app_state(ctx)
-        if not KEY_ID.match(key_id):
-            raise ToolError(f"{key_id!r} is not a key id.")
-        body: dict[str, Any] = {"id": key_id}
-        for name, value in (
-            ("description", description),
-            ("expiresAt", expires_at),
-            ("limitPeriod", limit_period),
-            ("modelPrivacy", model_privacy),
-            ("consumptionLimit", _limit_body(usd_limit, diem_limit)),
-        ):
-            if value is not None:
-                body[name] = value
-        if len(body) == 1:
-            raise ToolError("Nothing to change: give at least one field besides key_id.")
-        with admin_errors("venice_api_key_update"):
-            require_api_key(state, "venice_api_key_update", "/api_keys")
-            got = await state.client.request(
-                "PATCH", "/api_keys", json_body=body, kind="fast", idempotency="never"
-            )
-        data = (got.body or {}).get("data") or {}
-        return result(f"Updated key {key_id}: " + ", ".join(k for k in body if k != "id"), data)
 
-    @server.tool(annotations=tool_annotations("Delete a Venice API key", ADMIN))
-    async def venice_api_key_delete(
-        ctx: Context, key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")]
-    ) -> CallToolResult:
-        """Revoke a Venice API key immediately (admin tool). Anything using it stops working."""
-        state = app_state(ctx)
-        if not KEY_ID.match(key_id):
-            raise ToolError(f"{key_id!r} is not a key id.")
-        with admin_errors("venice_api_key_delete"):
-            require_api_key(state, "venice_api_key_delete", "/api_keys")
-            await state.client.request(
-                "DELETE", "/api_keys", params={"id": key_id}, kind="fast", idempotency="never"
-            )
-        return result(f"Deleted API key {key_id}.", {"deleted": key_id})
+@tool("Change a Venice API key", "admin", "account", admin=True)
+async def venice_api_key_update(
+    call: Call,
+    key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")],
+    description: Description | None = None,
+    expires_at: Annotated[Expiry, Field(description="New expiry; empty string removes it.")] = None,
+    usd_limit: Limit = None,
+    diem_limit: Limit = None,
+    limit_period: LimitPeriod | None = None,
+    model_privacy: ModelPrivacy | None = None,
+) -> Reply:
+    """Change a Venice API key's description, expiry, spend limits or model privacy (admin tool).
+    Only the fields given change."""
+    state = call.state
+    if not KEY_ID.match(key_id):
+        raise ToolError(f"{key_id!r} is not a key id.")
+    body: dict[str, Any] = {"id": key_id}
+    for name, value in (
+        ("description", description),
+        ("expiresAt", expires_at),
+        ("limitPeriod", limit_period),
+        ("modelPrivacy", model_privacy),
+        ("consumptionLimit", _limit_body(usd_limit, diem_limit)),
+    ):
+        if value is not None:
+            body[name] = value
+    if len(body) == 1:
+        raise ToolError("Nothing to change: give at least one field besides key_id.")
+    require_api_key(state, "venice_api_key_update", "/api_keys")
+    got = await state.client.request("PATCH", "/api_keys", json_body=body, kind="fast", idempotency="never")
+    data = (got.body or {}).get("data") or {}
+    return Reply(f"Updated key {key_id}: " + ", ".join(k for k in body if k != "id"), data)
+
+
+@tool("Delete a Venice API key", "admin", "account", admin=True)
+async def venice_api_key_delete(
+    call: Call, key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")]
+) -> Reply:
+    """Revoke a Venice API key immediately (admin tool). Anything using it stops working."""
+    state = call.state
+    if not KEY_ID.match(key_id):
+        raise ToolError(f"{key_id!r} is not a key id.")
+    require_api_key(state, "venice_api_key_delete", "/api_keys")
+    await state.client.request("DELETE", "/api_keys", params={"id": key_id}, kind="fast", idempotency="never")
+    return Reply(f"Deleted API key {key_id}.", {"deleted": key_id})

@@ -3,25 +3,15 @@ for the long texts they save."""
 
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import Field
 
 from venice_mcp import pricing
-from venice_mcp.context import app_state
+from venice_mcp.call import Call
 from venice_mcp.inputs import InputError
-from venice_mcp.tools._common import (
-    PAID,
-    READ_ONLY,
-    Confirm,
-    cost_note,
-    paid_request,
-    result,
-    tool_annotations,
-    venice_errors,
-)
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import Confirm, cost_note
+from venice_mcp.tools._declare import tool
 from venice_mcp.tools._pages import DEFAULT_PAGE, MAX_PAGE, page_of
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
@@ -48,182 +38,163 @@ def _search_text(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Venice web search", PAID))
-    async def venice_web_search(
-        ctx: Context,
-        query: Annotated[str, Field(min_length=1, max_length=400, description="What to search for.")],
-        limit: Annotated[
-            int,
-            Field(ge=1, le=20, description="Results wanted (Venice returns at most 10 brave / 5 google)."),
-        ] = 10,
-        provider: Annotated[
-            Literal["brave", "google"],
-            Field(description="brave: zero data retention, short snippets; google: anonymized, longer text."),
-        ] = "brave",
-        max_chars: MaxChars = DEFAULT_PAGE,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Search the web through Venice: titles, URLs, snippets and dates. $0.01 per search."""
-        state = app_state(ctx)
-        estimate = pricing.augment()
-        with venice_errors():
-            state.client.ensure_credentials()
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_web_search",
-                model=None,
-                estimate=estimate,
-                confirm=confirm,
-                path="/augment/search",
-                json_body={"query": query, "limit": limit, "search_provider": provider},
-                kind="fast",
-                charge=pricing.AUGMENT_USD,
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        results = [r for r in data.get("results") or [] if isinstance(r, dict)]
-        paid = cost_note(estimate, pricing.AUGMENT_USD)
-        head = f"{len(results)} result(s) from {provider} for {query!r} · {paid}"
-        if not results:
-            return result(head + "\nNo results.", {"query": query, "provider": provider, "results": []})
-        page = page_of(
-            _search_text(results),
-            offset=0,
-            max_chars=max_chars,
-            outputs=state.outputs,
-            kind="search",
-            ext="md",
-            hint=query,
-        )
-        structured = {"query": query, "provider": provider, "results": results, **page.info}
-        return result(f"{head}\n\n{page.text}", structured, page.extra)
+@tool("Venice web search", "paid", "web")
+async def venice_web_search(
+    call: Call,
+    query: Annotated[str, Field(min_length=1, max_length=400, description="What to search for.")],
+    limit: Annotated[
+        int,
+        Field(ge=1, le=20, description="Results wanted (Venice returns at most 10 brave / 5 google)."),
+    ] = 10,
+    provider: Annotated[
+        Literal["brave", "google"],
+        Field(description="brave: zero data retention, short snippets; google: anonymized, longer text."),
+    ] = "brave",
+    max_chars: MaxChars = DEFAULT_PAGE,
+    confirm: Confirm = False,
+) -> Reply:
+    """Search the web through Venice: titles, URLs, snippets and dates. $0.01 per search."""
+    state = call.state
+    estimate = pricing.augment()
+    state.client.ensure_credentials()
+    response = await call.paid_request(
+        model=None,
+        estimate=estimate,
+        confirm=confirm,
+        path="/augment/search",
+        json_body={"query": query, "limit": limit, "search_provider": provider},
+        kind="fast",
+        charge=pricing.AUGMENT_USD,
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    results = [r for r in data.get("results") or [] if isinstance(r, dict)]
+    paid = cost_note(estimate, pricing.AUGMENT_USD)
+    head = f"{len(results)} result(s) from {provider} for {query!r} · {paid}"
+    if not results:
+        return Reply(head + "\nNo results.", {"query": query, "provider": provider, "results": []})
+    page = page_of(
+        _search_text(results),
+        offset=0,
+        max_chars=max_chars,
+        outputs=state.outputs,
+        kind="search",
+        ext="md",
+        hint=query,
+    )
+    structured = {"query": query, "provider": provider, "results": results, **page.info}
+    return Reply(f"{head}\n\n{page.text}", structured, page.attachments)
 
-    @server.tool(annotations=tool_annotations("Venice web scrape", PAID))
-    async def venice_web_scrape(
-        ctx: Context,
-        url: Annotated[str, Field(description="Public http(s) URL of the page to read as markdown.")],
-        max_chars: MaxChars = DEFAULT_PAGE,
-        offset: Offset = 0,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Fetch a web page through Venice and return it as markdown. $0.01 per page.
 
-        Long pages come back in parts: the whole page is saved as a file, and venice_read_output
-        pages through it without scraping (or paying) again. X/Twitter and Reddit are refused."""
-        state = app_state(ctx)
-        try:
-            await state.inputs.check_passthrough(url)
-        except InputError as exc:
-            raise ToolError(f"Not scraping {url}: {exc}") from None
-        estimate = pricing.augment()
-        with venice_errors():
-            state.client.ensure_credentials()
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_web_scrape",
-                model=None,
-                estimate=estimate,
-                confirm=confirm,
-                path="/augment/scrape",
-                json_body={"url": url},
-                charge=pricing.AUGMENT_USD,
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        content = str(data.get("content") or "")
-        paid = cost_note(estimate, pricing.AUGMENT_USD)
-        head = f"{data.get('url') or url} · {len(content)} characters of markdown · {paid}"
-        if not content.strip():
-            return result(head + "\nThe page has no readable text.", {"url": url, "total_chars": 0})
-        page = page_of(
-            content, offset=offset, max_chars=max_chars, outputs=state.outputs, kind="scrape", hint=url
-        )
-        return result(f"{head}\n\n{page.text}", {"url": data.get("url") or url, **page.info}, page.extra)
+@tool("Venice web scrape", "paid", "web")
+async def venice_web_scrape(
+    call: Call,
+    url: Annotated[str, Field(description="Public http(s) URL of the page to read as markdown.")],
+    max_chars: MaxChars = DEFAULT_PAGE,
+    offset: Offset = 0,
+    confirm: Confirm = False,
+) -> Reply:
+    """Fetch a web page through Venice and return it as markdown. $0.01 per page.
 
-    @server.tool(annotations=tool_annotations("Venice document to text", PAID))
-    async def venice_parse_document(
-        ctx: Context,
-        file: Annotated[
-            str,
-            Field(
-                description="The document: a local path, an https:// URL or a data: URL. PDF, DOCX, PPTX, "
-                "XLSX, XLS, EPUB, text, Markdown, CSV, JSON, code; up to 25 MB."
-            ),
-        ],
-        max_chars: MaxChars = DEFAULT_PAGE,
-        offset: Offset = 0,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Extract the text of a document with Venice's parser (spreadsheets and slides come back as
-        markdown). $0.01 per document. Long texts come back in parts; see venice_read_output."""
-        state = app_state(ctx)
-        try:
-            loaded = await state.inputs.load(file)
-        except InputError as exc:
-            raise ToolError(str(exc)) from None
-        estimate = pricing.augment()
-        with venice_errors():
-            state.client.ensure_credentials()
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_parse_document",
-                model=None,
-                estimate=estimate,
-                confirm=confirm,
-                path="/augment/text-parser",
-                files={"file": (loaded.filename, loaded.data, loaded.mime_type)},
-                data={"response_format": "json"},
-                kind="upload",
-                charge=pricing.AUGMENT_USD,
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        text = str(data.get("text") or "")
-        head = (
-            f"{loaded.filename} ({loaded.mime_type}) · {len(text)} characters"
-            f", ~{data.get('tokens', '?')} tokens"
-            f" · {cost_note(estimate, pricing.AUGMENT_USD)}"
-        )
-        page = page_of(
-            text, offset=offset, max_chars=max_chars, outputs=state.outputs, kind="document", ext="txt",
-            hint=loaded.filename,
-        )  # fmt: skip
-        structured = {
-            "filename": loaded.filename,
-            "mime_type": loaded.mime_type,
-            "tokens": data.get("tokens"),
-        }
-        return result(f"{head}\n\n{page.text}", {**structured, **page.info}, page.extra)
+    Long pages come back in parts: the whole page is saved as a file, and venice_read_output
+    pages through it without scraping (or paying) again. X/Twitter and Reddit are refused."""
+    state = call.state
+    try:
+        await state.inputs.check_passthrough(url)
+    except InputError as exc:
+        raise ToolError(f"Not scraping {url}: {exc}") from None
+    estimate = pricing.augment()
+    state.client.ensure_credentials()
+    response = await call.paid_request(
+        model=None,
+        estimate=estimate,
+        confirm=confirm,
+        path="/augment/scrape",
+        json_body={"url": url},
+        charge=pricing.AUGMENT_USD,
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    content = str(data.get("content") or "")
+    paid = cost_note(estimate, pricing.AUGMENT_USD)
+    head = f"{data.get('url') or url} · {len(content)} characters of markdown · {paid}"
+    if not content.strip():
+        return Reply(head + "\nThe page has no readable text.", {"url": url, "total_chars": 0})
+    page = page_of(
+        content, offset=offset, max_chars=max_chars, outputs=state.outputs, kind="scrape", hint=url
+    )
+    return Reply(f"{head}\n\n{page.text}", {"url": data.get("url") or url, **page.info}, page.attachments)
 
-    @server.tool(annotations=tool_annotations("Read a saved text output", READ_ONLY))
-    async def venice_read_output(
-        ctx: Context,
-        name: Annotated[
-            str, Field(description="The saved file's name (from a venice-mcp://outputs/<name> link).")
-        ],
-        offset: Offset = 0,
-        max_chars: MaxChars = DEFAULT_PAGE,
-    ) -> CallToolResult:
-        """Page through a long text an earlier tool saved (a scraped page, parsed document, search
-        results). Free: reads the local file, calls nothing."""
-        state = app_state(ctx)
-        name = name.removeprefix("venice-mcp://outputs/")
-        try:
-            path = state.outputs.resolve(name)
-        except FileNotFoundError:
-            raise ToolError(f"No saved output named {name!r}; it may have been deleted.") from None
-        mime = state.outputs.describe(path).mime_type
-        if not mime.startswith(TEXT_MIME_PREFIXES):
-            raise ToolError(f"{name} is {mime}, not text; open it from its resource link instead.")
-        text = path.read_text("utf-8", errors="replace")
-        if offset >= len(text) and text:
-            raise ToolError(f"offset {offset} is past the end of {name} ({len(text)} characters).")
-        page = page_of(text, offset=offset, max_chars=max_chars, name=name)
-        return result(page.text, {"name": name, **page.info})
+
+@tool("Venice document to text", "paid", "web")
+async def venice_parse_document(
+    call: Call,
+    file: Annotated[
+        str,
+        Field(
+            description="The document: a local path, an https:// URL or a data: URL. PDF, DOCX, PPTX, "
+            "XLSX, XLS, EPUB, text, Markdown, CSV, JSON, code; up to 25 MB."
+        ),
+    ],
+    max_chars: MaxChars = DEFAULT_PAGE,
+    offset: Offset = 0,
+    confirm: Confirm = False,
+) -> Reply:
+    """Extract the text of a document with Venice's parser (spreadsheets and slides come back as
+    markdown). $0.01 per document. Long texts come back in parts; see venice_read_output."""
+    state = call.state
+    loaded = await state.inputs.load(file)
+    estimate = pricing.augment()
+    state.client.ensure_credentials()
+    response = await call.paid_request(
+        model=None,
+        estimate=estimate,
+        confirm=confirm,
+        path="/augment/text-parser",
+        files={"file": (loaded.filename, loaded.data, loaded.mime_type)},
+        data={"response_format": "json"},
+        kind="upload",
+        charge=pricing.AUGMENT_USD,
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    text = str(data.get("text") or "")
+    head = (
+        f"{loaded.filename} ({loaded.mime_type}) · {len(text)} characters"
+        f", ~{data.get('tokens', '?')} tokens"
+        f" · {cost_note(estimate, pricing.AUGMENT_USD)}"
+    )
+    page = page_of(
+        text, offset=offset, max_chars=max_chars, outputs=state.outputs, kind="document", ext="txt",
+        hint=loaded.filename,
+    )  # fmt: skip
+    structured = {
+        "filename": loaded.filename,
+        "mime_type": loaded.mime_type,
+        "tokens": data.get("tokens"),
+    }
+    return Reply(f"{head}\n\n{page.text}", {**structured, **page.info}, page.attachments)
+
+
+@tool("Read a saved text output", "read_only", "core")
+async def venice_read_output(
+    call: Call,
+    name: Annotated[
+        str, Field(description="The saved file's name (from a venice-mcp://outputs/<name> link).")
+    ],
+    offset: Offset = 0,
+    max_chars: MaxChars = DEFAULT_PAGE,
+) -> Reply:
+    """Page through a long text an earlier tool saved (a scraped page, parsed document, search
+    results). Free: reads the local file, calls nothing."""
+    state = call.state
+    name = name.removeprefix("venice-mcp://outputs/")
+    try:
+        path = state.outputs.resolve(name)
+    except FileNotFoundError:
+        raise ToolError(f"No saved output named {name!r}; it may have been deleted.") from None
+    mime = state.outputs.describe(path).mime_type
+    if not mime.startswith(TEXT_MIME_PREFIXES):
+        raise ToolError(f"{name} is {mime}, not text; open it from its resource link instead.")
+    text = path.read_text("utf-8", errors="replace")
+    if offset >= len(text) and text:
+        raise ToolError(f"offset {offset} is past the end of {name} ({len(text)} characters).")
+    page = page_of(text, offset=offset, max_chars=max_chars, name=name)
+    return Reply(page.text, {"name": name, **page.info})

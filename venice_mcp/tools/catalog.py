@@ -3,13 +3,11 @@
 import json
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult
 from pydantic import Field
 
-from venice_mcp.context import app_state
-from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, venice_errors
+from venice_mcp.call import Call
+from venice_mcp.reply import Reply
+from venice_mcp.tools._declare import tool
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this. The
 # calls themselves go through venice_mcp/catalog.py (cached).
@@ -137,58 +135,50 @@ def _matches(model: dict[str, Any], search: str | None, capability: str | None) 
     return all(word in haystack for word in search.lower().split())
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("List Venice models", READ_ONLY))
-    async def venice_models(
-        ctx: Context,
-        type: Annotated[ModelType, Field(description="Kind of model to list.")] = "text",
-        search: Annotated[
-            str | None, Field(description="Words that must all appear in the id, name or description.")
-        ] = None,
-        capability: Annotated[
-            Capability | None, Field(description="Only models with this capability.")
-        ] = None,
-        limit: Annotated[int, Field(ge=1, le=500, description="Maximum rows to return.")] = 50,
-    ) -> CallToolResult:
-        """List Venice models of one type as compact rows: id, price, context, traits, capabilities.
+@tool("List Venice models", "read_only", "core")
+async def venice_models(
+    call: Call,
+    type: Annotated[ModelType, Field(description="Kind of model to list.")] = "text",
+    search: Annotated[
+        str | None, Field(description="Words that must all appear in the id, name or description.")
+    ] = None,
+    capability: Annotated[Capability | None, Field(description="Only models with this capability.")] = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="Maximum rows to return.")] = 50,
+) -> Reply:
+    """List Venice models of one type as compact rows: id, price, context, traits, capabilities.
 
-        Use venice_model_info for one model's full spec (constraints, voices, durations)."""
-        state = app_state(ctx)
-        with venice_errors():
-            models = await state.catalog.models(type)
-            traits = await state.catalog.traits(type) if type != "all" else {}
-        chosen = [m for m in models if _matches(m, search, capability)]
-        rows = [compact_row(m) for m in chosen[:limit]]
-        head = f"{len(chosen)} {type} model(s)" + (
-            f", showing {len(rows)}" if len(rows) < len(chosen) else ""
-        )
-        if traits:
-            head += ". Traits: " + ", ".join(f"{k}={v}" for k, v in traits.items())
-        text = head + (
-            "\n" + "\n".join(_line(r) for r in rows) if rows else "\nNo model matches those filters."
-        )
-        return result(text, {"type": type, "total": len(chosen), "traits": traits, "models": rows})
+    Use venice_model_info for one model's full spec (constraints, voices, durations)."""
+    state = call.state
+    models = await state.catalog.models(type)
+    traits = await state.catalog.traits(type) if type != "all" else {}
+    chosen = [m for m in models if _matches(m, search, capability)]
+    rows = [compact_row(m) for m in chosen[:limit]]
+    head = f"{len(chosen)} {type} model(s)" + (f", showing {len(rows)}" if len(rows) < len(chosen) else "")
+    if traits:
+        head += ". Traits: " + ", ".join(f"{k}={v}" for k, v in traits.items())
+    text = head + ("\n" + "\n".join(_line(r) for r in rows) if rows else "\nNo model matches those filters.")
+    return Reply(text, {"type": type, "total": len(chosen), "traits": traits, "models": rows})
 
-    @server.tool(annotations=tool_annotations("Venice model details", READ_ONLY))
-    async def venice_model_info(
-        ctx: Context,
-        model: Annotated[
-            str,
-            Field(
-                description="Model id, trait name (e.g. 'default', 'default_code') or compatibility "
-                "alias (e.g. 'gpt-4o'); loose spellings like 'GLM 5.2' also work."
-            ),
-        ],
-        type: Annotated[
-            ModelType | None, Field(description="Model type, to resolve traits/aliases of that type.")
-        ] = None,
-    ) -> CallToolResult:
-        """One model's full spec: capabilities, constraints (sizes, durations, voices), pricing."""
-        state = app_state(ctx)
-        with venice_errors():
-            resolved = await state.catalog.resolve(model, None if type == "all" else type)
-        note = "" if resolved.via == "id" else f" (resolved from {model!r} by {resolved.via})"
-        text = f"{resolved.id}{note}: {price_summary(resolved.model)}\n" + json.dumps(
-            resolved.model, indent=1, sort_keys=True
-        )
-        return result(text, {"resolved_from": model, "resolved_by": resolved.via, "model": resolved.model})
+
+@tool("Venice model details", "read_only", "core")
+async def venice_model_info(
+    call: Call,
+    model: Annotated[
+        str,
+        Field(
+            description="Model id, trait name (e.g. 'default', 'default_code') or compatibility "
+            "alias (e.g. 'gpt-4o'); loose spellings like 'GLM 5.2' also work."
+        ),
+    ],
+    type: Annotated[
+        ModelType | None, Field(description="Model type, to resolve traits/aliases of that type.")
+    ] = None,
+) -> Reply:
+    """One model's full spec: capabilities, constraints (sizes, durations, voices), pricing."""
+    state = call.state
+    resolved = await state.catalog.resolve(model, None if type == "all" else type)
+    note = "" if resolved.via == "id" else f" (resolved from {model!r} by {resolved.via})"
+    text = f"{resolved.id}{note}: {price_summary(resolved.model)}\n" + json.dumps(
+        resolved.model, indent=1, sort_keys=True
+    )
+    return Reply(text, {"resolved_from": model, "resolved_by": resolved.via, "model": resolved.model})

@@ -3,14 +3,13 @@
 import re
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import Field
 
-from venice_mcp.context import AppState, app_state
-from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, venice_errors
+from venice_mcp.call import Call
+from venice_mcp.context import AppState
+from venice_mcp.reply import Reply
+from venice_mcp.tools._declare import tool
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
 ENDPOINTS = {
@@ -63,89 +62,81 @@ def _line(c: dict[str, Any]) -> str:
     return line
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Venice characters", READ_ONLY))
-    async def venice_characters(
-        ctx: Context,
-        slug: Annotated[
-            str | None,
-            Field(description="One character's slug (or id): returns its details and latest reviews."),
-        ] = None,
-        search: Annotated[
-            str | None,
-            Field(
-                max_length=200, description="Words in the name, description or tags; '#Tag' matches a tag."
-            ),
-        ] = None,
-        tags: Annotated[list[str] | None, Field(max_length=20, description="Any of these tags.")] = None,
-        categories: Annotated[
-            list[str] | None, Field(max_length=20, description="Any of these categories.")
-        ] = None,
-        model_id: Annotated[
-            list[str] | None, Field(max_length=20, description="Characters built for these model ids.")
-        ] = None,
-        adult: Annotated[
-            bool, Field(description="Only adult characters (Venice lists adult and non-adult separately).")
-        ] = False,
-        pro_only: Annotated[bool, Field(description="Only characters on Pro models.")] = False,
-        web_enabled_only: Annotated[bool, Field(description="Only web-enabled characters.")] = False,
-        sort_by: Annotated[
-            SortBy | None, Field(description="Order (featured/highlyRated* also filter).")
-        ] = None,
-        sort_order: Literal["asc", "desc"] = "desc",
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        offset: Annotated[int, Field(ge=0)] = 0,
-        reviews: Annotated[
-            int, Field(ge=0, le=100, description="With 'slug': how many reviews to show.")
-        ] = 5,
-        reviews_page: Annotated[int, Field(ge=1, description="With 'slug': which page of reviews.")] = 1,
-    ) -> CallToolResult:
-        """Browse and search Venice's public characters, or read one character with its reviews.
+@tool("Venice characters", "read_only", "text")
+async def venice_characters(
+    call: Call,
+    slug: Annotated[
+        str | None,
+        Field(description="One character's slug (or id): returns its details and latest reviews."),
+    ] = None,
+    search: Annotated[
+        str | None,
+        Field(max_length=200, description="Words in the name, description or tags; '#Tag' matches a tag."),
+    ] = None,
+    tags: Annotated[list[str] | None, Field(max_length=20, description="Any of these tags.")] = None,
+    categories: Annotated[
+        list[str] | None, Field(max_length=20, description="Any of these categories.")
+    ] = None,
+    model_id: Annotated[
+        list[str] | None, Field(max_length=20, description="Characters built for these model ids.")
+    ] = None,
+    adult: Annotated[
+        bool, Field(description="Only adult characters (Venice lists adult and non-adult separately).")
+    ] = False,
+    pro_only: Annotated[bool, Field(description="Only characters on Pro models.")] = False,
+    web_enabled_only: Annotated[bool, Field(description="Only web-enabled characters.")] = False,
+    sort_by: Annotated[SortBy | None, Field(description="Order (featured/highlyRated* also filter).")] = None,
+    sort_order: Literal["asc", "desc"] = "desc",
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    offset: Annotated[int, Field(ge=0)] = 0,
+    reviews: Annotated[int, Field(ge=0, le=100, description="With 'slug': how many reviews to show.")] = 5,
+    reviews_page: Annotated[int, Field(ge=1, description="With 'slug': which page of reviews.")] = 1,
+) -> Reply:
+    """Browse and search Venice's public characters, or read one character with its reviews.
 
-        Use a character's slug as 'character' in venice_chat. Needs an API key (not a wallet)."""
-        state = app_state(ctx)
-        if slug is not None and not SLUG.match(slug):
-            raise ToolError(f"{slug!r} is not a character slug; find slugs with venice_characters.")
-        with venice_errors():
-            require_api_key(state, "venice_characters", "/characters")
-            if slug is not None:
-                one = await state.client.request("GET", f"/characters/{slug}", kind="fast")
-                found: dict[str, Any] = (one.body or {}).get("data") or {}
-                page: dict[str, Any] = {}
-                if reviews:
-                    got = await state.client.request(
-                        "GET",
-                        f"/characters/{slug}/reviews",
-                        params={"page": reviews_page, "pageSize": reviews},
-                        kind="fast",
-                    )
-                    page = got.body if isinstance(got.body, dict) else {}
-                return _one(found, page)
-            params: dict[str, Any] = {"limit": limit, "offset": offset}
-            if search:
-                params["search"] = search
-            for name, values in (("tags", tags), ("categories", categories), ("modelId", model_id)):
-                if values:
-                    params[name] = values
-            if adult:
-                params["isAdult"] = "true"
-            if pro_only:
-                params["isPro"] = "true"
-            if web_enabled_only:
-                params["isWebEnabled"] = "true"
-            if sort_by:
-                params["sortBy"] = sort_by
-                params["sortOrder"] = sort_order
-            listed = await state.client.request("GET", "/characters", params=params, kind="fast")
-        rows = [c for c in (listed.body or {}).get("data") or [] if isinstance(c, dict)]
-        head = f"{len(rows)} character(s)" + (f" from offset {offset}" if offset else "")
-        if len(rows) == limit:
-            head += f"; more may follow (offset={offset + limit})"
-        text = head + ("\n" + "\n".join(_line(c) for c in rows) if rows else "\nNo character matches.")
-        return result(text, {"characters": rows, "offset": offset, "limit": limit})
+    Use a character's slug as 'character' in venice_chat. Needs an API key (not a wallet)."""
+    state = call.state
+    if slug is not None and not SLUG.match(slug):
+        raise ToolError(f"{slug!r} is not a character slug; find slugs with venice_characters.")
+    require_api_key(state, "venice_characters", "/characters")
+    if slug is not None:
+        one = await state.client.request("GET", f"/characters/{slug}", kind="fast")
+        found: dict[str, Any] = (one.body or {}).get("data") or {}
+        page: dict[str, Any] = {}
+        if reviews:
+            got = await state.client.request(
+                "GET",
+                f"/characters/{slug}/reviews",
+                params={"page": reviews_page, "pageSize": reviews},
+                kind="fast",
+            )
+            page = got.body if isinstance(got.body, dict) else {}
+        return _one(found, page)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if search:
+        params["search"] = search
+    for name, values in (("tags", tags), ("categories", categories), ("modelId", model_id)):
+        if values:
+            params[name] = values
+    if adult:
+        params["isAdult"] = "true"
+    if pro_only:
+        params["isPro"] = "true"
+    if web_enabled_only:
+        params["isWebEnabled"] = "true"
+    if sort_by:
+        params["sortBy"] = sort_by
+        params["sortOrder"] = sort_order
+    listed = await state.client.request("GET", "/characters", params=params, kind="fast")
+    rows = [c for c in (listed.body or {}).get("data") or [] if isinstance(c, dict)]
+    head = f"{len(rows)} character(s)" + (f" from offset {offset}" if offset else "")
+    if len(rows) == limit:
+        head += f"; more may follow (offset={offset + limit})"
+    text = head + ("\n" + "\n".join(_line(c) for c in rows) if rows else "\nNo character matches.")
+    return Reply(text, {"characters": rows, "offset": offset, "limit": limit})
 
 
-def _one(character: dict[str, Any], page: dict[str, Any]) -> CallToolResult:
+def _one(character: dict[str, Any], page: dict[str, Any]) -> Reply:
     lines = [_line(character).removeprefix("- ")]
     if character.get("shareUrl"):
         lines.append(f"Page: {character['shareUrl']}")
@@ -164,4 +155,4 @@ def _one(character: dict[str, Any], page: dict[str, Any]) -> CallToolResult:
             for r in reviews
         ]
     structured = {"character": character, "reviews": reviews, "reviews_pagination": page.get("pagination")}
-    return result("\n".join(lines), structured)
+    return Reply("\n".join(lines), structured)

@@ -10,7 +10,6 @@ before anything is spent, and every image comes back as a file, a resource link 
 import base64
 import binascii
 import io
-import json
 import math
 import re
 import time
@@ -20,38 +19,24 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, ContentBlock, TextContent
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from venice_mcp import pricing
 from venice_mcp.api.client import VeniceClient
-from venice_mcp.api.errors import VeniceError
+from venice_mcp.call import Call
 from venice_mcp.catalog import Resolved
-from venice_mcp.context import AppState, app_state
+from venice_mcp.context import AppState
 from venice_mcp.inputs import InputError, kind_of, sniff_mime
 from venice_mcp.outputs import PREVIEW_MAX_BYTES, PREVIEW_MAX_SIDE, OutputFile, image_preview
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import (
-    PAID,
-    READ_ONLY,
-    Confirm,
-    cost_note,
-    file_result,
-    gate,
-    ledgered,
-    paid_request,
-    result,
-    tool_annotations,
-    venice_errors,
-)
+from venice_mcp.reply import Attachment, Reply, file_reply
+from venice_mcp.tools._common import Confirm, cost_note
+from venice_mcp.tools._declare import tool
 
 DEFAULT_IMAGE_MODEL = "z-image-turbo"
 DEFAULT_EDIT_MODEL = "firered-image-edit"
 BG_REMOVE_MODEL = "bria-bg-remover"
-STYLES_URI = "venice-mcp://images/styles"
 STYLES_TTL = 600.0
 MAX_SIDE = 1280  # width/height ceiling on /image/generate
 MIN_PIXELS = 65_536
@@ -204,8 +189,8 @@ def _images_result(
     what: str,
     details: list[str],
     structured: dict[str, Any],
-) -> CallToolResult:
-    """Text line(s), one resource_link per file, and previews that fit one shared budget."""
+) -> Reply:
+    """Text line(s), one attachment per file, and previews that fit one shared budget."""
     many = len(files) > 1
     side = VARIANT_PREVIEW_SIDE if many else PREVIEW_MAX_SIDE
     budget = PREVIEW_MAX_BYTES // len(files)
@@ -215,23 +200,20 @@ def _images_result(
         saved, data = files[0]
         preview = image_preview(data, max_side=side, max_bytes=budget)
         extra = {k: v for k, v in infos[0].items() if k in ("width", "height")}
-        return file_result(
+        return file_reply(
             saved,
             what=what,
             details=[d for d in (dims[0], *details) if d],
             preview=preview,
-            structured={**extra, "files": infos, **structured},
+            data={**extra, "files": infos, **structured},
         )
     lines = [f"{len(files)} {what.lower()}s · " + " · ".join(details)]
     lines += [f"[{n + 1}] {saved.summary()} · {dims[n]}" for n, (saved, _) in enumerate(files)]
-    blocks: list[ContentBlock] = [TextContent(type="text", text="\n".join(lines))]
-    blocks += [saved.link(f"{what} {n + 1}" if many else what) for n, (saved, _) in enumerate(files)]
-    for _, data in files:
-        preview = image_preview(data, max_side=side, max_bytes=budget)
-        if preview is not None:
-            blocks.append(preview)
-    first = infos[0]
-    return CallToolResult(content=blocks, structured_content={**first, "files": infos, **structured})
+    attachments = [
+        Attachment(saved, f"{what} {n + 1}", image_preview(data, max_side=side, max_bytes=budget))
+        for n, (saved, data) in enumerate(files)
+    ]
+    return Reply("\n".join(lines), {**infos[0], "files": infos, **structured}, attachments)
 
 
 def _details(model: str, estimate: Estimate, headers: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
@@ -259,10 +241,8 @@ async def _resolve(state: AppState, name: str, model_type: str) -> Resolved:
 
 
 async def _paid_binary(
-    ctx: Context,
-    state: AppState,
+    call: Call,
     *,
-    tool: str,
     path: str,
     body: dict[str, Any],
     model: str,
@@ -271,14 +251,12 @@ async def _paid_binary(
     kind: str,
     hint: str,
     what: str,
-) -> CallToolResult:
+) -> Reply:
     """Gate, send, and save a binary image reply under a descriptive name."""
+    state = call.state
     fmt = body.get("output_format")
     dest = state.outputs.new_path(kind, EXT.get(FORMAT_MIME.get(str(fmt), "image/png"), "png"), hint)
-    response = await paid_request(
-        ctx,
-        state,
-        tool=tool,
+    response = await call.paid_request(
         model=model,
         estimate=estimate,
         confirm=confirm,
@@ -287,8 +265,6 @@ async def _paid_binary(
         kind="upload",
         save_to=dest,
     )
-    if isinstance(response, CallToolResult):
-        return response
     if response.path is None:
         raise ToolError(f"Venice answered {path} without an image ({response.content_type or 'no type'}).")
     saved_path = response.path
@@ -303,16 +279,21 @@ async def _paid_binary(
     )
 
 
-async def _styles(state: AppState) -> list[str]:
+async def styles(state: AppState) -> list[str]:
+    """Venice's style presets, cached per Venice client for STYLES_TTL seconds."""
     key = state.client
     hit = _styles_cache.get(key)
     if hit and time.monotonic() - hit[0] < STYLES_TTL:
         return hit[1]
     response = await state.client.request("GET", "/image/styles", kind="fast", auth="optional")
     data = response.body.get("data") if isinstance(response.body, dict) else None
-    styles = [str(s) for s in data or []]
-    _styles_cache[key] = (time.monotonic(), styles)
-    return styles
+    found = [str(s) for s in data or []]
+    _styles_cache[key] = (time.monotonic(), found)
+    return found
+
+
+def forget_styles(state: AppState) -> None:
+    _styles_cache.pop(state.client, None)
 
 
 def _pixel_size(ratio: str, divisor: int) -> tuple[int, int]:
@@ -327,416 +308,366 @@ def _pixel_size(ratio: str, divisor: int) -> tuple[int, int]:
 # -- the tools -----------------------------------------------------------------------------------
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Generate images with Venice", PAID))
-    async def venice_image_generate(
-        ctx: Context,
-        prompt: Annotated[str, Field(description="What the image should show.")],
-        model: Annotated[
-            str | None,
-            Field(description="Image model id (see venice_models type=image); default: Venice's default."),
-        ] = None,
-        negative_prompt: Annotated[
-            str | None, Field(description="What should not appear (used by some models only).")
-        ] = None,
-        width: Annotated[
-            int | None,
-            Field(
-                ge=1, le=MAX_SIDE, description="Pixels, for width/height-sized models (e.g. z-image-turbo)."
-            ),
-        ] = None,
-        height: Annotated[int | None, Field(ge=1, le=MAX_SIDE, description="Pixels; see width.")] = None,
-        aspect_ratio: Annotated[
-            str | None,
-            Field(
-                description="e.g. '1:1', '16:9', for aspect-ratio models (e.g. flux-2-pro, "
-                "nano-banana-2); on width/height models it picks a width and height."
-            ),
-        ] = None,
-        resolution: Annotated[
-            str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
-        ] = None,
-        quality: Annotated[
-            Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
-        ] = None,
-        steps: Annotated[int | None, Field(ge=1, description="Inference steps (step-using models).")] = None,
-        cfg_scale: Annotated[float | None, Field(gt=0, le=20, description="Prompt adherence.")] = None,
-        seed: Annotated[
-            int | None, Field(ge=-999_999_999, le=999_999_999, description="Fix for reproducible output.")
-        ] = None,
-        variants: Annotated[int, Field(ge=1, le=4, description="How many images (each is billed).")] = 1,
-        style_preset: Annotated[
-            str | None, Field(description="A style name from venice_image_styles, exactly as listed.")
-        ] = None,
-        format: Annotated[OutputFormat, Field(description="Output format.")] = "webp",
-        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
-        hide_watermark: Annotated[
-            bool, Field(description="Hide Venice's watermark where it applies.")
-        ] = False,
-        enhance_prompt: Annotated[
-            bool, Field(description="Let Venice enrich the prompt first (+$0.04, slower).")
-        ] = False,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Generate 1–4 images from a prompt. Each is saved as a file and returned as a resource link
-        with a preview. Options a model does not support are refused before anything is spent."""
-        state = app_state(ctx)
-        with venice_errors():
-            state.client.ensure_credentials()
-            name = model or await state.catalog.default_model("image", DEFAULT_IMAGE_MODEL)
-            resolved = await _resolve(state, name, "image")
-            if resolved.id == BG_REMOVE_MODEL:
-                raise ToolError(f"{BG_REMOVE_MODEL} removes backgrounds; use venice_image_remove_background.")
-            limits = _limits(resolved)
-            _check_prompt(resolved, prompt=prompt, negative_prompt=negative_prompt)
-            body: dict[str, Any] = {
-                "model": resolved.id,
-                "prompt": prompt,
-                "format": format,
-                "safe_mode": safe_mode,
-                "return_binary": False,
-                "variants": variants,
-            }
-            ratios = limits.get("aspectRatios")
-            if ratios:
-                if width is not None or height is not None:
-                    raise ToolError(
-                        f"{resolved.id} is sized by aspect_ratio ({_allowed(ratios)}), not width/height."
-                    )
-                _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
-                if aspect_ratio is not None:
-                    body["aspect_ratio"] = aspect_ratio
-            elif aspect_ratio is not None:
-                if width is not None or height is not None:
-                    raise ToolError("Give either aspect_ratio or width/height, not both.")
-                if not re.fullmatch(r"[1-9]\d*:[1-9]\d*", aspect_ratio):
-                    raise ToolError(f"aspect_ratio {aspect_ratio!r} should look like '16:9'.")
-                body["width"], body["height"] = _pixel_size(
-                    aspect_ratio, int(limits.get("widthHeightDivisor") or 8)
-                )
-            else:
-                if width is not None:
-                    body["width"] = width
-                if height is not None:
-                    body["height"] = height
-            _check_choice(resolved, "resolution", resolution, "resolutions")
-            _check_choice(resolved, "quality", quality, "qualities")
-            step_max = (limits.get("steps") or {}).get("max")
-            if steps is not None and isinstance(step_max, int) and steps > step_max:
-                raise ToolError(f"{resolved.id} takes at most {step_max} steps; got {steps}.")
-            if style_preset is not None:
-                styles = await _styles(state)
-                if style_preset not in styles:
-                    close = [s for s in styles if s.lower() == style_preset.lower()]
-                    hint = f" Did you mean {close[0]!r}?" if close else ""
-                    raise ToolError(
-                        f"Unknown style_preset {style_preset!r}.{hint} "
-                        f"Styles (case-sensitive): {_allowed(styles)}."
-                    )
-                body["style_preset"] = style_preset
-            for key, value in (
-                ("negative_prompt", negative_prompt),
-                ("resolution", resolution),
-                ("quality", quality),
-                ("steps", steps),
-                ("cfg_scale", cfg_scale),
-                ("seed", seed),
-            ):
-                if value is not None:
-                    body[key] = value
-            if hide_watermark:
-                body["hide_watermark"] = True
-            if enhance_prompt:
-                body["enhance_prompt"] = True
-            estimate = pricing.image_generation(
-                resolved.spec,
-                variants=variants,
-                resolution=resolution,
-                quality=quality,
-                enhance=enhance_prompt,
-            )
-            stop = await gate(
-                ctx,
-                state,
-                tool="venice_image_generate",
-                model=resolved.id,
-                estimate=estimate,
-                confirm=confirm,
-            )
-            if stop is not None:
-                return stop
-            with ledgered(state, tool="venice_image_generate", model=resolved.id, estimate=estimate) as spend:
-                response = await state.client.request("POST", "/image/generate", json_body=body)
-                spend.request_id = response.request_id
-                violation = response.headers.get("x-venice-is-content-violation") == "true"
-                if violation:
-                    spend.charge_usd = 0.0
-        if violation:
+@tool("Generate images with Venice", "paid", "images")
+async def venice_image_generate(
+    call: Call,
+    prompt: Annotated[str, Field(description="What the image should show.")],
+    model: Annotated[
+        str | None,
+        Field(description="Image model id (see venice_models type=image); default: Venice's default."),
+    ] = None,
+    negative_prompt: Annotated[
+        str | None, Field(description="What should not appear (used by some models only).")
+    ] = None,
+    width: Annotated[
+        int | None,
+        Field(ge=1, le=MAX_SIDE, description="Pixels, for width/height-sized models (e.g. z-image-turbo)."),
+    ] = None,
+    height: Annotated[int | None, Field(ge=1, le=MAX_SIDE, description="Pixels; see width.")] = None,
+    aspect_ratio: Annotated[
+        str | None,
+        Field(
+            description="e.g. '1:1', '16:9', for aspect-ratio models (e.g. flux-2-pro, "
+            "nano-banana-2); on width/height models it picks a width and height."
+        ),
+    ] = None,
+    resolution: Annotated[
+        str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
+    ] = None,
+    quality: Annotated[
+        Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
+    ] = None,
+    steps: Annotated[int | None, Field(ge=1, description="Inference steps (step-using models).")] = None,
+    cfg_scale: Annotated[float | None, Field(gt=0, le=20, description="Prompt adherence.")] = None,
+    seed: Annotated[
+        int | None, Field(ge=-999_999_999, le=999_999_999, description="Fix for reproducible output.")
+    ] = None,
+    variants: Annotated[int, Field(ge=1, le=4, description="How many images (each is billed).")] = 1,
+    style_preset: Annotated[
+        str | None, Field(description="A style name from venice_image_styles, exactly as listed.")
+    ] = None,
+    format: Annotated[OutputFormat, Field(description="Output format.")] = "webp",
+    safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+    hide_watermark: Annotated[bool, Field(description="Hide Venice's watermark where it applies.")] = False,
+    enhance_prompt: Annotated[
+        bool, Field(description="Let Venice enrich the prompt first (+$0.04, slower).")
+    ] = False,
+    confirm: Confirm = False,
+) -> Reply:
+    """Generate 1–4 images from a prompt. Each is saved as a file and returned as a resource link
+    with a preview. Options a model does not support are refused before anything is spent."""
+    state = call.state
+    state.client.ensure_credentials()
+    name = model or await state.catalog.default_model("image", DEFAULT_IMAGE_MODEL)
+    resolved = await _resolve(state, name, "image")
+    if resolved.id == BG_REMOVE_MODEL:
+        raise ToolError(f"{BG_REMOVE_MODEL} removes backgrounds; use venice_image_remove_background.")
+    limits = _limits(resolved)
+    _check_prompt(resolved, prompt=prompt, negative_prompt=negative_prompt)
+    body: dict[str, Any] = {
+        "model": resolved.id,
+        "prompt": prompt,
+        "format": format,
+        "safe_mode": safe_mode,
+        "return_binary": False,
+        "variants": variants,
+    }
+    ratios = limits.get("aspectRatios")
+    if ratios:
+        if width is not None or height is not None:
+            raise ToolError(f"{resolved.id} is sized by aspect_ratio ({_allowed(ratios)}), not width/height.")
+        _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+        if aspect_ratio is not None:
+            body["aspect_ratio"] = aspect_ratio
+    elif aspect_ratio is not None:
+        if width is not None or height is not None:
+            raise ToolError("Give either aspect_ratio or width/height, not both.")
+        if not re.fullmatch(r"[1-9]\d*:[1-9]\d*", aspect_ratio):
+            raise ToolError(f"aspect_ratio {aspect_ratio!r} should look like '16:9'.")
+        body["width"], body["height"] = _pixel_size(aspect_ratio, int(limits.get("widthHeightDivisor") or 8))
+    else:
+        if width is not None:
+            body["width"] = width
+        if height is not None:
+            body["height"] = height
+    _check_choice(resolved, "resolution", resolution, "resolutions")
+    _check_choice(resolved, "quality", quality, "qualities")
+    step_max = (limits.get("steps") or {}).get("max")
+    if steps is not None and isinstance(step_max, int) and steps > step_max:
+        raise ToolError(f"{resolved.id} takes at most {step_max} steps; got {steps}.")
+    if style_preset is not None:
+        known = await styles(state)
+        if style_preset not in known:
+            close = [s for s in known if s.lower() == style_preset.lower()]
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ToolError(
-                "Venice flagged this prompt as a content-policy violation and returned only a blacked-out "
-                "placeholder, so no image was saved. You were not charged. Rephrase the prompt."
+                f"Unknown style_preset {style_preset!r}.{hint} Styles (case-sensitive): {_allowed(known)}."
             )
-        payload = response.body if isinstance(response.body, dict) else {}
-        encoded = payload.get("images") or []
-        if not encoded:
-            raise ToolError("Venice returned no images; try again or another model.")
-        files: list[tuple[OutputFile, bytes]] = []
-        hint = _hint(resolved.id, prompt)
-        for item in encoded:
-            try:
-                data = base64.b64decode(str(item), validate=True)
-            except (binascii.Error, ValueError):
-                raise ToolError("Venice returned an image that is not valid base64.") from None
-            ext = EXT.get(sniff_mime(data) or FORMAT_MIME[format], "webp")
-            files.append((state.outputs.write(data, "image", ext, hint), data))
-        details, structured = _details(resolved.id, estimate, response.headers)
-        structured["request_id"] = response.request_id
-        if seed is not None:
-            structured["seed"] = seed
-        return _images_result(files, what="Image", details=details, structured=structured)
-
-    @server.tool(annotations=tool_annotations("Edit an image with Venice", PAID))
-    async def venice_image_edit(
-        ctx: Context,
-        image: ImageRef,
-        prompt: Annotated[str, Field(description="The change to make, e.g. 'make the sky a sunrise'.")],
-        model: Annotated[
-            str | None,
-            Field(
-                description="Edit (inpaint) model id (venice_models type=inpaint); "
-                f"default {DEFAULT_EDIT_MODEL}."
-            ),
-        ] = None,
-        aspect_ratio: Annotated[
-            AspectRatio | None,
-            Field(description="Output shape, from the model's list; omit to keep the input's."),
-        ] = None,
-        resolution: Annotated[
-            str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
-        ] = None,
-        output_format: Annotated[
-            OutputFormat | None, Field(description="Default: PNG at 1K, JPEG at 2K/4K.")
-        ] = None,
-        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
-        enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Edit one image with a text instruction. URLs are passed to Venice; files and data: URLs are
-        uploaded. The result is saved as a file and returned as a resource link with a preview."""
-        state = app_state(ctx)
-        with venice_errors():
-            state.client.ensure_credentials()
-            resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
-            _check_prompt(resolved, prompt=prompt)
-            _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
-            _check_choice(resolved, "resolution", resolution, "resolutions")
-            prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=True)
-            body: dict[str, Any] = {"model": resolved.id, "prompt": prompt, "image": prepared.value}
-            body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
-            estimate = pricing.image_edit(
-                resolved.spec, images=1, resolution=resolution, quality=None, enhance=enhance_prompt
-            )
-            return await _paid_binary(
-                ctx,
-                state,
-                tool="venice_image_edit",
-                path="/image/edit",
-                body=body,
-                model=resolved.id,
-                estimate=estimate,
-                confirm=confirm,
-                kind="image-edit",
-                hint=_hint(resolved.id, prompt),
-                what="Edited image",
-            )
-
-    @server.tool(annotations=tool_annotations("Combine and edit images with Venice", PAID))
-    async def venice_image_multi_edit(
-        ctx: Context,
-        images: Annotated[
-            list[str],
-            Field(
-                min_length=1,
-                description="Paths, https:// or data: URLs; the first is the base. At most the model's "
-                "maxInputImages (else 3).",
-            ),
-        ],
-        prompt: Annotated[str, Field(description="How to combine or change them.")],
-        model: Annotated[
-            str | None, Field(description=f"Edit (inpaint) model id; default {DEFAULT_EDIT_MODEL}.")
-        ] = None,
-        aspect_ratio: Annotated[
-            AspectRatio | None, Field(description="Output shape; omit to follow the first image.")
-        ] = None,
-        resolution: Annotated[str | None, Field(description="For models that list resolutions.")] = None,
-        quality: Annotated[
-            Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
-        ] = None,
-        output_format: Annotated[
-            OutputFormat | None, Field(description="Default: PNG at 1K, JPEG above.")
-        ] = None,
-        safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
-        enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Edit with several input images at once (e.g. put the subject of image 2 into image 1).
-        The result is saved as a file and returned as a resource link with a preview."""
-        state = app_state(ctx)
-        with venice_errors():
-            state.client.ensure_credentials()
-            resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
-            limits = _limits(resolved)
-            cap = (
-                1
-                if limits.get("combineImages") is False
-                else int(limits.get("maxInputImages") or DEFAULT_MAX_INPUT_IMAGES)
-            )
-            if len(images) > cap:
-                raise ToolError(f"{resolved.id} takes at most {cap} input image(s); got {len(images)}.")
-            _check_prompt(resolved, prompt=prompt)
-            _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
-            _check_choice(resolved, "resolution", resolution, "resolutions")
-            _check_choice(resolved, "quality", quality, "qualities")
-            prepared = [
-                await _prepare(state, ref, f"Image {n + 1}", pass_urls=True, check_size=True)
-                for n, ref in enumerate(images)
-            ]
-            body: dict[str, Any] = {
-                "modelId": resolved.id,  # multi-edit takes only modelId; 'model' is a 400
-                "prompt": prompt,
-                "images": [p.value for p in prepared],
-            }
-            body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
-            if quality is not None:
-                body["quality"] = quality
-            estimate = pricing.image_edit(
-                resolved.spec,
-                images=len(images),
-                resolution=resolution,
-                quality=quality,
-                enhance=enhance_prompt,
-            )
-            return await _paid_binary(
-                ctx,
-                state,
-                tool="venice_image_multi_edit",
-                path="/image/multi-edit",
-                body=body,
-                model=resolved.id,
-                estimate=estimate,
-                confirm=confirm,
-                kind="image-multi-edit",
-                hint=_hint(resolved.id, prompt),
-                what="Edited image",
-            )
-
-    @server.tool(annotations=tool_annotations("Upscale an image with Venice", PAID))
-    async def venice_image_upscale(
-        ctx: Context,
-        image: ImageRef,
-        scale: Annotated[
-            float,
-            Field(ge=2, le=4, description="2–4; reduced automatically so the output stays ≤ 16 megapixels."),
-        ] = 2,
-        creativity: Annotated[
-            float, Field(ge=0, le=0.02, description="Detail the upscaler may invent (Venice's range 0–0.02).")
-        ] = 0.01,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Upscale an image 2–4×. Billed at the 2× rate up to an effective scale of 2, else the 4× rate.
-        The result (PNG) is saved as a file and returned as a resource link with a preview."""
-        state = app_state(ctx)
-        with venice_errors():
-            state.client.ensure_credentials()
-            # Venice takes only raw base64 here: URLs are fetched (with the SSRF guard) and uploaded.
-            prepared = await _prepare(state, image, "The image", pass_urls=False, check_size=True)
-            assert prepared.data is not None
-            # An image whose size cannot be read here is priced at the scale asked for.
-            width, height = prepared.size or (0, 0)
-            effective = min(scale, math.sqrt(MAX_UPSCALE_PIXELS / (width * height))) if width else scale
-            if width and math.floor(width * effective) <= width:
-                raise ToolError(
-                    f"The image is {width}×{height}; upscaling cannot go past {MAX_UPSCALE_PIXELS:,} pixels, "
-                    "so there is no room to upscale it."
-                )
-            try:
-                spec = (await state.catalog.resolve("upscaler", "upscale")).spec
-            except LookupError:
-                spec = {}
-            estimate = pricing.image_upscale(spec, effective)
-            body = {
-                "image": base64.b64encode(prepared.data).decode(),
-                "scale": scale,
-                "creativity": creativity,
-            }
-            return await _paid_binary(
-                ctx,
-                state,
-                tool="venice_image_upscale",
-                path="/image/upscale",
-                body=body,
-                model="upscaler",
-                estimate=estimate,
-                confirm=confirm,
-                kind="image-upscaled",
-                hint=f"x{effective:.2g}".replace(".", "_"),
-                what="Upscaled image",
-            )
-
-    @server.tool(annotations=tool_annotations("Remove an image's background with Venice", PAID))
-    async def venice_image_remove_background(
-        ctx: Context, image: ImageRef, confirm: Confirm = False
-    ) -> CallToolResult:
-        """Cut out the subject: a PNG with a transparent background ($0.03). URLs are passed to Venice;
-        files and data: URLs are uploaded. Saved as a file and returned as a resource link with a preview."""
-        state = app_state(ctx)
-        with venice_errors():
-            state.client.ensure_credentials()
-            prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=False)
-            body = {"image_url": prepared.value} if prepared.kind == "url" else {"image": prepared.value}
-            try:
-                spec = (await state.catalog.resolve(BG_REMOVE_MODEL, "image")).spec
-            except LookupError:
-                spec = {}
-            return await _paid_binary(
-                ctx,
-                state,
-                tool="venice_image_remove_background",
-                path="/image/background-remove",
-                body=body,
-                model=BG_REMOVE_MODEL,
-                estimate=pricing.background_removal(spec),
-                confirm=confirm,
-                kind="image-cutout",
-                hint=BG_REMOVE_MODEL,
-                what="Cut-out image",
-            )
-
-    @server.tool(annotations=tool_annotations("Venice image styles", READ_ONLY))
-    async def venice_image_styles(ctx: Context) -> CallToolResult:
-        """The style presets venice_image_generate accepts as style_preset (names are case-sensitive)."""
-        state = app_state(ctx)
-        with venice_errors():
-            styles = await _styles(state)
-        return result(f"{len(styles)} image styles: " + ", ".join(styles), {"styles": styles})
-
-    # A template (with an optional ?refresh) because only template resources get the session's
-    # context, which holds the Venice client; reading venice-mcp://images/styles matches it.
-    @server.resource(
-        STYLES_URI + "{?refresh}",
-        name="image-styles",
-        description="Style presets for venice_image_generate's style_preset (JSON list of names).",
-        mime_type="application/json",
+        body["style_preset"] = style_preset
+    for key, value in (
+        ("negative_prompt", negative_prompt),
+        ("resolution", resolution),
+        ("quality", quality),
+        ("steps", steps),
+        ("cfg_scale", cfg_scale),
+        ("seed", seed),
+    ):
+        if value is not None:
+            body[key] = value
+    if hide_watermark:
+        body["hide_watermark"] = True
+    if enhance_prompt:
+        body["enhance_prompt"] = True
+    estimate = pricing.image_generation(
+        resolved.spec,
+        variants=variants,
+        resolution=resolution,
+        quality=quality,
+        enhance=enhance_prompt,
     )
-    async def image_styles(ctx: Context, refresh: str = "") -> str:
-        state = app_state(ctx)
-        if refresh:
-            _styles_cache.pop(state.client, None)
+    await call.approve(model=resolved.id, estimate=estimate, confirm=confirm)
+    with call.ledgered(model=resolved.id, estimate=estimate) as spend:
+        response = await state.client.request("POST", "/image/generate", json_body=body)
+        spend.request_id = response.request_id
+        violation = response.headers.get("x-venice-is-content-violation") == "true"
+        if violation:
+            spend.charge_usd = 0.0
+    if violation:
+        raise ToolError(
+            "Venice flagged this prompt as a content-policy violation and returned only a blacked-out "
+            "placeholder, so no image was saved. You were not charged. Rephrase the prompt."
+        )
+    payload = response.body if isinstance(response.body, dict) else {}
+    encoded = payload.get("images") or []
+    if not encoded:
+        raise ToolError("Venice returned no images; try again or another model.")
+    files: list[tuple[OutputFile, bytes]] = []
+    hint = _hint(resolved.id, prompt)
+    for item in encoded:
         try:
-            styles = await _styles(state)
-        except VeniceError as exc:
-            raise ResourceError(exc.agent_message()) from exc
-        return json.dumps({"styles": styles})
+            data = base64.b64decode(str(item), validate=True)
+        except (binascii.Error, ValueError):
+            raise ToolError("Venice returned an image that is not valid base64.") from None
+        ext = EXT.get(sniff_mime(data) or FORMAT_MIME[format], "webp")
+        files.append((state.outputs.write(data, "image", ext, hint), data))
+    details, structured = _details(resolved.id, estimate, response.headers)
+    structured["request_id"] = response.request_id
+    if seed is not None:
+        structured["seed"] = seed
+    return _images_result(files, what="Image", details=details, structured=structured)
+
+
+@tool("Edit an image with Venice", "paid", "images")
+async def venice_image_edit(
+    call: Call,
+    image: ImageRef,
+    prompt: Annotated[str, Field(description="The change to make, e.g. 'make the sky a sunrise'.")],
+    model: Annotated[
+        str | None,
+        Field(
+            description=f"Edit (inpaint) model id (venice_models type=inpaint); default {DEFAULT_EDIT_MODEL}."
+        ),
+    ] = None,
+    aspect_ratio: Annotated[
+        AspectRatio | None,
+        Field(description="Output shape, from the model's list; omit to keep the input's."),
+    ] = None,
+    resolution: Annotated[
+        str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat | None, Field(description="Default: PNG at 1K, JPEG at 2K/4K.")
+    ] = None,
+    safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+    enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
+    confirm: Confirm = False,
+) -> Reply:
+    """Edit one image with a text instruction. URLs are passed to Venice; files and data: URLs are
+    uploaded. The result is saved as a file and returned as a resource link with a preview."""
+    state = call.state
+    state.client.ensure_credentials()
+    resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
+    _check_prompt(resolved, prompt=prompt)
+    _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+    _check_choice(resolved, "resolution", resolution, "resolutions")
+    prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=True)
+    body: dict[str, Any] = {"model": resolved.id, "prompt": prompt, "image": prepared.value}
+    body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
+    estimate = pricing.image_edit(
+        resolved.spec, images=1, resolution=resolution, quality=None, enhance=enhance_prompt
+    )
+    return await _paid_binary(
+        call,
+        path="/image/edit",
+        body=body,
+        model=resolved.id,
+        estimate=estimate,
+        confirm=confirm,
+        kind="image-edit",
+        hint=_hint(resolved.id, prompt),
+        what="Edited image",
+    )
+
+
+@tool("Combine and edit images with Venice", "paid", "images")
+async def venice_image_multi_edit(
+    call: Call,
+    images: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            description="Paths, https:// or data: URLs; the first is the base. At most the model's "
+            "maxInputImages (else 3).",
+        ),
+    ],
+    prompt: Annotated[str, Field(description="How to combine or change them.")],
+    model: Annotated[
+        str | None, Field(description=f"Edit (inpaint) model id; default {DEFAULT_EDIT_MODEL}.")
+    ] = None,
+    aspect_ratio: Annotated[
+        AspectRatio | None, Field(description="Output shape; omit to follow the first image.")
+    ] = None,
+    resolution: Annotated[str | None, Field(description="For models that list resolutions.")] = None,
+    quality: Annotated[
+        Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat | None, Field(description="Default: PNG at 1K, JPEG above.")
+    ] = None,
+    safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
+    enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
+    confirm: Confirm = False,
+) -> Reply:
+    """Edit with several input images at once (e.g. put the subject of image 2 into image 1).
+    The result is saved as a file and returned as a resource link with a preview."""
+    state = call.state
+    state.client.ensure_credentials()
+    resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
+    limits = _limits(resolved)
+    cap = (
+        1
+        if limits.get("combineImages") is False
+        else int(limits.get("maxInputImages") or DEFAULT_MAX_INPUT_IMAGES)
+    )
+    if len(images) > cap:
+        raise ToolError(f"{resolved.id} takes at most {cap} input image(s); got {len(images)}.")
+    _check_prompt(resolved, prompt=prompt)
+    _check_choice(resolved, "aspect_ratio", aspect_ratio, "aspectRatios")
+    _check_choice(resolved, "resolution", resolution, "resolutions")
+    _check_choice(resolved, "quality", quality, "qualities")
+    prepared = [
+        await _prepare(state, ref, f"Image {n + 1}", pass_urls=True, check_size=True)
+        for n, ref in enumerate(images)
+    ]
+    body: dict[str, Any] = {
+        "modelId": resolved.id,  # multi-edit takes only modelId; 'model' is a 400
+        "prompt": prompt,
+        "images": [p.value for p in prepared],
+    }
+    body.update(_edit_options(aspect_ratio, resolution, output_format, safe_mode, enhance_prompt))
+    if quality is not None:
+        body["quality"] = quality
+    estimate = pricing.image_edit(
+        resolved.spec,
+        images=len(images),
+        resolution=resolution,
+        quality=quality,
+        enhance=enhance_prompt,
+    )
+    return await _paid_binary(
+        call,
+        path="/image/multi-edit",
+        body=body,
+        model=resolved.id,
+        estimate=estimate,
+        confirm=confirm,
+        kind="image-multi-edit",
+        hint=_hint(resolved.id, prompt),
+        what="Edited image",
+    )
+
+
+@tool("Upscale an image with Venice", "paid", "images")
+async def venice_image_upscale(
+    call: Call,
+    image: ImageRef,
+    scale: Annotated[
+        float,
+        Field(ge=2, le=4, description="2–4; reduced automatically so the output stays ≤ 16 megapixels."),
+    ] = 2,
+    creativity: Annotated[
+        float, Field(ge=0, le=0.02, description="Detail the upscaler may invent (Venice's range 0–0.02).")
+    ] = 0.01,
+    confirm: Confirm = False,
+) -> Reply:
+    """Upscale an image 2–4×. Billed at the 2× rate up to an effective scale of 2, else the 4× rate.
+    The result (PNG) is saved as a file and returned as a resource link with a preview."""
+    state = call.state
+    state.client.ensure_credentials()
+    # Venice takes only raw base64 here: URLs are fetched (with the SSRF guard) and uploaded.
+    prepared = await _prepare(state, image, "The image", pass_urls=False, check_size=True)
+    assert prepared.data is not None
+    # An image whose size cannot be read here is priced at the scale asked for.
+    width, height = prepared.size or (0, 0)
+    effective = min(scale, math.sqrt(MAX_UPSCALE_PIXELS / (width * height))) if width else scale
+    if width and math.floor(width * effective) <= width:
+        raise ToolError(
+            f"The image is {width}×{height}; upscaling cannot go past {MAX_UPSCALE_PIXELS:,} pixels, "
+            "so there is no room to upscale it."
+        )
+    try:
+        spec = (await state.catalog.resolve("upscaler", "upscale")).spec
+    except LookupError:
+        spec = {}
+    estimate = pricing.image_upscale(spec, effective)
+    body = {
+        "image": base64.b64encode(prepared.data).decode(),
+        "scale": scale,
+        "creativity": creativity,
+    }
+    return await _paid_binary(
+        call,
+        path="/image/upscale",
+        body=body,
+        model="upscaler",
+        estimate=estimate,
+        confirm=confirm,
+        kind="image-upscaled",
+        hint=f"x{effective:.2g}".replace(".", "_"),
+        what="Upscaled image",
+    )
+
+
+@tool("Remove an image's background with Venice", "paid", "images")
+async def venice_image_remove_background(call: Call, image: ImageRef, confirm: Confirm = False) -> Reply:
+    """Cut out the subject: a PNG with a transparent background ($0.03). URLs are passed to Venice;
+    files and data: URLs are uploaded. Saved as a file and returned as a resource link with a preview."""
+    state = call.state
+    state.client.ensure_credentials()
+    prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=False)
+    body = {"image_url": prepared.value} if prepared.kind == "url" else {"image": prepared.value}
+    try:
+        spec = (await state.catalog.resolve(BG_REMOVE_MODEL, "image")).spec
+    except LookupError:
+        spec = {}
+    return await _paid_binary(
+        call,
+        path="/image/background-remove",
+        body=body,
+        model=BG_REMOVE_MODEL,
+        estimate=pricing.background_removal(spec),
+        confirm=confirm,
+        kind="image-cutout",
+        hint=BG_REMOVE_MODEL,
+        what="Cut-out image",
+    )
+
+
+@tool("Venice image styles", "read_only", "images")
+async def venice_image_styles(call: Call) -> Reply:
+    """The style presets venice_image_generate accepts as style_preset (names are case-sensitive)."""
+    found = await styles(call.state)
+    return Reply(f"{len(found)} image styles: " + ", ".join(found), {"styles": found})
 
 
 def _edit_options(

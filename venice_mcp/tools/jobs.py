@@ -1,21 +1,19 @@
 """Queued jobs: wait on one (venice_job_status), list them (venice_jobs), and price one without
 queueing it (venice_quote)."""
 
-import json
 import time
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from venice_mcp import media_specs
-from venice_mcp.context import app_state
+from venice_mcp.call import Call
 from venice_mcp.jobs import Job
-from venice_mcp.tools._common import READ_ONLY, result, tool_annotations, usd, venice_errors
-from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, wait_and_reply
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import usd
+from venice_mcp.tools._declare import tool
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, wait_and_reply
 from venice_mcp.tools.music import DEFAULT_MUSIC_MODEL, music_quote
 from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, video_quote
 
@@ -29,11 +27,6 @@ ENDPOINTS = {
     "POST /audio/quote": ("venice_quote",),
     "POST /video/quote": ("venice_quote",),
 }
-
-# Waiting spends nothing and repeating it is harmless; it does write files and clean up at Venice.
-WAITS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 
 
 def _age(job: Job) -> str:
@@ -59,135 +52,107 @@ def _line(job: Job) -> str:
     return " · ".join(parts)
 
 
-JOB_URI = "venice-mcp://jobs/{job_id}"
+@tool("Wait for a Venice music or video job", "waits", "audio", "video")
+async def venice_job_status(
+    call: Call,
+    job_id: Annotated[
+        str,
+        Field(description="Job id from venice_music_generate / venice_video_generate, or Venice's queue id."),
+    ],
+    wait_seconds: WaitSeconds = DEFAULT_WAIT,
+) -> Reply:
+    """Check on a queued music or video job, waiting up to wait_seconds with progress. When
+    the media is ready it is saved and returned as a file; nothing more is charged."""
+    state = call.state
+    job = state.jobs.get(job_id.strip())
+    if job is None:
+        raise ToolError(f"No job {job_id!r} here. List known jobs with venice_jobs.")
+    if job.base_url != state.settings.base_url and not job.done:
+        raise ToolError(
+            f"Job {job.id} was queued with Venice at {job.base_url}, but this server talks to "
+            f"{state.settings.base_url}; start it with that VENICE_BASE_URL (or without --sandbox) "
+            "to fetch the job."
+        )
+    return await wait_and_reply(call, job, wait_seconds)
 
 
-def register(server: MCPServer) -> None:
-    @server.resource(
-        JOB_URI,
-        name="job",
-        title="A Venice music or video job",
-        description="The local record of one queued music or video job (JSON): model, Venice's queue "
-        "id, status, quote, progress, the saved file or the error.",
-        mime_type="application/json",
-    )
-    def job_record(job_id: str, ctx: Context) -> str:
-        job = app_state(ctx).jobs.get(job_id)
-        if job is None:
-            raise ResourceError(f"No job {job_id!r}; list jobs with venice_jobs.")
-        return json.dumps(job.summary(), indent=1, default=str)
+@tool("List Venice music and video jobs", "read_only", "audio", "video")
+async def venice_jobs(
+    call: Call,
+    status: Annotated[
+        Literal["pending", "queued", "processing", "completed", "failed"] | None,
+        Field(description="Only jobs in this state ('pending' = queued or processing)."),
+    ] = None,
+    kind: Annotated[Literal["music", "video"] | None, Field(description="Only music or video jobs.")] = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = 20,
+) -> Reply:
+    """The music and video jobs this server has queued, newest first (kept across restarts).
+    Reads the local record only; venice_job_status asks Venice."""
+    state = call.state
+    jobs = state.jobs.list(status=status, kind=kind, limit=limit)
+    if not jobs:
+        text = "No jobs" + (f" with status {status}" if status else "") + " yet."
+    else:
+        text = "\n".join(_line(j) for j in jobs)
+    return Reply(text, {"jobs": [j.summary() for j in jobs], "count": len(jobs)})
 
-    @server.tool(annotations=tool_annotations("Wait for a Venice music or video job", WAITS))
-    async def venice_job_status(
-        ctx: Context,
-        job_id: Annotated[
-            str,
-            Field(
-                description="Job id from venice_music_generate / venice_video_generate, or Venice's queue id."
-            ),
-        ],
-        wait_seconds: WaitSeconds = DEFAULT_WAIT,
-    ) -> CallToolResult:
-        """Check on a queued music or video job, waiting up to wait_seconds with progress. When
-        the media is ready it is saved and returned as a file; nothing more is charged."""
-        state = app_state(ctx)
-        job = state.jobs.get(job_id.strip())
-        if job is None:
-            raise ToolError(f"No job {job_id!r} here. List known jobs with venice_jobs.")
-        if job.base_url != state.settings.base_url and not job.done:
-            raise ToolError(
-                f"Job {job.id} was queued with Venice at {job.base_url}, but this server talks to "
-                f"{state.settings.base_url}; start it with that VENICE_BASE_URL (or without --sandbox) "
-                "to fetch the job."
+
+@tool("Price a Venice video or music job", "read_only", "audio", "video")
+async def venice_quote(
+    call: Call,
+    kind: Annotated[Literal["video", "music"], Field(description="What to price.")],
+    model: Annotated[
+        str | None,
+        Field(description=f"Model id; default {DEFAULT_TEXT_TO_VIDEO} or {DEFAULT_MUSIC_MODEL}."),
+    ] = None,
+    duration: Annotated[
+        str | None, Field(description="Video length as the model lists it, e.g. '5s'.")
+    ] = None,
+    resolution: Annotated[str | None, Field(description="Video resolution, e.g. '720p'.")] = None,
+    aspect_ratio: Annotated[str | None, Field(description="Video aspect ratio, e.g. '16:9'.")] = None,
+    audio: Annotated[bool | None, Field(description="Video with sound (where switchable).")] = None,
+    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Video upscalers only.")] = None,
+    duration_seconds: Annotated[int | None, Field(gt=0, description="Music length in seconds.")] = None,
+    prompt: Annotated[
+        str | None, Field(description="Music: the text, for models priced per character.")
+    ] = None,
+) -> Reply:
+    """Venice's price for a video or music job, without queueing it. Spends nothing and needs
+    no credentials; the options are checked against the model first."""
+    state = call.state
+    if kind == "video":
+        resolved = await state.catalog.resolve(model or DEFAULT_TEXT_TO_VIDEO, "video")
+        args: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("duration", duration),
+                ("resolution", resolution),
+                ("aspect_ratio", aspect_ratio),
+                ("audio", audio),
+                ("upscale_factor", upscale_factor),
             )
-        with venice_errors():
-            return await wait_and_reply(ctx, state, job, wait_seconds)
-
-    @server.tool(annotations=tool_annotations("List Venice music and video jobs", READ_ONLY))
-    async def venice_jobs(
-        ctx: Context,
-        status: Annotated[
-            Literal["pending", "queued", "processing", "completed", "failed"] | None,
-            Field(description="Only jobs in this state ('pending' = queued or processing)."),
-        ] = None,
-        kind: Annotated[
-            Literal["music", "video"] | None, Field(description="Only music or video jobs.")
-        ] = None,
-        limit: Annotated[int, Field(ge=1, le=200)] = 20,
-    ) -> CallToolResult:
-        """The music and video jobs this server has queued, newest first (kept across restarts).
-        Reads the local record only; venice_job_status asks Venice."""
-        state = app_state(ctx)
-        jobs = state.jobs.list(status=status, kind=kind, limit=limit)
-        if not jobs:
-            text = "No jobs" + (f" with status {status}" if status else "") + " yet."
-        else:
-            text = "\n".join(_line(j) for j in jobs)
-        return result(text, {"jobs": [j.summary() for j in jobs], "count": len(jobs)})
-
-    @server.tool(annotations=tool_annotations("Price a Venice video or music job", READ_ONLY))
-    async def venice_quote(
-        ctx: Context,
-        kind: Annotated[Literal["video", "music"], Field(description="What to price.")],
-        model: Annotated[
-            str | None,
-            Field(description=f"Model id; default {DEFAULT_TEXT_TO_VIDEO} or {DEFAULT_MUSIC_MODEL}."),
-        ] = None,
-        duration: Annotated[
-            str | None, Field(description="Video length as the model lists it, e.g. '5s'.")
-        ] = None,
-        resolution: Annotated[str | None, Field(description="Video resolution, e.g. '720p'.")] = None,
-        aspect_ratio: Annotated[str | None, Field(description="Video aspect ratio, e.g. '16:9'.")] = None,
-        audio: Annotated[bool | None, Field(description="Video with sound (where switchable).")] = None,
-        upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Video upscalers only.")] = None,
-        duration_seconds: Annotated[int | None, Field(gt=0, description="Music length in seconds.")] = None,
-        prompt: Annotated[
-            str | None, Field(description="Music: the text, for models priced per character.")
-        ] = None,
-    ) -> CallToolResult:
-        """Venice's price for a video or music job, without queueing it. Spends nothing and needs
-        no credentials; the options are checked against the model first."""
-        state = app_state(ctx)
-        with venice_errors():
-            if kind == "video":
-                resolved = await state.catalog.resolve(model or DEFAULT_TEXT_TO_VIDEO, "video")
-                args: dict[str, Any] = {
-                    k: v
-                    for k, v in (
-                        ("duration", duration),
-                        ("resolution", resolution),
-                        ("aspect_ratio", aspect_ratio),
-                        ("audio", audio),
-                        ("upscale_factor", upscale_factor),
-                    )
-                    if v is not None
-                }
-                args = media_specs.video_defaults(resolved.spec, resolved.id, args)
-                try:
-                    media_specs.video(resolved.spec, resolved.id, args, for_quote=True)
-                except media_specs.PreflightError as exc:
-                    raise preflight_error(exc) from exc
-                price = await video_quote(state, {"model": resolved.id, **args})
-            else:
-                resolved = await state.catalog.resolve(model or DEFAULT_MUSIC_MODEL, "music")
-                args = {"prompt": prompt or ""}
-                if duration_seconds is not None:
-                    args["duration_seconds"] = duration_seconds
-                    try:
-                        media_specs.music_duration(resolved.spec, resolved.id, duration_seconds)
-                    except media_specs.PreflightError as exc:
-                        raise preflight_error(exc) from exc
-                if media_specs.music_charges_by_characters(resolved.spec) and not prompt:
-                    raise ToolError(f"{resolved.id} is priced per character: pass the text as 'prompt'.")
-                price = await music_quote(state, resolved.id, resolved.spec, args)
-        options = ", ".join(f"{k} {v}" for k, v in args.items() if k != "prompt")
-        text = f"{kind.capitalize()} with {resolved.id}" + (f" ({options})" if options else "")
-        text += f": Venice quotes {usd(price)}. Nothing was queued or spent."
-        structured = {
-            "kind": kind,
-            "model": resolved.id,
-            "quote_usd": price,
-            "options": {k: v for k, v in args.items() if k != "prompt"},
-            "within_limit": price <= state.settings.max_call_usd,
+            if v is not None
         }
-        return result(text, structured)
+        args = media_specs.video_defaults(resolved.spec, resolved.id, args)
+        media_specs.video(resolved.spec, resolved.id, args, for_quote=True)
+        price = await video_quote(state, {"model": resolved.id, **args})
+    else:
+        resolved = await state.catalog.resolve(model or DEFAULT_MUSIC_MODEL, "music")
+        args = {"prompt": prompt or ""}
+        if duration_seconds is not None:
+            args["duration_seconds"] = duration_seconds
+            media_specs.music_duration(resolved.spec, resolved.id, duration_seconds)
+        if media_specs.music_charges_by_characters(resolved.spec) and not prompt:
+            raise ToolError(f"{resolved.id} is priced per character: pass the text as 'prompt'.")
+        price = await music_quote(state, resolved.id, resolved.spec, args)
+    options = ", ".join(f"{k} {v}" for k, v in args.items() if k != "prompt")
+    text = f"{kind.capitalize()} with {resolved.id}" + (f" ({options})" if options else "")
+    text += f": Venice quotes {usd(price)}. Nothing was queued or spent."
+    structured = {
+        "kind": kind,
+        "model": resolved.id,
+        "quote_usd": price,
+        "options": {k: v for k, v in args.items() if k != "prompt"},
+        "within_limit": price <= state.settings.max_call_usd,
+    }
+    return Reply(text, structured)

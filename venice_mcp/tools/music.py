@@ -2,16 +2,16 @@
 
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult
 from pydantic import Field
 
 from venice_mcp import media_specs
-from venice_mcp.context import AppState, app_state
+from venice_mcp.call import Call
+from venice_mcp.context import AppState
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import PAID, Confirm, tool_annotations, venice_errors
-from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, queue_paid_job, wait_and_reply
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import Confirm
+from venice_mcp.tools._declare import tool
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, queue_paid_job, wait_and_reply
 
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py while the tool waits.
@@ -39,81 +39,68 @@ async def music_quote(state: AppState, model: str, spec: dict[str, Any], body: d
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Generate music or sound with Venice", PAID))
-    async def venice_music_generate(
-        ctx: Context,
-        prompt: Annotated[
-            str,
-            Field(
-                min_length=1,
-                description=(
-                    "What to make: style, mood, instruments, tempo (for voice models: the text to speak)."
-                ),
+@tool("Generate music or sound with Venice", "paid", "audio")
+async def venice_music_generate(
+    call: Call,
+    prompt: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=(
+                "What to make: style, mood, instruments, tempo (for voice models: the text to speak)."
             ),
-        ],
-        model: Annotated[
-            str,
-            Field(description="Music model id (venice_models type=music), e.g. elevenlabs-music."),
-        ] = DEFAULT_MUSIC_MODEL,
-        duration_seconds: Annotated[
-            int | None, Field(gt=0, description="Length, for models with duration options.")
-        ] = None,
-        lyrics: Annotated[str | None, Field(description="Lyrics, for models that sing them.")] = None,
-        force_instrumental: Annotated[bool | None, Field(description="No vocals (where supported).")] = None,
-        lyrics_optimizer: Annotated[
-            bool | None, Field(description="Let the model write lyrics from the prompt (where supported).")
-        ] = None,
-        loop: Annotated[bool | None, Field(description="A seamless loop (sound-effect models).")] = None,
-        voice: Annotated[str | None, Field(description="Voice, for voice-enabled models.")] = None,
-        language_code: Annotated[
-            str | None, Field(description="ISO 639-1 language, where supported.")
-        ] = None,
-        speed: Annotated[
-            float | None, Field(ge=0.25, le=4, description="Speech speed, where supported.")
-        ] = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Generate music, a sound effect or narration. Prices the job with Venice first (spend
-        limit applies), queues it and waits up to wait_seconds with progress; returns the audio
-        file, or a job id for venice_job_status when it takes longer."""
-        state = app_state(ctx)
-        body: dict[str, Any] = {"model": model, "prompt": prompt}
-        for key, value in (
-            ("lyrics_prompt", lyrics),
-            ("duration_seconds", duration_seconds),
-            ("force_instrumental", force_instrumental),
-            ("lyrics_optimizer", lyrics_optimizer),
-            ("loop", loop),
-            ("voice", voice),
-            ("language_code", language_code),
-            ("speed", speed),
-        ):
-            if value is not None:
-                body[key] = value
-        with venice_errors():
-            state.client.ensure_credentials()
-            resolved = await state.catalog.resolve(model, "music")
-            body["model"] = resolved.id
-            try:
-                media_specs.music(resolved.spec, resolved.id, body)
-            except media_specs.PreflightError as exc:
-                raise preflight_error(exc) from exc
-            price = await music_quote(state, resolved.id, resolved.spec, body)
-            estimate = Estimate(price, "Venice's quote for this job")
-            job = await queue_paid_job(
-                ctx,
-                state,
-                kind="music",
-                tool="venice_music_generate",
-                path="/audio/queue",
-                model=resolved.id,
-                body=body,
-                prompt=prompt,
-                estimate=estimate,
-                confirm=confirm,
-            )
-            if isinstance(job, CallToolResult):
-                return job
-        return await wait_and_reply(ctx, state, job, wait_seconds)
+        ),
+    ],
+    model: Annotated[
+        str,
+        Field(description="Music model id (venice_models type=music), e.g. elevenlabs-music."),
+    ] = DEFAULT_MUSIC_MODEL,
+    duration_seconds: Annotated[
+        int | None, Field(gt=0, description="Length, for models with duration options.")
+    ] = None,
+    lyrics: Annotated[str | None, Field(description="Lyrics, for models that sing them.")] = None,
+    force_instrumental: Annotated[bool | None, Field(description="No vocals (where supported).")] = None,
+    lyrics_optimizer: Annotated[
+        bool | None, Field(description="Let the model write lyrics from the prompt (where supported).")
+    ] = None,
+    loop: Annotated[bool | None, Field(description="A seamless loop (sound-effect models).")] = None,
+    voice: Annotated[str | None, Field(description="Voice, for voice-enabled models.")] = None,
+    language_code: Annotated[str | None, Field(description="ISO 639-1 language, where supported.")] = None,
+    speed: Annotated[float | None, Field(ge=0.25, le=4, description="Speech speed, where supported.")] = None,
+    wait_seconds: WaitSeconds = DEFAULT_WAIT,
+    confirm: Confirm = False,
+) -> Reply:
+    """Generate music, a sound effect or narration. Prices the job with Venice first (spend
+    limit applies), queues it and waits up to wait_seconds with progress; returns the audio
+    file, or a job id for venice_job_status when it takes longer."""
+    state = call.state
+    body: dict[str, Any] = {"model": model, "prompt": prompt}
+    for key, value in (
+        ("lyrics_prompt", lyrics),
+        ("duration_seconds", duration_seconds),
+        ("force_instrumental", force_instrumental),
+        ("lyrics_optimizer", lyrics_optimizer),
+        ("loop", loop),
+        ("voice", voice),
+        ("language_code", language_code),
+        ("speed", speed),
+    ):
+        if value is not None:
+            body[key] = value
+    state.client.ensure_credentials()
+    resolved = await state.catalog.resolve(model, "music")
+    body["model"] = resolved.id
+    media_specs.music(resolved.spec, resolved.id, body)
+    price = await music_quote(state, resolved.id, resolved.spec, body)
+    estimate = Estimate(price, "Venice's quote for this job")
+    job = await queue_paid_job(
+        call,
+        kind="music",
+        path="/audio/queue",
+        model=resolved.id,
+        body=body,
+        prompt=prompt,
+        estimate=estimate,
+        confirm=confirm,
+    )
+    return await wait_and_reply(call, job, wait_seconds)

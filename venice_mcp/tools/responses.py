@@ -3,26 +3,17 @@ reasoning summary, web search, function calls and the message with its citations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import Field
 
 from venice_mcp import pricing
+from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
-from venice_mcp.context import app_state
 from venice_mcp.outputs import truncate
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import (
-    PAID,
-    Confirm,
-    cost_note,
-    paid_request,
-    result,
-    tool_annotations,
-    venice_errors,
-)
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import Confirm, cost_note
+from venice_mcp.tools._declare import tool
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
 ENDPOINTS = {"POST /responses": ("venice_responses",)}
@@ -65,105 +56,98 @@ def _tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     if not tools:
         return None
     out = []
-    for tool in tools:
-        if "type" not in tool and "name" in tool:
-            out.append({"type": "function", "function": tool})
+    for spec in tools:
+        if "type" not in spec and "name" in spec:
+            out.append({"type": "function", "function": spec})
         else:
-            out.append(tool)
+            out.append(spec)
     return out
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Venice Responses API", PAID))
-    async def venice_responses(
-        ctx: Context,
-        input: Annotated[
-            str | list[dict[str, Any]],
-            Field(
-                description="A prompt, or Responses input items: messages {role, content}, "
-                "{type:'function_call', call_id, name, arguments}, "
-                "{type:'function_call_output', call_id, output}. "
-                "Stateless: send the whole conversation each time."
-            ),
-        ],
-        instructions: Annotated[
-            str | None,
-            Field(description="System instructions (sent as a developer message, as Venice expects)."),
-        ] = None,
-        model: Annotated[
-            str | None, Field(description="Model id, trait or alias; default: Venice's default text model.")
-        ] = None,
-        max_output_tokens: Annotated[int | None, Field(ge=1, description="Cap on generated tokens.")] = None,
-        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-        reasoning_effort: Annotated[
-            Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
-            Field(description="For reasoning models (allowed values per model: venice_model_info)."),
-        ] = None,
-        web_search: Annotated[bool, Field(description="Search the web first and cite sources.")] = False,
-        tools: Annotated[
-            list[dict[str, Any]] | None,
-            Field(
-                description="Function tools the model may call: "
-                "{type:'function', function:{name, description, parameters}}."
-            ),
-        ] = None,
-        tool_choice: Annotated[
-            str | None, Field(description="'auto', 'none', 'required', or the name of one function to call.")
-        ] = None,
-        character: Annotated[
-            str | None,
-            Field(description="Venice character slug (see venice_characters); unknown slugs are ignored."),
-        ] = None,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Ask a Venice model through the Responses API. Returns the text, the reasoning summary,
-        function calls to answer (with function_call_output items next time), citations and usage."""
-        state = app_state(ctx)
-        items = _input_items(input, instructions)
-        with venice_errors():
-            state.client.ensure_credentials()
-            chosen = model or await state.catalog.default_model("text", DEFAULT_MODEL)
-            try:
-                resolved = await state.catalog.resolve(chosen, "text")
-                estimate = pricing.chat(resolved.spec, _as_messages(items), max_output_tokens)
-            except UnknownModelError:
-                estimate = Estimate(None, "model not in the catalog", could_be_large=False)
-            body: dict[str, Any] = {"model": chosen, "input": items}
-            for key, value in (
-                ("max_output_tokens", max_output_tokens),
-                ("temperature", temperature),
-                ("tools", _tools(tools)),
-                ("tool_choice", _tool_choice(tool_choice)),
-            ):
-                if value is not None:
-                    body[key] = value
-            if reasoning_effort is not None:
-                body["reasoning"] = {"effort": reasoning_effort}
-            venice: dict[str, Any] = {}
-            if web_search:
-                body["web_search"] = True
-                venice["enable_web_citations"] = True
-            if character:
-                venice["character_slug"] = character
-            if venice:
-                body["venice_parameters"] = venice
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_responses",
-                model=chosen,
-                estimate=estimate,
-                confirm=confirm,
-                path="/responses",
-                json_body=body,
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        return _reply(data, chosen, estimate, response.request_id)
+@tool("Venice Responses API", "paid", "text")
+async def venice_responses(
+    call: Call,
+    input: Annotated[
+        str | list[dict[str, Any]],
+        Field(
+            description="A prompt, or Responses input items: messages {role, content}, "
+            "{type:'function_call', call_id, name, arguments}, "
+            "{type:'function_call_output', call_id, output}. "
+            "Stateless: send the whole conversation each time."
+        ),
+    ],
+    instructions: Annotated[
+        str | None,
+        Field(description="System instructions (sent as a developer message, as Venice expects)."),
+    ] = None,
+    model: Annotated[
+        str | None, Field(description="Model id, trait or alias; default: Venice's default text model.")
+    ] = None,
+    max_output_tokens: Annotated[int | None, Field(ge=1, description="Cap on generated tokens.")] = None,
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+    reasoning_effort: Annotated[
+        Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
+        Field(description="For reasoning models (allowed values per model: venice_model_info)."),
+    ] = None,
+    web_search: Annotated[bool, Field(description="Search the web first and cite sources.")] = False,
+    tools: Annotated[
+        list[dict[str, Any]] | None,
+        Field(
+            description="Function tools the model may call: "
+            "{type:'function', function:{name, description, parameters}}."
+        ),
+    ] = None,
+    tool_choice: Annotated[
+        str | None, Field(description="'auto', 'none', 'required', or the name of one function to call.")
+    ] = None,
+    character: Annotated[
+        str | None,
+        Field(description="Venice character slug (see venice_characters); unknown slugs are ignored."),
+    ] = None,
+    confirm: Confirm = False,
+) -> Reply:
+    """Ask a Venice model through the Responses API. Returns the text, the reasoning summary,
+    function calls to answer (with function_call_output items next time), citations and usage."""
+    state = call.state
+    items = _input_items(input, instructions)
+    state.client.ensure_credentials()
+    chosen = model or await state.catalog.default_model("text", DEFAULT_MODEL)
+    try:
+        resolved = await state.catalog.resolve(chosen, "text")
+        estimate = pricing.chat(resolved.spec, _as_messages(items), max_output_tokens)
+    except UnknownModelError:
+        estimate = Estimate(None, "model not in the catalog", could_be_large=False)
+    body: dict[str, Any] = {"model": chosen, "input": items}
+    for key, value in (
+        ("max_output_tokens", max_output_tokens),
+        ("temperature", temperature),
+        ("tools", _tools(tools)),
+        ("tool_choice", _tool_choice(tool_choice)),
+    ):
+        if value is not None:
+            body[key] = value
+    if reasoning_effort is not None:
+        body["reasoning"] = {"effort": reasoning_effort}
+    venice: dict[str, Any] = {}
+    if web_search:
+        body["web_search"] = True
+        venice["enable_web_citations"] = True
+    if character:
+        venice["character_slug"] = character
+    if venice:
+        body["venice_parameters"] = venice
+    response = await call.paid_request(
+        model=chosen,
+        estimate=estimate,
+        confirm=confirm,
+        path="/responses",
+        json_body=body,
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    return _reply(data, chosen, estimate, response.request_id)
 
 
-def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str | None) -> CallToolResult:
+def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str | None) -> Reply:
     texts: list[str] = []
     summary: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -231,4 +215,4 @@ def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str
         "estimate_usd": estimate.usd,
         "request_id": request_id,
     }
-    return result(body, structured)
+    return Reply(body, structured)

@@ -4,26 +4,18 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from venice_mcp import pricing
+from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
-from venice_mcp.context import AppState, app_state
+from venice_mcp.context import AppState
 from venice_mcp.outputs import truncate
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import (
-    PAID,
-    Confirm,
-    cost_note,
-    paid_request,
-    result,
-    tool_annotations,
-    venice_errors,
-)
+from venice_mcp.reply import Attachment, Reply
+from venice_mcp.tools._common import Confirm, cost_note
+from venice_mcp.tools._declare import tool
 
 # The Venice operations each tool reaches (spec paths); tools/spec_coverage.py reads this.
 ENDPOINTS = {
@@ -98,203 +90,180 @@ def _cost_line(body: dict[str, Any], model: str, estimate: Estimate) -> str:
     return " · ".join(parts)
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Chat with a Venice model", PAID))
-    async def venice_chat(
-        ctx: Context,
-        prompt: Annotated[
-            str | None, Field(description="A single user message. Use this or 'messages'.")
-        ] = None,
-        messages: Annotated[
-            list[ChatMessage] | None,
-            Field(description="A whole conversation, oldest first. Use this or 'prompt'."),
-        ] = None,
-        system: Annotated[str | None, Field(description="System prompt placed before the messages.")] = None,
-        model: Annotated[
-            str | None,
-            Field(description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."),
-        ] = None,
-        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-        max_tokens: Annotated[
-            int | None, Field(ge=1, description="Cap on generated tokens (reasoning included).")
-        ] = None,
-        response_schema: Annotated[
-            dict[str, Any] | None,
-            Field(description="JSON Schema the reply must follow (the reply is then a JSON document)."),
-        ] = None,
-        web_search: Annotated[
-            Literal["off", "on", "auto"], Field(description="Let Venice search the web for the answer.")
-        ] = "off",
-        web_citations: Annotated[
-            bool, Field(description="Ask for numbered citations of web sources.")
-        ] = False,
-        character: Annotated[
-            str | None,
-            Field(description="Venice character slug to answer in character (see venice_characters)."),
-        ] = None,
-        reasoning_effort: Annotated[
-            Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
-            Field(description="For reasoning models: how hard to think."),
-        ] = None,
-        strip_thinking: Annotated[
-            bool, Field(description="Drop the model's thinking from the reply.")
-        ] = False,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Ask a Venice text model. Returns the reply, with tokens used and cost."""
-        state = app_state(ctx)
-        body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
-        with venice_errors():
-            state.client.ensure_credentials()
-            body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
-            estimate = await _estimate(
-                state, body["model"], "text", lambda spec: pricing.chat(spec, body["messages"], max_tokens)
-            )
-            if temperature is not None:
-                body["temperature"] = temperature
-            if max_tokens is not None:
-                body["max_completion_tokens"] = max_tokens
-            if reasoning_effort is not None:
-                body["reasoning_effort"] = reasoning_effort
-            if response_schema is not None:
-                body["response_format"] = {
-                    "type": "json_schema",
-                    "json_schema": {"name": "response", "schema": response_schema, "strict": True},
-                }
-            venice: dict[str, Any] = {}
-            if web_search != "off":
-                venice["enable_web_search"] = web_search
-            if web_citations:
-                venice["enable_web_citations"] = True
-            if character:
-                venice["character_slug"] = character
-            if strip_thinking:
-                venice["strip_thinking_response"] = True
-            if venice:
-                body["venice_parameters"] = venice
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_chat",
-                model=body["model"],
-                estimate=estimate,
-                confirm=confirm,
-                path="/chat/completions",
-                json_body=body,
-                charge=lambda r: _reported_cost(r.body),
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        choice = (data.get("choices") or [{}])[0]
-        message = choice.get("message") or {}
-        content = message.get("content") or ""
-        footer = _cost_line(data, body["model"], estimate)
-        finish = choice.get("finish_reason")
-        if finish == "length":
-            footer += " · stopped at the token limit (raise max_tokens for more)"
-        elif finish == "content_filter":
-            footer += " · the provider filtered the reply"
-        shown, _ = truncate(content, CHAT_TEXT_LIMIT)
-        structured: dict[str, Any] = {
-            "text": content,
-            "model": data.get("model") or body["model"],
-            "finish_reason": finish,
-            "usage": data.get("usage"),
-            "cost_usd": _reported_cost(data),
-            "estimate_usd": estimate.usd,
-            "request_id": response.request_id,
+@tool("Chat with a Venice model", "paid", "text")
+async def venice_chat(
+    call: Call,
+    prompt: Annotated[str | None, Field(description="A single user message. Use this or 'messages'.")] = None,
+    messages: Annotated[
+        list[ChatMessage] | None,
+        Field(description="A whole conversation, oldest first. Use this or 'prompt'."),
+    ] = None,
+    system: Annotated[str | None, Field(description="System prompt placed before the messages.")] = None,
+    model: Annotated[
+        str | None,
+        Field(description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."),
+    ] = None,
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+    max_tokens: Annotated[
+        int | None, Field(ge=1, description="Cap on generated tokens (reasoning included).")
+    ] = None,
+    response_schema: Annotated[
+        dict[str, Any] | None,
+        Field(description="JSON Schema the reply must follow (the reply is then a JSON document)."),
+    ] = None,
+    web_search: Annotated[
+        Literal["off", "on", "auto"], Field(description="Let Venice search the web for the answer.")
+    ] = "off",
+    web_citations: Annotated[bool, Field(description="Ask for numbered citations of web sources.")] = False,
+    character: Annotated[
+        str | None,
+        Field(description="Venice character slug to answer in character (see venice_characters)."),
+    ] = None,
+    reasoning_effort: Annotated[
+        Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
+        Field(description="For reasoning models: how hard to think."),
+    ] = None,
+    strip_thinking: Annotated[bool, Field(description="Drop the model's thinking from the reply.")] = False,
+    confirm: Confirm = False,
+) -> Reply:
+    """Ask a Venice text model. Returns the reply, with tokens used and cost."""
+    state = call.state
+    body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
+    state.client.ensure_credentials()
+    body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
+    estimate = await _estimate(
+        state, body["model"], "text", lambda spec: pricing.chat(spec, body["messages"], max_tokens)
+    )
+    if temperature is not None:
+        body["temperature"] = temperature
+    if max_tokens is not None:
+        body["max_completion_tokens"] = max_tokens
+    if reasoning_effort is not None:
+        body["reasoning_effort"] = reasoning_effort
+    if response_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "response", "schema": response_schema, "strict": True},
         }
-        if message.get("reasoning_content"):
-            structured["reasoning"] = message["reasoning_content"]
-        if message.get("tool_calls"):
-            structured["tool_calls"] = message["tool_calls"]
-        citations = (data.get("venice_parameters") or {}).get("web_search_citations")
-        if citations:
-            structured["citations"] = citations
-            footer += "\nSources: " + "; ".join(
-                f"[{i + 1}] {c.get('title') or ''} {c.get('url') or ''}".strip()
-                for i, c in enumerate(citations[:10])
-            )
-        if response_schema is not None:
-            try:
-                structured["json"] = json.loads(content)
-            except ValueError:
-                footer += " · warning: the reply is not valid JSON"
-        return result(f"{shown}\n\n— {footer}", structured)
+    venice: dict[str, Any] = {}
+    if web_search != "off":
+        venice["enable_web_search"] = web_search
+    if web_citations:
+        venice["enable_web_citations"] = True
+    if character:
+        venice["character_slug"] = character
+    if strip_thinking:
+        venice["strip_thinking_response"] = True
+    if venice:
+        body["venice_parameters"] = venice
+    response = await call.paid_request(
+        model=body["model"],
+        estimate=estimate,
+        confirm=confirm,
+        path="/chat/completions",
+        json_body=body,
+        charge=lambda r: _reported_cost(r.body),
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    choice = (data.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    content = message.get("content") or ""
+    footer = _cost_line(data, body["model"], estimate)
+    finish = choice.get("finish_reason")
+    if finish == "length":
+        footer += " · stopped at the token limit (raise max_tokens for more)"
+    elif finish == "content_filter":
+        footer += " · the provider filtered the reply"
+    shown, _ = truncate(content, CHAT_TEXT_LIMIT)
+    structured: dict[str, Any] = {
+        "text": content,
+        "model": data.get("model") or body["model"],
+        "finish_reason": finish,
+        "usage": data.get("usage"),
+        "cost_usd": _reported_cost(data),
+        "estimate_usd": estimate.usd,
+        "request_id": response.request_id,
+    }
+    if message.get("reasoning_content"):
+        structured["reasoning"] = message["reasoning_content"]
+    if message.get("tool_calls"):
+        structured["tool_calls"] = message["tool_calls"]
+    citations = (data.get("venice_parameters") or {}).get("web_search_citations")
+    if citations:
+        structured["citations"] = citations
+        footer += "\nSources: " + "; ".join(
+            f"[{i + 1}] {c.get('title') or ''} {c.get('url') or ''}".strip()
+            for i, c in enumerate(citations[:10])
+        )
+    if response_schema is not None:
+        try:
+            structured["json"] = json.loads(content)
+        except ValueError:
+            footer += " · warning: the reply is not valid JSON"
+    return Reply(f"{shown}\n\n— {footer}", structured)
 
-    @server.tool(annotations=tool_annotations("Venice embeddings", PAID))
-    async def venice_embeddings(
-        ctx: Context,
-        input: Annotated[
-            str | list[str], Field(description="One text, or a list of up to 2048 texts, to embed.")
-        ],
-        model: Annotated[
-            str | None, Field(description="Embedding model id; default: Venice's default.")
-        ] = None,
-        dimensions: Annotated[
-            int | None, Field(ge=1, description="Output size, for models that support custom dimensions.")
-        ] = None,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Embed texts as vectors. Small results come back inline, large ones as a JSON file link."""
-        state = app_state(ctx)
-        texts = [input] if isinstance(input, str) else list(input)
-        if not texts or len(texts) > 2048:
-            raise ToolError("'input' must hold 1 to 2048 texts.")
-        if any(not t for t in texts):
-            raise ToolError("Every input text must be non-empty.")
-        with venice_errors():
-            state.client.ensure_credentials()
-            chosen = model or await state.catalog.default_model("embedding", DEFAULT_EMBEDDING_MODEL)
-            estimate = await _estimate(
-                state, chosen, "embedding", lambda spec: pricing.embeddings(spec, texts)
-            )
-            body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
-            if dimensions is not None:
-                body["dimensions"] = dimensions
-            response = await paid_request(
-                ctx,
-                state,
-                tool="venice_embeddings",
-                model=chosen,
-                estimate=estimate,
-                confirm=confirm,
-                path="/embeddings",
-                json_body=body,
-            )
-            if isinstance(response, CallToolResult):
-                return response
-        data = response.body if isinstance(response.body, dict) else {}
-        vectors = [
-            row.get("embedding") or []
-            for row in sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
-        ]
-        dims = len(vectors[0]) if vectors else 0
-        preview = [[round(x, 5) for x in v[:6]] for v in vectors[:3]]
-        usage = data.get("usage") or {}
-        lines = [
-            f"{len(vectors)} embedding(s) of {dims} dimensions from {data.get('model') or chosen}"
-            f" · {usage.get('prompt_tokens', '?')} tokens · {cost_note(estimate, None)}",
-            *(f"[{i}] {p} …" for i, p in enumerate(preview)),
-        ]
-        structured: dict[str, Any] = {
-            "model": data.get("model") or chosen,
-            "count": len(vectors),
-            "dimensions": dims,
-            "usage": usage,
-            "estimate_usd": estimate.usd,
-            "preview": preview,
-        }
-        extra = []
-        if len(vectors) * dims <= INLINE_FLOATS:
-            structured["embeddings"] = vectors
-        else:
-            payload = {"model": structured["model"], "dimensions": dims, "embeddings": vectors}
-            saved = state.outputs.write(
-                json.dumps(payload).encode(), "embeddings", "json", str(structured["model"])
-            )
-            structured["file"] = {"path": str(saved.path), "uri": saved.uri, "size": saved.size}
-            lines.append(f"Full vectors saved to {saved.summary()}; read them from {saved.uri}.")
-            extra.append(saved.link("All embedding vectors as JSON"))
-        return result("\n".join(lines), structured, extra)
+
+@tool("Venice embeddings", "paid", "text")
+async def venice_embeddings(
+    call: Call,
+    input: Annotated[
+        str | list[str], Field(description="One text, or a list of up to 2048 texts, to embed.")
+    ],
+    model: Annotated[str | None, Field(description="Embedding model id; default: Venice's default.")] = None,
+    dimensions: Annotated[
+        int | None, Field(ge=1, description="Output size, for models that support custom dimensions.")
+    ] = None,
+    confirm: Confirm = False,
+) -> Reply:
+    """Embed texts as vectors. Small results come back inline, large ones as a JSON file link."""
+    state = call.state
+    texts = [input] if isinstance(input, str) else list(input)
+    if not texts or len(texts) > 2048:
+        raise ToolError("'input' must hold 1 to 2048 texts.")
+    if any(not t for t in texts):
+        raise ToolError("Every input text must be non-empty.")
+    state.client.ensure_credentials()
+    chosen = model or await state.catalog.default_model("embedding", DEFAULT_EMBEDDING_MODEL)
+    estimate = await _estimate(state, chosen, "embedding", lambda spec: pricing.embeddings(spec, texts))
+    body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
+    if dimensions is not None:
+        body["dimensions"] = dimensions
+    response = await call.paid_request(
+        model=chosen,
+        estimate=estimate,
+        confirm=confirm,
+        path="/embeddings",
+        json_body=body,
+    )
+    data = response.body if isinstance(response.body, dict) else {}
+    vectors = [
+        row.get("embedding") or [] for row in sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
+    ]
+    dims = len(vectors[0]) if vectors else 0
+    preview = [[round(x, 5) for x in v[:6]] for v in vectors[:3]]
+    usage = data.get("usage") or {}
+    lines = [
+        f"{len(vectors)} embedding(s) of {dims} dimensions from {data.get('model') or chosen}"
+        f" · {usage.get('prompt_tokens', '?')} tokens · {cost_note(estimate, None)}",
+        *(f"[{i}] {p} …" for i, p in enumerate(preview)),
+    ]
+    structured: dict[str, Any] = {
+        "model": data.get("model") or chosen,
+        "count": len(vectors),
+        "dimensions": dims,
+        "usage": usage,
+        "estimate_usd": estimate.usd,
+        "preview": preview,
+    }
+    attachments = []
+    if len(vectors) * dims <= INLINE_FLOATS:
+        structured["embeddings"] = vectors
+    else:
+        payload = {"model": structured["model"], "dimensions": dims, "embeddings": vectors}
+        saved = state.outputs.write(
+            json.dumps(payload).encode(), "embeddings", "json", str(structured["model"])
+        )
+        structured["file"] = {"path": str(saved.path), "uri": saved.uri, "size": saved.size}
+        lines.append(f"Full vectors saved to {saved.summary()}; read them from {saved.uri}.")
+        attachments.append(Attachment(saved, "All embedding vectors as JSON"))
+    return Reply("\n".join(lines), structured, attachments)

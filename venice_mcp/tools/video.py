@@ -2,19 +2,19 @@
 
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
 from pydantic import Field
 
 from venice_mcp import media_specs
 from venice_mcp.api import errors
-from venice_mcp.context import AppState, app_state
+from venice_mcp.call import Call
+from venice_mcp.context import AppState
 from venice_mcp.inputs import InputError, kind_of
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.tools._common import PAID, Confirm, result, tool_annotations, venice_errors
-from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, preflight_error, queue_paid_job, wait_and_reply
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import Confirm
+from venice_mcp.tools._declare import tool
+from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, queue_paid_job, wait_and_reply
 
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py while the tool waits.
@@ -59,145 +59,132 @@ async def video_quote(state: AppState, body: dict[str, Any]) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Generate a video with Venice", PAID))
-    async def venice_video_generate(
-        ctx: Context,
-        prompt: Annotated[
-            str | None, Field(description="What happens in the video. Optional only for upscalers.")
-        ] = None,
-        model: Annotated[
-            str | None,
-            Field(
-                description=(
-                    "Video model id (venice_models type=video). Default: wan-2.6-text-to-video, or "
-                    "wan-2.6-image-to-video when 'image' is given."
-                )
-            ),
-        ] = None,
-        duration: Annotated[
-            str | None, Field(description="Length as the model lists it, e.g. '5s'. Default: the shortest.")
-        ] = None,
-        aspect_ratio: Annotated[
-            str | None,
-            Field(description="e.g. '16:9', for models that list ratios (default 16:9 or the first listed)."),
-        ] = None,
-        resolution: Annotated[str | None, Field(description="e.g. '720p', from the model's list.")] = None,
-        audio: Annotated[
-            bool | None, Field(description="Generate sound, on models where it can be switched.")
-        ] = None,
-        negative_prompt: Annotated[str | None, Field(description="What to avoid.")] = None,
-        image: MediaRef = None,
-        end_image: MediaRef = None,
-        video: MediaRef = None,
-        audio_input: MediaRef = None,
-        reference_images: Annotated[
-            list[str] | None, Field(description="Reference images for reference-to-video models.")
-        ] = None,
-        upscale_factor: Annotated[
-            Literal[1, 2, 4] | None, Field(description="For upscale models only.")
-        ] = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT,
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Generate a video (text-to-video, image-to-video, video upscale). Checks the options
-        against the model, prices the job with Venice (spend limit applies), queues it and waits up
-        to wait_seconds with progress; returns the MP4 file, or a job id for venice_job_status."""
-        state = app_state(ctx)
-        chosen = model or (DEFAULT_IMAGE_TO_VIDEO if image else DEFAULT_TEXT_TO_VIDEO)
-        body: dict[str, Any] = {}
-        for key, value in (
-            ("prompt", prompt),
-            ("negative_prompt", negative_prompt),
-            ("duration", duration),
-            ("aspect_ratio", aspect_ratio),
-            ("resolution", resolution),
-            ("audio", audio),
-            ("upscale_factor", upscale_factor),
-        ):
-            if value is not None:
-                body[key] = value
-        with venice_errors():
-            state.client.ensure_credentials()
-            resolved = await state.catalog.resolve(chosen, "video")
-            body = {"model": resolved.id, **media_specs.video_defaults(resolved.spec, resolved.id, body)}
-            # Media presence matters to the checks; placeholders stand in until the spend gate passes.
-            for key, value in (
-                ("image_url", image),
-                ("end_image_url", end_image),
-                ("video_url", video),
-                ("audio_url", audio_input),
-            ):
-                if value:
-                    body[key] = value
-            if reference_images:
-                body["reference_image_urls"] = list(reference_images)
-            try:
-                media_specs.video(resolved.spec, resolved.id, body)
-            except media_specs.PreflightError as exc:
-                raise preflight_error(exc) from exc
-            for key, what in (
-                ("image_url", "image"),
-                ("end_image_url", "end_image"),
-                ("video_url", "video"),
-                ("audio_url", "audio_input"),
-            ):
-                if key in body:
-                    body[key] = await media_ref(state, body[key], what)
-            if "reference_image_urls" in body:
-                body["reference_image_urls"] = [
-                    await media_ref(state, r, "reference_images") for r in body["reference_image_urls"]
-                ]
-            try:
-                estimate = Estimate(await video_quote(state, body), "Venice's quote for this job")
-            except errors.PermissionDeniedError:
-                # Venice prices upscalers only for API keys; a wallet queues without a quote.
-                estimate = Estimate(None, "Venice quotes upscale jobs only to API-key callers")
-            job = await queue_paid_job(
-                ctx,
-                state,
-                kind="video",
-                tool="venice_video_generate",
-                path="/video/queue",
-                model=resolved.id,
-                body=body,
-                prompt=prompt,
-                estimate=estimate,
-                confirm=confirm,
+@tool("Generate a video with Venice", "paid", "video")
+async def venice_video_generate(
+    call: Call,
+    prompt: Annotated[
+        str | None, Field(description="What happens in the video. Optional only for upscalers.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Video model id (venice_models type=video). Default: wan-2.6-text-to-video, or "
+                "wan-2.6-image-to-video when 'image' is given."
             )
-            if isinstance(job, CallToolResult):
-                return job
-        return await wait_and_reply(ctx, state, job, wait_seconds)
+        ),
+    ] = None,
+    duration: Annotated[
+        str | None, Field(description="Length as the model lists it, e.g. '5s'. Default: the shortest.")
+    ] = None,
+    aspect_ratio: Annotated[
+        str | None,
+        Field(description="e.g. '16:9', for models that list ratios (default 16:9 or the first listed)."),
+    ] = None,
+    resolution: Annotated[str | None, Field(description="e.g. '720p', from the model's list.")] = None,
+    audio: Annotated[
+        bool | None, Field(description="Generate sound, on models where it can be switched.")
+    ] = None,
+    negative_prompt: Annotated[str | None, Field(description="What to avoid.")] = None,
+    image: MediaRef = None,
+    end_image: MediaRef = None,
+    video: MediaRef = None,
+    audio_input: MediaRef = None,
+    reference_images: Annotated[
+        list[str] | None, Field(description="Reference images for reference-to-video models.")
+    ] = None,
+    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="For upscale models only.")] = None,
+    wait_seconds: WaitSeconds = DEFAULT_WAIT,
+    confirm: Confirm = False,
+) -> Reply:
+    """Generate a video (text-to-video, image-to-video, video upscale). Checks the options
+    against the model, prices the job with Venice (spend limit applies), queues it and waits up
+    to wait_seconds with progress; returns the MP4 file, or a job id for venice_job_status."""
+    state = call.state
+    chosen = model or (DEFAULT_IMAGE_TO_VIDEO if image else DEFAULT_TEXT_TO_VIDEO)
+    body: dict[str, Any] = {}
+    for key, value in (
+        ("prompt", prompt),
+        ("negative_prompt", negative_prompt),
+        ("duration", duration),
+        ("aspect_ratio", aspect_ratio),
+        ("resolution", resolution),
+        ("audio", audio),
+        ("upscale_factor", upscale_factor),
+    ):
+        if value is not None:
+            body[key] = value
+    state.client.ensure_credentials()
+    resolved = await state.catalog.resolve(chosen, "video")
+    body = {"model": resolved.id, **media_specs.video_defaults(resolved.spec, resolved.id, body)}
+    # Media presence matters to the checks; placeholders stand in until the spend gate passes.
+    for key, value in (
+        ("image_url", image),
+        ("end_image_url", end_image),
+        ("video_url", video),
+        ("audio_url", audio_input),
+    ):
+        if value:
+            body[key] = value
+    if reference_images:
+        body["reference_image_urls"] = list(reference_images)
+    media_specs.video(resolved.spec, resolved.id, body)
+    for key, what in (
+        ("image_url", "image"),
+        ("end_image_url", "end_image"),
+        ("video_url", "video"),
+        ("audio_url", "audio_input"),
+    ):
+        if key in body:
+            body[key] = await media_ref(state, body[key], what)
+    if "reference_image_urls" in body:
+        body["reference_image_urls"] = [
+            await media_ref(state, r, "reference_images") for r in body["reference_image_urls"]
+        ]
+    try:
+        estimate = Estimate(await video_quote(state, body), "Venice's quote for this job")
+    except errors.PermissionDeniedError:
+        # Venice prices upscalers only for API keys; a wallet queues without a quote.
+        estimate = Estimate(None, "Venice quotes upscale jobs only to API-key callers")
+    job = await queue_paid_job(
+        call,
+        kind="video",
+        path="/video/queue",
+        model=resolved.id,
+        body=body,
+        prompt=prompt,
+        estimate=estimate,
+        confirm=confirm,
+    )
+    return await wait_and_reply(call, job, wait_seconds)
 
-    @server.tool(annotations=tool_annotations("Transcribe a YouTube video (retired by Venice)", PAID))
-    async def venice_video_transcribe(
-        ctx: Context,
-        url: Annotated[str, Field(description="A YouTube video URL.")],
-        response_format: Literal["json", "text"] = "json",
-    ) -> CallToolResult:
-        """Venice's video transcription. Venice has retired this route (410); the error says what
-        to use instead (venice_chat with a video_url part, or venice_transcribe on the audio)."""
-        state = app_state(ctx)
-        try:
-            with venice_errors():
-                state.client.ensure_credentials()
-                response = await state.client.request(
-                    "POST",
-                    "/video/transcriptions",
-                    json_body={"url": url, "response_format": response_format},
-                )
-        except ToolError as exc:
-            if isinstance(exc.__cause__, errors.GoneError):
-                raise ToolError(
-                    "Venice has retired video transcription (/video/transcriptions answers 410 Gone). "
-                    "To summarize or ask about a video, call venice_chat with messages whose content has a "
-                    '{"type": "video_url", "video_url": {"url": "..."}} part, on a model with '
-                    "supportsVideoInput (find one with venice_models, capability video input). For a "
-                    "word-for-word transcript, extract the audio track and use venice_transcribe."
-                ) from exc
-            raise
-        body = response.body
-        if isinstance(body, dict):
-            text = str(body.get("transcript") or "")
-            return result(text, {"transcript": text, "lang": body.get("lang")})
-        return result(str(body), {"transcript": str(body)})
+
+@tool("Transcribe a YouTube video (retired by Venice)", "paid", "video")
+async def venice_video_transcribe(
+    call: Call,
+    url: Annotated[str, Field(description="A YouTube video URL.")],
+    response_format: Literal["json", "text"] = "json",
+) -> Reply:
+    """Venice's video transcription. Venice has retired this route (410); the error says what
+    to use instead (venice_chat with a video_url part, or venice_transcribe on the audio)."""
+    state = call.state
+    try:
+        state.client.ensure_credentials()
+        response = await state.client.request(
+            "POST",
+            "/video/transcriptions",
+            json_body={"url": url, "response_format": response_format},
+        )
+    except errors.GoneError as exc:
+        raise ToolError(
+            "Venice has retired video transcription (/video/transcriptions answers 410 Gone). "
+            "To summarize or ask about a video, call venice_chat with messages whose content has a "
+            '{"type": "video_url", "video_url": {"url": "..."}} part, on a model with '
+            "supportsVideoInput (find one with venice_models, capability video input). For a "
+            "word-for-word transcript, extract the audio track and use venice_transcribe."
+        ) from exc
+    body = response.body
+    if isinstance(body, dict):
+        text = str(body.get("transcript") or "")
+        return Reply(text, {"transcript": text, "lang": body.get("lang")})
+    return Reply(str(body), {"transcript": str(body)})

@@ -13,17 +13,17 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from venice_mcp.context import AppState, app_state
+from venice_mcp.call import Call
+from venice_mcp.context import AppState
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.payments.ledger import DAY_S, OPEN
 from venice_mcp.payments.x402 import Payer, fmt_usd
-from venice_mcp.tools._common import READ_ONLY, Confirm, gate, result, tool_annotations, usd, venice_errors
+from venice_mcp.reply import Reply
+from venice_mcp.tools._common import Confirm, usd
+from venice_mcp.tools._declare import tool
 
 # The Venice operations these tools reach through the payer (tools/spec_coverage.py reads this).
 ENDPOINTS = {
@@ -31,10 +31,6 @@ ENDPOINTS = {
     "POST /x402/top-up": ("venice_wallet_top_up",),
     "GET /x402/transactions/{walletAddress}": ("venice_wallet_transactions",),
 }
-
-TOP_UP = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
 
 
 def _payer(state: AppState, tool: str) -> Payer:
@@ -65,208 +61,203 @@ def _day(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
-def register(server: MCPServer) -> None:
-    @server.tool(annotations=tool_annotations("Wallet balance and spending limits", READ_ONLY))
-    async def venice_wallet_balance(ctx: Context) -> CallToolResult:
-        """The wallet's address, its Venice credit (and DIEM), and today's top-ups and spend
-        against each limit. Wallet mode only."""
-        state = app_state(ctx)
-        payer = _payer(state, "venice_wallet_balance")
-        with venice_errors():
-            info = await payer.balance()
-        limits = payer.limits()
-        since = time.time() - DAY_S
-        actual, estimated = _spent_since(state, since)
-        open_payments = len(state.ledger.open_payments(origin=payer.origin, since=since))
-        lines = [
-            f"Wallet {info.address}: Venice credit {usd(info.balance_usd)}"
-            + (" (can make calls)" if info.can_consume else " (below the $0.10 needed to make calls)"),
-        ]
-        if info.diem_usd is not None:
-            lines.append(
-                f"Linked Venice account DIEM: {usd(info.diem_usd)} this epoch (spent first; a USDC top-up "
-                "does not help while DIEM is the limit)."
-            )
-        lines += [
-            f"Top-ups, last 24 h: {fmt_usd(limits.topped_up_24h_usd)} of {fmt_usd(limits.daily_topup_usd)} "
-            f"(VENICE_MCP_DAILY_TOPUP_USD); {fmt_usd(limits.remaining_24h_usd)} left.",
-            f"Per top-up limit: {fmt_usd(limits.max_topup_usd)} (VENICE_MCP_MAX_TOPUP_USD); Venice's minimum "
-            f"is {usd(info.minimum_top_up_usd or 5)}.",
-            f"Per-call auto-approve limit: {usd(limits.max_call_usd)} (VENICE_MCP_MAX_CALL_USD).",
-            "Automatic top-up: "
-            + (f"on, {fmt_usd(limits.auto_amount_usd)} at a time" if limits.auto_topup else "off")
-            + " (VENICE_MCP_AUTO_TOPUP).",
-            f"Spent by calls, last 24 h: {usd(actual)} reported by Venice"
-            + (f" + about {usd(estimated)} estimated" if estimated else "")
-            + ".",
-        ]
-        if open_payments:
-            lines.append(
-                f"{open_payments} top-up(s) with an unknown outcome: they are resubmitted (never re-signed) "
-                "at the next top-up or server start."
-            )
-        structured = {
-            "address": info.address,
-            "balance_usd": info.balance_usd,
-            "can_consume": info.can_consume,
-            "diem_balance_usd": info.diem_usd,
-            "minimum_top_up_usd": info.minimum_top_up_usd,
-            "limits": limits.as_dict(),
-            "spent_24h_usd": {"actual": round(actual, 6), "estimated": round(estimated, 6)},
-            "open_payments": open_payments,
-        }
-        return result("\n".join(lines), structured)
-
-    @server.tool(annotations=tool_annotations("Top up the wallet's Venice credit (USDC on Base)", TOP_UP))
-    async def venice_wallet_top_up(
-        ctx: Context,
-        amount_usd: Annotated[
-            float,
-            Field(gt=0, le=10_000, description="US dollars of USDC to pay in (Venice's minimum is $5)."),
-        ],
-        confirm: Confirm = False,
-    ) -> CallToolResult:
-        """Pay USDC on Base from the wallet into its Venice credit (x402). Real money: limited by
-        VENICE_MCP_MAX_TOPUP_USD and VENICE_MCP_DAILY_TOPUP_USD, and above VENICE_MCP_MAX_CALL_USD the
-        person approves it first. Reports the amount credited, new balance and settlement transaction."""
-        state = app_state(ctx)
-        payer = _payer(state, "venice_wallet_top_up")
-        with venice_errors():
-            # Hard limits first: never ask about what cannot be paid. A payment of unknown outcome
-            # counts against the daily limit until the top-up reconciles it, so then that check
-            # waits for the reconcile (it may free the allowance).
-            payer.check_amount(amount_usd, daily=not payer.has_open_payments())
-            estimate = Estimate(amount_usd, "a USDC top-up of this wallet's Venice credit; not refundable")
-            stop = await gate(
-                ctx, state, tool="venice_wallet_top_up", model=None, estimate=estimate, confirm=confirm
-            )
-            if stop is not None:
-                return stop
-            paid = await payer.top_up(amount_usd)
-        limits = payer.limits()
-        tx, pid = paid.transaction or "not reported", paid.payment_id or "not reported"
-        receipt = (
-            f"Venice credited {usd(paid.credited_usd)}, new balance {usd(paid.new_balance_usd)}. "
-            f"Settlement transaction {tx}; payment id {pid}."
+@tool("Wallet balance and spending limits", "read_only", "wallet")
+async def venice_wallet_balance(call: Call) -> Reply:
+    """The wallet's address, its Venice credit (and DIEM), and today's top-ups and spend
+    against each limit. Wallet mode only."""
+    state = call.state
+    payer = _payer(state, "venice_wallet_balance")
+    info = await payer.balance()
+    limits = payer.limits()
+    since = time.time() - DAY_S
+    actual, estimated = _spent_since(state, since)
+    open_payments = len(state.ledger.open_payments(origin=payer.origin, since=since))
+    lines = [
+        f"Wallet {info.address}: Venice credit {usd(info.balance_usd)}"
+        + (" (can make calls)" if info.can_consume else " (below the $0.10 needed to make calls)"),
+    ]
+    if info.diem_usd is not None:
+        lines.append(
+            f"Linked Venice account DIEM: {usd(info.diem_usd)} this epoch (spent first; a USDC top-up "
+            "does not help while DIEM is the limit)."
         )
-        used, limit = fmt_usd(limits.topped_up_24h_usd), fmt_usd(limits.daily_topup_usd)
-        totals = f"Top-ups in the last 24 h: {used} of {limit}."
-        if paid.new_payment:
-            text = f"Topped up {fmt_usd(paid.amount_usd)}: {receipt} {totals}"
-        else:
-            text = (
-                f"An earlier {fmt_usd(paid.amount_usd)} top-up whose outcome was unknown has just settled: "
-                f"{receipt} No new payment was signed for the {fmt_usd(amount_usd)} asked for; check the "
-                f"balance and call venice_wallet_top_up again if more credit is still needed. {totals}"
-            )
-        return result(text, {**paid.as_dict(), "limits": limits.as_dict()})
+    lines += [
+        f"Top-ups, last 24 h: {fmt_usd(limits.topped_up_24h_usd)} of {fmt_usd(limits.daily_topup_usd)} "
+        f"(VENICE_MCP_DAILY_TOPUP_USD); {fmt_usd(limits.remaining_24h_usd)} left.",
+        f"Per top-up limit: {fmt_usd(limits.max_topup_usd)} (VENICE_MCP_MAX_TOPUP_USD); Venice's minimum "
+        f"is {usd(info.minimum_top_up_usd or 5)}.",
+        f"Per-call auto-approve limit: {usd(limits.max_call_usd)} (VENICE_MCP_MAX_CALL_USD).",
+        "Automatic top-up: "
+        + (f"on, {fmt_usd(limits.auto_amount_usd)} at a time" if limits.auto_topup else "off")
+        + " (VENICE_MCP_AUTO_TOPUP).",
+        f"Spent by calls, last 24 h: {usd(actual)} reported by Venice"
+        + (f" + about {usd(estimated)} estimated" if estimated else "")
+        + ".",
+    ]
+    if open_payments:
+        lines.append(
+            f"{open_payments} top-up(s) with an unknown outcome: they are resubmitted (never re-signed) "
+            "at the next top-up or server start."
+        )
+    structured = {
+        "address": info.address,
+        "balance_usd": info.balance_usd,
+        "can_consume": info.can_consume,
+        "diem_balance_usd": info.diem_usd,
+        "minimum_top_up_usd": info.minimum_top_up_usd,
+        "limits": limits.as_dict(),
+        "spent_24h_usd": {"actual": round(actual, 6), "estimated": round(estimated, 6)},
+        "open_payments": open_payments,
+    }
+    return Reply("\n".join(lines), structured)
 
-    @server.tool(annotations=tool_annotations("Wallet transactions at Venice", READ_ONLY))
-    async def venice_wallet_transactions(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100, description="Rows per page, newest first.")] = 20,
-        offset: Annotated[int, Field(ge=0, description="Rows to skip (page with offset += limit).")] = 0,
-    ) -> CallToolResult:
-        """Venice's ledger for this wallet (TOP_UP, CHARGE, REFUND), joined with this server's own
-        call log by request id, so each charge shows which tool call it paid for."""
-        state = app_state(ctx)
-        payer = _payer(state, "venice_wallet_transactions")
-        with venice_errors():
-            data = await payer.transactions(limit, offset)
-        rows = [r for r in data.get("transactions") or [] if isinstance(r, dict)]
-        ids = sorted({str(r["requestId"]) for r in rows if r.get("requestId")})
-        local = state.ledger.calls_for_requests(ids)
-        lines = [
-            f"Wallet {data.get('walletAddress') or payer.address}: balance {usd(data.get('currentBalance'))}"
-        ]
-        for row in rows:
-            call = local.get(str(row.get("requestId"))) if row.get("requestId") else None
-            if call is not None:
-                row["local"] = {
-                    "tool": call["tool"],
-                    "model": call["model"],
-                    "estimate_usd": call["estimate_usd"],
-                    "at": _day(call["ts"]),
-                }
-            amount = row.get("amount")
-            what = f"{call['tool']} ({call['model']})" if call else (row.get("modelId") or "")
-            lines.append(
-                f"{row.get('createdAt', '?')} {row.get('type', '?'):<7} "
-                f"{'+' if isinstance(amount, (int, float)) and amount > 0 else ''}{amount} → "
-                f"{row.get('balanceAfter')} {what}".rstrip()
-            )
-        pagination = data.get("pagination") or {}
-        if pagination.get("hasMore"):
-            lines.append(f"More: call again with offset={offset + limit}.")
-        structured = {
-            "wallet": data.get("walletAddress") or payer.address,
-            "current_balance_usd": data.get("currentBalance"),
-            "transactions": rows,
-            "pagination": pagination,
-        }
-        return result("\n".join(lines), structured)
 
-    @server.tool(annotations=tool_annotations("What this server's calls cost", READ_ONLY))
-    async def venice_spending(
-        ctx: Context,
-        days: Annotated[int, Field(ge=1, le=365, description="How many days back, counting today.")] = 7,
-    ) -> CallToolResult:
-        """Spending from this server's local ledger, by day, tool and model: calls made, estimated and
-        actual cost (where Venice reported it), and wallet top-ups. Works with an API key or a wallet."""
-        state = app_state(ctx)
-        since = time.time() - days * DAY_S
-        by: dict[str, dict[str, dict[str, float]]] = {"day": {}, "tool": {}, "model": {}}
-        stopped = 0
-        for row in state.ledger.calls(since):
-            if row["status"] in ("confirmation_required", "declined"):
-                stopped += 1
-                continue
-            for axis, key in (
-                ("day", _day(row["ts"])),
-                ("tool", row["tool"]),
-                ("model", row["model"] or "-"),
-            ):
-                bucket = by[axis].setdefault(
-                    key, {"calls": 0, "errors": 0, "estimated_usd": 0.0, "actual_usd": 0.0}
-                )
-                bucket["calls"] += 1
-                bucket["errors"] += row["status"] != "ok"
-                bucket["estimated_usd"] += float(row["estimate_usd"] or 0)
-                bucket["actual_usd"] += float(row["charge_usd"] or 0)
-        topups: dict[str, dict[str, float]] = defaultdict(lambda: {"settled_usd": 0.0, "open_usd": 0.0})
-        for pay in state.ledger.payments(since):
-            if pay["status"] == "settled":
-                topups[_day(pay["ts"])]["settled_usd"] += float(pay["amount_usd"])
-            elif pay["status"] in OPEN:
-                topups[_day(pay["ts"])]["open_usd"] += float(pay["amount_usd"])
-        lines = [f"Spending over the last {days} day(s) ({state.settings.auth_mode} mode):"]
-        if not by["day"] and not topups:
-            lines.append("No paid calls recorded.")
-        for axis in ("day", "tool", "model"):
-            if by[axis]:
-                lines.append(f"By {axis}:")
-                for key, b in sorted(by[axis].items()):
-                    lines.append(
-                        f"  {key}: {int(b['calls'])} call(s), estimated {usd(b['estimated_usd'])}, "
-                        f"reported {usd(b['actual_usd'])}"
-                        + (f", {int(b['errors'])} failed" if b["errors"] else "")
-                    )
-        if topups:
-            lines.append("Wallet top-ups by day:")
-            for key, t in sorted(topups.items()):
+@tool("Top up the wallet's Venice credit (USDC on Base)", "paid", "wallet")
+async def venice_wallet_top_up(
+    call: Call,
+    amount_usd: Annotated[
+        float,
+        Field(gt=0, le=10_000, description="US dollars of USDC to pay in (Venice's minimum is $5)."),
+    ],
+    confirm: Confirm = False,
+) -> Reply:
+    """Pay USDC on Base from the wallet into its Venice credit (x402). Real money: limited by
+    VENICE_MCP_MAX_TOPUP_USD and VENICE_MCP_DAILY_TOPUP_USD, and above VENICE_MCP_MAX_CALL_USD the
+    person approves it first. Reports the amount credited, new balance and settlement transaction."""
+    state = call.state
+    payer = _payer(state, "venice_wallet_top_up")
+    # Hard limits first: never ask about what cannot be paid. A payment of unknown outcome
+    # counts against the daily limit until the top-up reconciles it, so then that check
+    # waits for the reconcile (it may free the allowance).
+    payer.check_amount(amount_usd, daily=not payer.has_open_payments())
+    estimate = Estimate(amount_usd, "a USDC top-up of this wallet's Venice credit; not refundable")
+    await call.approve(model=None, estimate=estimate, confirm=confirm)
+    paid = await payer.top_up(amount_usd)
+    limits = payer.limits()
+    tx, pid = paid.transaction or "not reported", paid.payment_id or "not reported"
+    receipt = (
+        f"Venice credited {usd(paid.credited_usd)}, new balance {usd(paid.new_balance_usd)}. "
+        f"Settlement transaction {tx}; payment id {pid}."
+    )
+    used, limit = fmt_usd(limits.topped_up_24h_usd), fmt_usd(limits.daily_topup_usd)
+    totals = f"Top-ups in the last 24 h: {used} of {limit}."
+    if paid.new_payment:
+        text = f"Topped up {fmt_usd(paid.amount_usd)}: {receipt} {totals}"
+    else:
+        text = (
+            f"An earlier {fmt_usd(paid.amount_usd)} top-up whose outcome was unknown has just settled: "
+            f"{receipt} No new payment was signed for the {fmt_usd(amount_usd)} asked for; check the "
+            f"balance and call venice_wallet_top_up again if more credit is still needed. {totals}"
+        )
+    return Reply(text, {**paid.as_dict(), "limits": limits.as_dict()})
+
+
+@tool("Wallet transactions at Venice", "read_only", "wallet")
+async def venice_wallet_transactions(
+    call: Call,
+    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page, newest first.")] = 20,
+    offset: Annotated[int, Field(ge=0, description="Rows to skip (page with offset += limit).")] = 0,
+) -> Reply:
+    """Venice's ledger for this wallet (TOP_UP, CHARGE, REFUND), joined with this server's own
+    call log by request id, so each charge shows which tool call it paid for."""
+    state = call.state
+    payer = _payer(state, "venice_wallet_transactions")
+    data = await payer.transactions(limit, offset)
+    rows = [r for r in data.get("transactions") or [] if isinstance(r, dict)]
+    ids = sorted({str(r["requestId"]) for r in rows if r.get("requestId")})
+    local = state.ledger.calls_for_requests(ids)
+    lines = [
+        f"Wallet {data.get('walletAddress') or payer.address}: balance {usd(data.get('currentBalance'))}"
+    ]
+    for row in rows:
+        mine = local.get(str(row.get("requestId"))) if row.get("requestId") else None
+        if mine is not None:
+            row["local"] = {
+                "tool": mine["tool"],
+                "model": mine["model"],
+                "estimate_usd": mine["estimate_usd"],
+                "at": _day(mine["ts"]),
+            }
+        amount = row.get("amount")
+        what = f"{mine['tool']} ({mine['model']})" if mine else (row.get("modelId") or "")
+        lines.append(
+            f"{row.get('createdAt', '?')} {row.get('type', '?'):<7} "
+            f"{'+' if isinstance(amount, (int, float)) and amount > 0 else ''}{amount} → "
+            f"{row.get('balanceAfter')} {what}".rstrip()
+        )
+    pagination = data.get("pagination") or {}
+    if pagination.get("hasMore"):
+        lines.append(f"More: call again with offset={offset + limit}.")
+    structured = {
+        "wallet": data.get("walletAddress") or payer.address,
+        "current_balance_usd": data.get("currentBalance"),
+        "transactions": rows,
+        "pagination": pagination,
+    }
+    return Reply("\n".join(lines), structured)
+
+
+@tool("What this server's calls cost", "read_only", "core")
+async def venice_spending(
+    call: Call,
+    days: Annotated[int, Field(ge=1, le=365, description="How many days back, counting today.")] = 7,
+) -> Reply:
+    """Spending from this server's local ledger, by day, tool and model: calls made, estimated and
+    actual cost (where Venice reported it), and wallet top-ups. Works with an API key or a wallet."""
+    state = call.state
+    since = time.time() - days * DAY_S
+    by: dict[str, dict[str, dict[str, float]]] = {"day": {}, "tool": {}, "model": {}}
+    stopped = 0
+    for row in state.ledger.calls(since):
+        if row["status"] in ("confirmation_required", "declined"):
+            stopped += 1
+            continue
+        for axis, key in (
+            ("day", _day(row["ts"])),
+            ("tool", row["tool"]),
+            ("model", row["model"] or "-"),
+        ):
+            bucket = by[axis].setdefault(
+                key, {"calls": 0, "errors": 0, "estimated_usd": 0.0, "actual_usd": 0.0}
+            )
+            bucket["calls"] += 1
+            bucket["errors"] += row["status"] != "ok"
+            bucket["estimated_usd"] += float(row["estimate_usd"] or 0)
+            bucket["actual_usd"] += float(row["charge_usd"] or 0)
+    topups: dict[str, dict[str, float]] = defaultdict(lambda: {"settled_usd": 0.0, "open_usd": 0.0})
+    for pay in state.ledger.payments(since):
+        if pay["status"] == "settled":
+            topups[_day(pay["ts"])]["settled_usd"] += float(pay["amount_usd"])
+        elif pay["status"] in OPEN:
+            topups[_day(pay["ts"])]["open_usd"] += float(pay["amount_usd"])
+    lines = [f"Spending over the last {days} day(s) ({state.settings.auth_mode} mode):"]
+    if not by["day"] and not topups:
+        lines.append("No paid calls recorded.")
+    for axis in ("day", "tool", "model"):
+        if by[axis]:
+            lines.append(f"By {axis}:")
+            for key, b in sorted(by[axis].items()):
                 lines.append(
-                    f"  {key}: {fmt_usd(t['settled_usd'])} settled"
-                    + (f", {fmt_usd(t['open_usd'])} outcome unknown" if t["open_usd"] else "")
+                    f"  {key}: {int(b['calls'])} call(s), estimated {usd(b['estimated_usd'])}, "
+                    f"reported {usd(b['actual_usd'])}"
+                    + (f", {int(b['errors'])} failed" if b["errors"] else "")
                 )
-        if stopped:
-            lines.append(f"{stopped} call(s) stopped at the spend gate (nothing spent).")
-        structured: dict[str, Any] = {
-            "days": days,
-            "auth": state.settings.auth_mode,
-            "by_day": by["day"],
-            "by_tool": by["tool"],
-            "by_model": by["model"],
-            "topups_by_day": dict(topups),
-            "stopped_at_gate": stopped,
-        }
-        return result("\n".join(lines), structured)
+    if topups:
+        lines.append("Wallet top-ups by day:")
+        for key, t in sorted(topups.items()):
+            lines.append(
+                f"  {key}: {fmt_usd(t['settled_usd'])} settled"
+                + (f", {fmt_usd(t['open_usd'])} outcome unknown" if t["open_usd"] else "")
+            )
+    if stopped:
+        lines.append(f"{stopped} call(s) stopped at the spend gate (nothing spent).")
+    structured: dict[str, Any] = {
+        "days": days,
+        "auth": state.settings.auth_mode,
+        "by_day": by["day"],
+        "by_tool": by["tool"],
+        "by_model": by["model"],
+        "topups_by_day": dict(topups),
+        "stopped_at_gate": stopped,
+    }
+    return Reply("\n".join(lines), structured)

@@ -1,0 +1,187 @@
+"""Registering tool functions with the MCP server: one wrapper for all, built on first use.
+
+``install_tools`` swaps the server's tool registry for one that imports the tool modules and
+builds every tool (argument models, schemas) the first time a client lists or calls tools. The
+handshake is answered before any of that: it is most of what a host waits for at start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.tools.tool_manager import ToolManager
+from mcp.types import ToolAnnotations
+
+from venice_mcp.config import Settings
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+    from mcp.types import CallToolResult, InputRequiredResult
+
+    from venice_mcp.tools._declare import Kind, ToolInfo
+
+log = logging.getLogger("venice_mcp.tools")
+
+# Tool modules in the order tools/list shows them.
+MODULES = (
+    "catalog",
+    "text",
+    "wallet",
+    "images",
+    "audio",
+    "music",
+    "video",
+    "jobs",
+    "responses",
+    "augment",
+    "crypto",
+    "characters",
+    "account",
+)
+
+# Only what differs from the spec's defaults (readOnlyHint false, destructiveHint true,
+# idempotentHint false, openWorldHint true): every tool reaches Venice, an outside system.
+_HINTS: dict[str, dict[str, bool]] = {
+    "read_only": {"read_only_hint": True},
+    "paid": {"destructive_hint": False},
+    "waits": {"destructive_hint": False, "idempotent_hint": True},
+    "admin": {},
+}
+
+
+def tool_annotations(title: str, kind: Kind) -> ToolAnnotations:
+    return ToolAnnotations(title=title, **_HINTS[kind])
+
+
+class LazyToolManager(ToolManager):
+    """The SDK's tool registry, filled by ``build`` on first use."""
+
+    def __init__(self, build: Callable[[], list[Tool]]) -> None:
+        super().__init__()
+        self._build: Callable[[], list[Tool]] | None = build
+
+    def _ready(self) -> None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            for tool in build():
+                self._tools[tool.name] = tool
+
+    def get_tool(self, name: str) -> Tool | None:
+        self._ready()
+        return super().get_tool(name)
+
+    def list_tools(self) -> list[Tool]:
+        self._ready()
+        return super().list_tools()
+
+    def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tool:
+        self._ready()
+        return super().add_tool(fn, *args, **kwargs)
+
+    def remove_tool(self, name: str) -> None:
+        self._ready()
+        super().remove_tool(name)
+
+
+def install_tools(server: MCPServer[Any], settings: Settings) -> None:
+    """Register every tool ``settings`` enables (toolsets, admin tools), built on first use.
+
+    The SDK (pinned <3) keeps tools in ``_tool_manager`` and has no public hook for a lazy registry.
+    """
+    server._tool_manager = LazyToolManager(lambda: build_tools(settings))
+
+
+def tool_functions(settings: Settings) -> list[tuple[Callable[..., Any], ToolInfo]]:
+    """The tool functions these settings enable, in tools/list order."""
+    from venice_mcp.tools._declare import info_of
+
+    found = []
+    for stem in MODULES:
+        module = importlib.import_module(f"venice_mcp.tools.{stem}")
+        for fn in vars(module).values():
+            info = info_of(fn)
+            if info is None or fn.__module__ != module.__name__:
+                continue
+            if info.admin and not settings.admin_tools:
+                continue
+            if "core" in info.toolsets or set(info.toolsets) & set(settings.toolsets):
+                found.append((fn, info))
+    return found
+
+
+def build_tools(settings: Settings) -> list[Tool]:
+    from venice_mcp.schemas import compact
+
+    tools = []
+    for fn, info in tool_functions(settings):
+        tool = Tool.from_function(
+            wrap(fn),
+            name=fn.__name__,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            annotations=tool_annotations(info.title, info.kind),
+        )
+        tool.parameters = compact(tool.parameters)
+        tools.append(tool)
+    return tools
+
+
+def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(call, **arguments) -> Reply`` as an SDK tool ``run(ctx, **arguments) -> CallToolResult``."""
+    from mcp.server.mcpserver import Context
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import CallToolResult
+
+    from venice_mcp.boundary.asking import InputNeeded, asker
+    from venice_mcp.boundary.eras import to_result
+    from venice_mcp.boundary.errors import translate
+    from venice_mcp.call import Call
+    from venice_mcp.context import Runtime
+    from venice_mcp.payments.budget import SpendStopped
+    from venice_mcp.reply import Reply
+
+    name = fn.__name__
+    signature = inspect.signature(fn)
+    first, *arguments = signature.parameters.values()
+    if first.annotation is not Call:
+        raise TypeError(f"tool function {name} must take 'call: Call' first")
+
+    async def run(ctx: Context[Any], **kwargs: Any) -> CallToolResult | InputRequiredResult:
+        runtime = ctx.request_context.lifespan_context
+        assert isinstance(runtime, Runtime), "server lifespan did not run"
+        call = Call(name, await runtime.state(), ask=asker(ctx), progress=ctx.report_progress)
+        try:
+            reply = await fn(call, **kwargs)
+        except InputNeeded as needed:
+            return needed.result
+        except SpendStopped as stop:
+            reply = Reply(stop.text(), stop.data())
+        except ToolError:
+            raise
+        except Exception as exc:
+            error = translate(exc, name)
+            if error is None:
+                raise
+            log.info("%s failed: %s", name, type(exc).__name__)
+            raise error from exc
+        return to_result(reply, ctx.protocol_version)
+
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)
+    run.__name__ = run.__qualname__ = name
+    run.__module__ = fn.__module__
+    run.__doc__ = fn.__doc__
+    run.__annotations__ = {
+        "ctx": Context,
+        **{p.name: p.annotation for p in arguments},
+        "return": CallToolResult,
+    }
+    setattr(  # noqa: B010 - the SDK reads the published arguments from the signature
+        run,
+        "__signature__",
+        signature.replace(parameters=[context, *arguments], return_annotation=CallToolResult),
+    )
+    return run

@@ -1,0 +1,103 @@
+"""One tool call as a tool function sees it: the app state, the spend gate, the ledger, progress.
+
+A tool function is a plain ``async def venice_x(call: Call, <typed arguments>) -> Reply``. The
+boundary builds the Call with what only it can do: ask the person (in the client's protocol) and
+report progress. Nothing here knows MCP, so a tool function can be called by name from a test with
+any asker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from venice_mcp.payments.budget import Asker, Estimate, SpendStopped
+from venice_mcp.payments.ledger import CallRecord
+
+if TYPE_CHECKING:
+    from venice_mcp.api.client import VeniceResponse
+    from venice_mcp.context import AppState
+
+Progress = Callable[[float, float | None, str], Awaitable[None]]
+
+
+async def _nobody(_: str) -> bool | None:
+    return None
+
+
+async def _no_progress(value: float, total: float | None, message: str) -> None:
+    return None
+
+
+@dataclass
+class Spend:
+    """What a paid call turned out to cost, filled in by the tool as Venice answers."""
+
+    charge_usd: float | None = None
+    request_id: str | None = None
+
+
+class Call:
+    def __init__(
+        self, name: str, state: AppState, *, ask: Asker = _nobody, progress: Progress = _no_progress
+    ) -> None:
+        self.name = name
+        self.state = state
+        self.ask = ask
+        self.progress = progress
+
+    async def approve(self, *, model: str | None, estimate: Estimate, confirm: bool) -> None:
+        """The spend gate: return when the call may run, else raise SpendStopped (the stop is
+        recorded in the ledger; nothing was sent to Venice)."""
+        state = self.state
+        try:
+            await state.gate.approve(tool=self.name, estimate=estimate, confirm=confirm, ask=self.ask)
+        except SpendStopped as stop:
+            auth = state.settings.auth_mode
+            state.ledger.record_call(CallRecord(self.name, auth, stop.status, model, estimate.usd))
+            raise
+
+    @contextmanager
+    def ledgered(self, *, model: str | None, estimate: Estimate) -> Iterator[Spend]:
+        """Record the paid call in the ledger whether it succeeds or fails."""
+        spend = Spend()
+        status = "error"
+        try:
+            yield spend
+            status = "ok"
+        finally:
+            self.state.ledger.record_call(
+                CallRecord(
+                    self.name,
+                    self.state.settings.auth_mode,
+                    status,
+                    model=model,
+                    estimate_usd=estimate.usd,
+                    charge_usd=spend.charge_usd,
+                    request_id=spend.request_id,
+                )
+            )
+
+    async def paid_request(
+        self,
+        *,
+        model: str | None,
+        estimate: Estimate,
+        confirm: bool,
+        path: str,
+        method: str = "POST",
+        charge: float | Callable[[VeniceResponse], float | None] | None = None,
+        **request: Any,
+    ) -> VeniceResponse:
+        """The spend gate, then one ledgered Venice request.
+
+        ``charge`` is what the call cost when known: a fixed price, or read from the response.
+        """
+        await self.approve(model=model, estimate=estimate, confirm=confirm)
+        with self.ledgered(model=model, estimate=estimate) as spend:
+            response = await self.state.client.request(method, path, **request)
+            spend.request_id = response.request_id
+            spend.charge_usd = charge(response) if callable(charge) else charge
+        return response
