@@ -1,5 +1,6 @@
 """The spend gate in front of paid tools: under the limit runs; over it, a person decides
-(elicitation) or the agent gets confirmation_required and nothing is spent."""
+(elicitation, in the handshake era and in 2026-07-28 alike) or the agent gets
+confirmation_required and nothing is spent."""
 
 from __future__ import annotations
 
@@ -53,26 +54,32 @@ async def test_over_the_limit_returns_confirmation_required_and_spends_nothing(
     assert [r["status"] for r in ledger_rows(tmp_path / "home")] == ["confirmation_required"]
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_confirm_true_runs_over_the_limit(
-    make_client: Callable[..., Client], sandbox: SandboxState
+    make_client: Callable[..., Client], sandbox: SandboxState, mode: str
 ) -> None:
-    async with make_client(max_call_usd=TINY) as c:
+    async with make_client(mode, max_call_usd=TINY) as c:
         result = await c.call_tool("venice_chat", {"prompt": "hello", "confirm": True})
     assert not result.is_error and text_of(result).startswith("[sandbox]")
     assert len(venice_requests(sandbox, "/chat/completions")) == 1
 
 
+ERAS = ["legacy", "2026-07-28"]
+
+
+@pytest.mark.parametrize("mode", ERAS)
 @pytest.mark.parametrize(("answer", "runs"), [(True, True), (False, False)])
 async def test_elicitation_lets_the_person_decide(
-    make_client: Callable[..., Client], sandbox: SandboxState, answer: bool, runs: bool
+    make_client: Callable[..., Client], sandbox: SandboxState, answer: bool, runs: bool, mode: str
 ) -> None:
     asked: list[str] = []
 
     async def person(_: Any, params: Any) -> ElicitResult:
+        assert venice_requests(sandbox, "/chat/completions") == []  # nothing is sent before the answer
         asked.append(params.message)
         return ElicitResult(action="accept", content={"approve": answer})
 
-    async with make_client("legacy", elicitation_callback=person, max_call_usd=TINY) as c:
+    async with make_client(mode, elicitation_callback=person, max_call_usd=TINY) as c:
         result = await c.call_tool("venice_chat", {"prompt": "hello"})
     assert len(asked) == 1 and "VENICE_MCP_MAX_CALL_USD" in asked[0] and "venice_chat" in asked[0]
     assert len(venice_requests(sandbox, "/chat/completions")) == (1 if runs else 0)
@@ -83,13 +90,15 @@ async def test_elicitation_lets_the_person_decide(
         assert "Nothing was spent" in text_of(result)
 
 
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("action", ["cancel", "decline"])
 async def test_dismissed_elicitation_spends_nothing(
-    make_client: Callable[..., Client], sandbox: SandboxState
+    make_client: Callable[..., Client], sandbox: SandboxState, mode: str, action: str
 ) -> None:
     async def person(_: Any, __: Any) -> ElicitResult:
-        return ElicitResult(action="cancel")
+        return ElicitResult(action=action)  # type: ignore[arg-type]
 
-    async with make_client("legacy", elicitation_callback=person, max_call_usd=TINY) as c:
+    async with make_client(mode, elicitation_callback=person, max_call_usd=TINY) as c:
         result = await c.call_tool("venice_embeddings", {"input": "hello"})
     assert result.structured_content is not None and result.structured_content["status"] == "declined"
     assert venice_requests(sandbox, "/embeddings") == []
@@ -104,8 +113,9 @@ async def test_failed_paid_calls_are_recorded(
     assert row["status"] == "error" and row["charge_usd"] is None
 
 
+@pytest.mark.parametrize("mode", ERAS)
 async def test_confirm_true_cannot_skip_a_person_who_can_be_asked(
-    make_client: Callable[..., Client], sandbox: SandboxState
+    make_client: Callable[..., Client], sandbox: SandboxState, mode: str
 ) -> None:
     """confirm=true is the agent's word; when the host can ask the person, the person decides."""
     asked: list[str] = []
@@ -114,7 +124,7 @@ async def test_confirm_true_cannot_skip_a_person_who_can_be_asked(
         asked.append(params.message)
         return ElicitResult(action="accept", content={"approve": False})
 
-    async with make_client("legacy", elicitation_callback=person, max_call_usd=TINY) as c:
+    async with make_client(mode, elicitation_callback=person, max_call_usd=TINY) as c:
         result = await c.call_tool("venice_chat", {"prompt": "hello", "confirm": True})
     assert len(asked) == 1
     assert result.structured_content is not None and result.structured_content["status"] == "declined"
