@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from venice_mcp.config import DEFAULT_BASE_URL, ConfigError, load_settings
+from venice_mcp.config import DEFAULT_BASE_URL, TOOLSETS, ConfigError, load_settings
 
 
 def test_empty_environment_is_valid_with_no_credentials() -> None:
@@ -35,6 +35,9 @@ def test_wallet_key_without_0x_is_accepted() -> None:
         ({"VENICE_MCP_AUTO_TOPUP": "maybe"}, "VENICE_MCP_AUTO_TOPUP"),
         ({"VENICE_MCP_AUTH_TOKEN": "short"}, "VENICE_MCP_AUTH_TOKEN"),
         ({"VENICE_API_KEY": "has space"}, "VENICE_API_KEY"),
+        ({"VENICE_MCP_TOOLSETS": "text,pictures"}, "VENICE_MCP_TOOLSETS"),
+        ({"VENICE_MCP_TOOLSETS": " , "}, "VENICE_MCP_TOOLSETS"),
+        ({"VENICE_MCP_STATE_KEY": "too-short"}, "VENICE_MCP_STATE_KEY"),
     ],
 )
 def test_malformed_values_name_the_variable_in_one_line(env: dict[str, str], needle: str) -> None:
@@ -95,3 +98,9 @@ def test_a_wallet_needs_https_except_on_loopback() -> None:
         assert load_settings({"VENICE_WALLET_KEY": key, "VENICE_BASE_URL": ok}).base_url == ok
     # An API key alone may use plain http (a local proxy, say): no payment is signed.
     assert load_settings({"VENICE_API_KEY": "k", "VENICE_BASE_URL": "http://proxy.lan/api/v1"})
+
+
+def test_toolsets_are_a_list_and_all_means_all() -> None:
+    assert load_settings({}).toolsets == TOOLSETS
+    assert load_settings({"VENICE_MCP_TOOLSETS": "all"}).toolsets == TOOLSETS
+    assert load_settings({"VENICE_MCP_TOOLSETS": " Images, text ,images"}).toolsets == ("images", "text")

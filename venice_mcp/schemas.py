@@ -1,9 +1,10 @@
 """Smaller tool schemas for tools/list: every host sends them to the model on every turn.
 
-Pydantic's JSON Schema repeats each property name as a ``title`` and spells an optional argument
-as ``anyOf [X, null]`` with ``default: null``. Neither tells a model anything, so both are
-dropped from the *published* schema; arguments are still validated by the tool's pydantic model,
-which accepts null where it did before.
+Pydantic's JSON Schema repeats each property name as a ``title``, spells an optional argument as
+``anyOf [X, null]`` with ``default: null``, and writes what JSON Schema assumes anyway
+(``additionalProperties: true``, a flag's ``default: false``, a default at the minimum). None of
+it tells a model anything, so it is dropped from the *published* schema; arguments are still
+validated by the tool's pydantic model, which accepts null and applies the defaults as before.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def compact(schema: Any) -> Any:
             out[key] = {name: compact(prop) for name, prop in value.items()}
         elif key == "$defs" and isinstance(value, dict):
             out[key] = {name: compact(d) for name, d in value.items()}
-        elif key == "title":
+        elif key == "title" or (key == "additionalProperties" and value is True):
             continue
         else:
             out[key] = compact(value)
@@ -35,4 +36,10 @@ def compact(schema: Any) -> Any:
             out = {**rest[0], **out}
         else:
             out["anyOf"] = rest
+    # A flag that is off, or a number at its floor, is what a model assumes anyway.
+    unsaid = (out.get("type") == "boolean" and out.get("default") is False) or (
+        "default" in out and out["default"] == out.get("minimum")
+    )
+    if unsaid:
+        del out["default"]
     return out

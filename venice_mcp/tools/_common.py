@@ -10,7 +10,7 @@ from venice_mcp.payments.budget import Estimate, format_usd
 
 Confirm = Annotated[
     bool,
-    Field(description="Run even if over the per-call price limit (only after the person agreed)."),
+    Field(description="Only after the person agreed."),
 ]
 
 usd = format_usd  # the one price formatter, under the short name tools use

@@ -19,9 +19,7 @@ WaitSeconds = Annotated[
     Field(
         ge=0,
         le=MAX_WAIT_SECONDS,
-        description=(
-            "Seconds to wait in this call; if not done by then, a job id comes back for venice_job_status."
-        ),
+        description=("Then a job id comes back."),
     ),
 ]
 DEFAULT_WAIT = float(DEFAULT_WAIT_SECONDS)

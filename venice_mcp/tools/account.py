@@ -80,39 +80,28 @@ def _balance_text(data: dict[str, Any]) -> str:
     return line
 
 
-@tool("Venice billing", "read_only", "account")
+@tool("Billing", "read_only", "account")
 async def venice_billing(
     call: Call,
     view: Annotated[
         Literal["balance", "usage_history", "usage_analytics"],
-        Field(
-            description="balance; usage_history (per-request ledger); "
-            "usage_analytics (totals by day, model and key)."
-        ),
+        Field(),
     ] = "balance",
     start: Annotated[
         str | None,
-        Field(description="usage_history/usage_analytics: first day (YYYY-MM-DD) or UTC time."),
+        Field(description="YYYY-MM-DD or UTC time."),
     ] = None,
     end: Annotated[
         str | None,
-        Field(description="usage_history: exclusive end; usage_analytics: last day (inclusive)."),
+        Field(description="History: exclusive; analytics: last day."),
     ] = None,
-    currency: Annotated[Currency | None, Field(description="usage_history: only this currency.")] = None,
-    page_size: Annotated[int, Field(ge=10, le=1000, description="usage_history: entries per page.")] = 100,
-    cursor: Annotated[
-        str | None, Field(description="usage_history: next_cursor of the previous page (sent alone).")
-    ] = None,
-    lookback_days: Annotated[
-        int, Field(ge=1, le=90, description="usage_analytics without start/end: the last N days.")
-    ] = 7,
-    format: Annotated[
-        Literal["json", "csv"], Field(description="usage_history: csv saves the page as a CSV file.")
-    ] = "json",
+    currency: Annotated[Currency | None, Field(description="History.")] = None,
+    page_size: Annotated[int, Field(ge=10, le=1000, description="History.")] = 100,
+    cursor: Annotated[str | None, Field(description="History: the last page's next_cursor.")] = None,
+    lookback_days: Annotated[int, Field(ge=1, le=90, description="Analytics.")] = 7,
+    format: Annotated[Literal["json", "csv"], Field(description="History.")] = "json",
 ) -> Reply:
-    """Account balance, per-request usage history (paged by cursor) and usage analytics.
-
-    Needs an ADMIN API key (Venice's rule); wallet users see their credit with the wallet tools."""
+    """Account balance, usage history and usage analytics (ADMIN API key)."""
     state = call.state
     require_api_key(state, "venice_billing", "/billing")
     if view == "balance":
@@ -124,20 +113,16 @@ async def venice_billing(
     return await _history(state, start, end, currency, page_size, cursor, format)
 
 
-@tool("Venice API keys and rate limits", "read_only", "account")
+@tool("API keys and rate limits", "read_only", "account")
 async def venice_api_keys(
     call: Call,
     view: Annotated[
         Literal["rate_limits", "list", "key", "rate_limit_log"],
-        Field(
-            description="rate_limits: this key's balances and per-model limits (any key); list: the "
-            "account's keys; key: one key's details (key_id); rate_limit_log: the last 50 breaches."
-        ),
+        Field(description="key needs key_id."),
     ] = "rate_limits",
-    key_id: Annotated[str | None, Field(description="With view=key: the key's id.")] = None,
+    key_id: Annotated[str | None, Field()] = None,
 ) -> Reply:
-    """Rate limits of the configured key, or (ADMIN key) the account's keys and rate-limit log.
-    Secrets are never shown: Venice returns only their last 6 characters."""
+    """This key's rate limits, or (ADMIN key) the account's keys and rate-limit log."""
     state = call.state
     require_api_key(state, "venice_api_keys", "/api_keys")
     if view == "rate_limits":
@@ -278,7 +263,7 @@ def _limit_body(usd_limit: float | None, diem_limit: float | None) -> dict[str, 
     return limits or None
 
 
-@tool("Create a Venice API key", "admin", "account", admin=True)
+@tool("Create an API key", "admin", "account", admin=True)
 async def venice_api_key_create(
     call: Call,
     description: Description,
@@ -322,7 +307,7 @@ async def venice_api_key_create(
     )
 
 
-@tool("Change a Venice API key", "admin", "account", admin=True)
+@tool("Change an API key", "admin", "account", admin=True)
 async def venice_api_key_update(
     call: Call,
     key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")],
@@ -356,7 +341,7 @@ async def venice_api_key_update(
     return Reply(f"Updated key {key_id}: " + ", ".join(k for k in body if k != "id"), data)
 
 
-@tool("Delete a Venice API key", "admin", "account", admin=True)
+@tool("Delete an API key", "admin", "account", admin=True)
 async def venice_api_key_delete(
     call: Call, key_id: Annotated[str, Field(description="The key's id (venice_api_keys view=list).")]
 ) -> Reply:

@@ -43,31 +43,24 @@ FORMAT_MIME = {
 TRANSCRIBABLE = ("audio/", "video/mp4", "video/webm", "application/ogg")
 
 
-@tool("Text to speech with Venice", "paid", "audio")
+@tool("Text to speech", "paid", "audio")
 async def venice_speech(
     call: Call,
-    text: Annotated[
-        str, Field(min_length=1, max_length=media_specs.MAX_SPEECH_CHARS, description="What to say.")
-    ],
-    model: Annotated[str, Field(description="TTS model id (venice_models type=tts).")] = DEFAULT_TTS_MODEL,
-    voice: Annotated[
-        str | None, Field(description="A voice of the model (case-sensitive); default: the model's.")
-    ] = None,
+    text: Annotated[str, Field(min_length=1, max_length=media_specs.MAX_SPEECH_CHARS)],
+    model: Annotated[str, Field(description="venice_models type=tts.")] = DEFAULT_TTS_MODEL,
+    voice: Annotated[str | None, Field(description="A voice of the model.")] = None,
     response_format: Annotated[
         Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None,
-        Field(description="Audio format; default: the model's. Not every model offers every format."),
+        Field(description="Default the model's."),
     ] = None,
-    speed: Annotated[float | None, Field(ge=0.25, le=4, description="1 is normal speed.")] = None,
-    language: Annotated[
-        str | None, Field(min_length=2, max_length=32, description="Language hint, model-specific.")
-    ] = None,
+    speed: Annotated[float | None, Field(ge=0.25, le=4)] = None,
+    language: Annotated[str | None, Field(min_length=2, max_length=32)] = None,
     prompt: Annotated[
-        str | None, Field(max_length=500, description="Style or emotion (Qwen 3 and Gemini models).")
+        str | None, Field(max_length=500, description="Style or emotion (Qwen 3, Gemini).")
     ] = None,
     confirm: Confirm = False,
 ) -> Reply:
-    """Speak text with a Venice voice. Saves the audio file and returns a link to it (the audio
-    itself inline too when small)."""
+    """Speak text with a Venice voice; the audio is saved as a file."""
     state = call.state
     state.client.ensure_credentials()
     resolved = await state.catalog.resolve(model, "tts")
@@ -126,19 +119,17 @@ async def venice_speech(
     )
 
 
-@tool("Clone a voice with Venice", "paid", "audio")
+@tool("Clone a voice", "paid", "audio")
 async def venice_voice_clone(
     call: Call,
     sample: Annotated[
         str,
-        Field(description="Speech, ideally ≥ 5 s (mp3, wav, flac, m4a; ≤ 25 MB): path, https or data: URL."),
+        Field(description="Speech ≥ 5 s (≤ 25 MB): path, https or data: URL."),
     ],
-    model: Annotated[
-        str, Field(description="A TTS model with voice cloning; the voice works only with it.")
-    ] = DEFAULT_CLONE_MODEL,
+    model: Annotated[str, Field(description="The voice works only with it.")] = DEFAULT_CLONE_MODEL,
     confirm: Confirm = False,
 ) -> Reply:
-    """Clone a voice from a sample: a vv_… handle for venice_speech (same model), valid 7 days."""
+    """Clone a voice from a sample into a vv_… handle for venice_speech (same model, 7 days)."""
     state = call.state
     try:
         loaded = await state.inputs.load(sample)
@@ -183,25 +174,20 @@ async def venice_voice_clone(
     )
 
 
-@tool("Speech to text with Venice", "paid", "audio")
+@tool("Speech to text", "paid", "audio")
 async def venice_transcribe(
     call: Call,
     audio: Annotated[
         str,
-        Field(description="The recording: a local path, an https:// URL or a data: URL (≤ 25 MB)."),
+        Field(description="Path, https:// or data: URL (≤ 25 MB)."),
     ],
-    model: Annotated[str, Field(description="Transcription model id (venice_models type=asr).")] = (
-        DEFAULT_ASR_MODEL
-    ),
-    response_format: Annotated[
-        Literal["json", "text"], Field(description="json also reports the duration.")
-    ] = "json",
-    timestamps: Annotated[bool, Field(description="Word/segment timings (json only).")] = False,
-    language: Annotated[str | None, Field(description="ISO 639-1 hint, e.g. 'en'.")] = None,
+    model: Annotated[str, Field()] = (DEFAULT_ASR_MODEL),
+    response_format: Annotated[Literal["json", "text"], Field()] = "json",
+    timestamps: Annotated[bool, Field(description="json only.")] = False,
+    language: Annotated[str | None, Field(description="ISO 639-1 hint.")] = None,
     confirm: Confirm = False,
 ) -> Reply:
-    """Transcribe a recording (wav, mp3, flac, m4a, aac, ogg, webm, mp4). Long transcripts are
-    cut inline and saved whole to a file."""
+    """Transcribe a recording (wav, mp3, flac, m4a, aac, ogg, webm, mp4)."""
     state = call.state
     try:
         loaded = await state.inputs.load(audio)

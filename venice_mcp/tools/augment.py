@@ -21,10 +21,8 @@ ENDPOINTS = {
     "POST /augment/text-parser": ("venice_parse_document",),
 }
 
-MaxChars = Annotated[
-    int, Field(ge=500, le=MAX_PAGE, description="Characters of text to return in this reply.")
-]
-Offset = Annotated[int, Field(ge=0, description="Start at this character of the text (for paging).")]
+MaxChars = Annotated[int, Field(ge=500, le=MAX_PAGE, description="Characters in this reply.")]
+Offset = Annotated[int, Field(ge=0, description="Character to start at.")]
 TEXT_MIME_PREFIXES = ("text/", "application/json", "application/xml")
 
 
@@ -38,22 +36,22 @@ def _search_text(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@tool("Venice web search", "paid", "web")
+@tool("Web search", "paid", "web")
 async def venice_web_search(
     call: Call,
-    query: Annotated[str, Field(min_length=1, max_length=400, description="What to search for.")],
+    query: Annotated[str, Field(min_length=1, max_length=400)],
     limit: Annotated[
         int,
-        Field(ge=1, le=20, description="Results wanted (Venice returns at most 10 brave / 5 google)."),
+        Field(ge=1, le=20, description="≤10 brave, ≤5 google."),
     ] = 10,
     provider: Annotated[
         Literal["brave", "google"],
-        Field(description="brave: zero data retention, short snippets; google: anonymized, longer text."),
+        Field(description="brave: no retention; google: longer text."),
     ] = "brave",
     max_chars: MaxChars = DEFAULT_PAGE,
     confirm: Confirm = False,
 ) -> Reply:
-    """Search the web through Venice: titles, URLs, snippets and dates. $0.01 per search."""
+    """Search the web via Venice: titles, URLs, snippets, dates ($0.01)."""
     state = call.state
     estimate = pricing.augment()
     state.client.ensure_credentials()
@@ -85,18 +83,16 @@ async def venice_web_search(
     return Reply(f"{head}\n\n{page.text}", structured, page.attachments)
 
 
-@tool("Venice web scrape", "paid", "web")
+@tool("Web scrape", "paid", "web")
 async def venice_web_scrape(
     call: Call,
-    url: Annotated[str, Field(description="Public http(s) URL of the page to read as markdown.")],
+    url: Annotated[str, Field(description="Public http(s) URL.")],
     max_chars: MaxChars = DEFAULT_PAGE,
     offset: Offset = 0,
     confirm: Confirm = False,
 ) -> Reply:
-    """Fetch a web page through Venice and return it as markdown. $0.01 per page.
-
-    Long pages come back in parts: the whole page is saved as a file, and venice_read_output
-    pages through it without scraping (or paying) again. X/Twitter and Reddit are refused."""
+    """A web page as markdown ($0.01); long pages come in parts (venice_read_output). X and
+    Reddit are refused."""
     state = call.state
     try:
         await state.inputs.check_passthrough(url)
@@ -124,22 +120,18 @@ async def venice_web_scrape(
     return Reply(f"{head}\n\n{page.text}", {"url": data.get("url") or url, **page.info}, page.attachments)
 
 
-@tool("Venice document to text", "paid", "web")
+@tool("Document to text", "paid", "web")
 async def venice_parse_document(
     call: Call,
     file: Annotated[
         str,
-        Field(
-            description="The document: a local path, an https:// URL or a data: URL. PDF, DOCX, PPTX, "
-            "XLSX, XLS, EPUB, text, Markdown, CSV, JSON, code; up to 25 MB."
-        ),
+        Field(description="Path, https:// or data: URL (PDF, DOCX, PPTX, XLSX, EPUB, text; ≤ 25 MB)."),
     ],
     max_chars: MaxChars = DEFAULT_PAGE,
     offset: Offset = 0,
     confirm: Confirm = False,
 ) -> Reply:
-    """Extract the text of a document with Venice's parser (spreadsheets and slides come back as
-    markdown). $0.01 per document. Long texts come back in parts; see venice_read_output."""
+    """A document's text ($0.01); long texts come in parts (venice_read_output)."""
     state = call.state
     loaded = await state.inputs.load(file)
     estimate = pricing.augment()
@@ -173,17 +165,14 @@ async def venice_parse_document(
     return Reply(f"{head}\n\n{page.text}", {**structured, **page.info}, page.attachments)
 
 
-@tool("Read a saved text output", "read_only", "core")
+@tool("Read a saved text", "read_only", "core")
 async def venice_read_output(
     call: Call,
-    name: Annotated[
-        str, Field(description="The saved file's name (from a venice-mcp://outputs/<name> link).")
-    ],
+    name: Annotated[str, Field(description="Name from its venice-mcp://outputs/ link.")],
     offset: Offset = 0,
     max_chars: MaxChars = DEFAULT_PAGE,
 ) -> Reply:
-    """Page through a long text an earlier tool saved (a scraped page, parsed document, search
-    results). Free: reads the local file, calls nothing."""
+    """Page through a long text a tool saved. Free, local."""
     state = call.state
     name = name.removeprefix("venice-mcp://outputs/")
     try:

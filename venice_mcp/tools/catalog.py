@@ -135,19 +135,15 @@ def _matches(model: dict[str, Any], search: str | None, capability: str | None) 
     return all(word in haystack for word in search.lower().split())
 
 
-@tool("List Venice models", "read_only", "core")
+@tool("List models", "read_only", "core")
 async def venice_models(
     call: Call,
-    type: Annotated[ModelType, Field(description="Kind of model to list.")] = "text",
-    search: Annotated[
-        str | None, Field(description="Words that must all appear in the id, name or description.")
-    ] = None,
-    capability: Annotated[Capability | None, Field(description="Only models with this capability.")] = None,
-    limit: Annotated[int, Field(ge=1, le=500, description="Maximum rows to return.")] = 50,
+    type: Annotated[ModelType, Field()] = "text",
+    search: Annotated[str | None, Field(description="Words in id, name or description.")] = None,
+    capability: Annotated[Capability | None, Field()] = None,
+    limit: Annotated[int, Field(ge=1, le=500)] = 50,
 ) -> Reply:
-    """List Venice models of one type as compact rows: id, price, context, traits, capabilities.
-
-    Use venice_model_info for one model's full spec (constraints, voices, durations)."""
+    """List Venice models of a type: id, price, context, traits, capabilities."""
     state = call.state
     models = await state.catalog.models(type)
     traits = await state.catalog.traits(type) if type != "all" else {}
@@ -160,21 +156,16 @@ async def venice_models(
     return Reply(text, {"type": type, "total": len(chosen), "traits": traits, "models": rows})
 
 
-@tool("Venice model details", "read_only", "core")
+@tool("Model details", "read_only", "core")
 async def venice_model_info(
     call: Call,
     model: Annotated[
         str,
-        Field(
-            description="Model id, trait name (e.g. 'default', 'default_code') or compatibility "
-            "alias (e.g. 'gpt-4o'); loose spellings like 'GLM 5.2' also work."
-        ),
+        Field(description="Id, trait ('default_code'), alias ('gpt-4o') or loose name ('GLM 5.2')."),
     ],
-    type: Annotated[
-        ModelType | None, Field(description="Model type, to resolve traits/aliases of that type.")
-    ] = None,
+    type: Annotated[ModelType | None, Field(description="For traits and aliases.")] = None,
 ) -> Reply:
-    """One model's full spec: capabilities, constraints (sizes, durations, voices), pricing."""
+    """One model's full spec: capabilities, constraints, voices, pricing."""
     state = call.state
     resolved = await state.catalog.resolve(model, None if type == "all" else type)
     note = "" if resolved.via == "id" else f" (resolved from {model!r} by {resolved.via})"

@@ -62,39 +62,32 @@ def _line(c: dict[str, Any]) -> str:
     return line
 
 
-@tool("Venice characters", "read_only", "text")
+@tool("Characters", "read_only", "text")
 async def venice_characters(
     call: Call,
     slug: Annotated[
         str | None,
-        Field(description="One character's slug (or id): returns its details and latest reviews."),
+        Field(description="One character, with reviews."),
     ] = None,
     search: Annotated[
         str | None,
-        Field(max_length=200, description="Words in the name, description or tags; '#Tag' matches a tag."),
+        Field(max_length=200, description="'#Tag' for a tag."),
     ] = None,
-    tags: Annotated[list[str] | None, Field(max_length=20, description="Any of these tags.")] = None,
-    categories: Annotated[
-        list[str] | None, Field(max_length=20, description="Any of these categories.")
-    ] = None,
-    model_id: Annotated[
-        list[str] | None, Field(max_length=20, description="Characters built for these model ids.")
-    ] = None,
-    adult: Annotated[
-        bool, Field(description="Only adult characters (Venice lists adult and non-adult separately).")
-    ] = False,
-    pro_only: Annotated[bool, Field(description="Only characters on Pro models.")] = False,
-    web_enabled_only: Annotated[bool, Field(description="Only web-enabled characters.")] = False,
-    sort_by: Annotated[SortBy | None, Field(description="Order (featured/highlyRated* also filter).")] = None,
+    tags: Annotated[list[str] | None, Field(max_length=20)] = None,
+    categories: Annotated[list[str] | None, Field(max_length=20)] = None,
+    model_id: Annotated[list[str] | None, Field(max_length=20)] = None,
+    adult: Annotated[bool, Field()] = False,
+    pro_only: Annotated[bool, Field()] = False,
+    web_enabled_only: Annotated[bool, Field()] = False,
+    sort_by: Annotated[SortBy | None, Field()] = None,
     sort_order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
     offset: Annotated[int, Field(ge=0)] = 0,
-    reviews: Annotated[int, Field(ge=0, le=100, description="With 'slug': how many reviews to show.")] = 5,
-    reviews_page: Annotated[int, Field(ge=1, description="With 'slug': which page of reviews.")] = 1,
+    reviews: Annotated[int, Field(ge=0, le=100, description="With slug.")] = 5,
+    reviews_page: Annotated[int, Field(ge=1, description="With slug.")] = 1,
 ) -> Reply:
-    """Browse and search Venice's public characters, or read one character with its reviews.
-
-    Use a character's slug as 'character' in venice_chat. Needs an API key (not a wallet)."""
+    """Browse, search or read Venice characters (a slug is venice_chat's character). API key
+    only."""
     state = call.state
     if slug is not None and not SLUG.match(slug):
         raise ToolError(f"{slug!r} is not a character slug; find slugs with venice_characters.")

@@ -30,8 +30,8 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 class RpcCall(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    method: Annotated[str, Field(min_length=1, description="JSON-RPC method, e.g. eth_getBalance.")]
-    params: Annotated[list[Any], Field(description="Method parameters.")] = []
+    method: Annotated[str, Field(min_length=1, description="e.g. eth_getBalance.")]
+    params: Annotated[list[Any], Field()] = []
 
 
 def _family(network: str) -> str:
@@ -58,9 +58,9 @@ def _header_float(headers: dict[str, str], name: str) -> float | None:
         return None
 
 
-@tool("Venice crypto RPC networks", "read_only", "crypto")
+@tool("Crypto RPC networks", "read_only", "crypto")
 async def venice_crypto_networks(call: Call) -> Reply:
-    """The networks venice_crypto_rpc can reach (slugs such as ethereum-mainnet), by chain family."""
+    """Networks venice_crypto_rpc reaches, by chain family."""
     state = call.state
     response = await state.client.request("GET", "/crypto/rpc/networks", kind="fast", auth="optional")
     networks = [n for n in (response.body or {}).get("networks") or [] if isinstance(n, str)]
@@ -72,36 +72,26 @@ async def venice_crypto_networks(call: Call) -> Reply:
     return Reply("\n".join(lines), {"networks": networks, "by_family": groups})
 
 
-@tool("Venice crypto JSON-RPC", "paid", "crypto")
+@tool("Crypto JSON-RPC", "paid", "crypto")
 async def venice_crypto_rpc(
     call: Call,
-    network: Annotated[
-        str, Field(description="Network slug from venice_crypto_networks, e.g. base-mainnet.")
-    ],
-    method: Annotated[
-        str | None, Field(description="One JSON-RPC method, e.g. eth_blockNumber. Use this or 'calls'.")
-    ] = None,
-    params: Annotated[list[Any] | None, Field(description="Parameters of 'method'.")] = None,
+    network: Annotated[str, Field(description="From venice_crypto_networks.")],
+    method: Annotated[str | None, Field(description="e.g. eth_blockNumber (or calls).")] = None,
+    params: Annotated[list[Any] | None, Field()] = None,
     calls: Annotated[
         list[RpcCall] | None,
-        Field(description="A batch of up to 100 calls sent as one request. Use this or 'method'."),
+        Field(description="A batch (or method)."),
     ] = None,
     idempotency_key: Annotated[
         str | None,
-        Field(
-            description="Idempotency-Key ([A-Za-z0-9_-], ≤255): the same key and body replay Venice's "
-            "answer instead of paying again. Generated when absent."
-        ),
+        Field(description="Same key and body replay the answer unpaid."),
     ] = None,
-    max_chars: Annotated[int, Field(ge=500, le=MAX_PAGE, description="Characters of result to return.")] = (
+    max_chars: Annotated[int, Field(ge=500, le=MAX_PAGE, description="Characters in this reply.")] = (
         DEFAULT_PAGE
     ),
     confirm: Confirm = False,
 ) -> Reply:
-    """Call a blockchain node through Venice's JSON-RPC proxy: one call or a batch of up to 100.
-
-    Billed per credit (a standard EVM call is about $0.000014). Filter, subscription and wallet
-    methods are refused by Venice; one unsupported method fails the whole batch."""
+    """JSON-RPC to a blockchain node: one call or a batch of ≤100 (~$0.000014 per EVM call)."""
     state = call.state
     if not NETWORK.match(network):
         raise ToolError(f"{network!r} is not a network slug; list them with venice_crypto_networks.")

@@ -54,7 +54,7 @@ AspectRatio = Literal["auto", "1:1", "3:2", "16:9", "21:9", "9:16", "2:3", "3:4"
 OutputFormat = Literal["png", "jpeg", "webp"]
 ImageRef = Annotated[
     str,
-    Field(description="A local path (inside the allowed folders), an https:// URL or a data: URL."),
+    Field(description="Path, https:// or data: URL."),
 ]
 
 # Per Venice client (one per server session), so a cached list never outlives its server.
@@ -308,54 +308,38 @@ def _pixel_size(ratio: str, divisor: int) -> tuple[int, int]:
 # -- the tools -----------------------------------------------------------------------------------
 
 
-@tool("Generate images with Venice", "paid", "images")
+@tool("Generate images", "paid", "images")
 async def venice_image_generate(
     call: Call,
-    prompt: Annotated[str, Field(description="What the image should show.")],
+    prompt: Annotated[str, Field()],
     model: Annotated[
         str | None,
-        Field(description="Image model id (see venice_models type=image); default: Venice's default."),
+        Field(description="venice_models type=image."),
     ] = None,
-    negative_prompt: Annotated[
-        str | None, Field(description="What should not appear (used by some models only).")
-    ] = None,
+    negative_prompt: Annotated[str | None, Field(description="What should not appear (some models).")] = None,
     width: Annotated[
         int | None,
-        Field(ge=1, le=MAX_SIDE, description="Pixels, for width/height-sized models (e.g. z-image-turbo)."),
+        Field(ge=1, le=MAX_SIDE, description="Pixels (width/height models)."),
     ] = None,
-    height: Annotated[int | None, Field(ge=1, le=MAX_SIDE, description="Pixels; see width.")] = None,
+    height: Annotated[int | None, Field(ge=1, le=MAX_SIDE)] = None,
     aspect_ratio: Annotated[
         str | None,
-        Field(
-            description="e.g. '1:1', '16:9', for aspect-ratio models (e.g. flux-2-pro, "
-            "nano-banana-2); on width/height models it picks a width and height."
-        ),
+        Field(description="e.g. '16:9'."),
     ] = None,
-    resolution: Annotated[
-        str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
-    ] = None,
-    quality: Annotated[
-        Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
-    ] = None,
-    steps: Annotated[int | None, Field(ge=1, description="Inference steps (step-using models).")] = None,
-    cfg_scale: Annotated[float | None, Field(gt=0, le=20, description="Prompt adherence.")] = None,
-    seed: Annotated[
-        int | None, Field(ge=-999_999_999, le=999_999_999, description="Fix for reproducible output.")
-    ] = None,
-    variants: Annotated[int, Field(ge=1, le=4, description="How many images (each is billed).")] = 1,
-    style_preset: Annotated[
-        str | None, Field(description="A style name from venice_image_styles, exactly as listed.")
-    ] = None,
-    format: Annotated[OutputFormat, Field(description="Output format.")] = "webp",
+    resolution: Annotated[str | None, Field(description="'1K', '2K' or '4K'.")] = None,
+    quality: Annotated[Literal["low", "medium", "high"] | None, Field()] = None,
+    steps: Annotated[int | None, Field(ge=1)] = None,
+    cfg_scale: Annotated[float | None, Field(gt=0, le=20)] = None,
+    seed: Annotated[int | None, Field(ge=-999_999_999, le=999_999_999)] = None,
+    variants: Annotated[int, Field(ge=1, le=4, description="Each is billed.")] = 1,
+    style_preset: Annotated[str | None, Field(description="A venice_image_styles name.")] = None,
+    format: Annotated[OutputFormat, Field()] = "webp",
     safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
-    hide_watermark: Annotated[bool, Field(description="Hide Venice's watermark where it applies.")] = False,
-    enhance_prompt: Annotated[
-        bool, Field(description="Let Venice enrich the prompt first (+$0.04, slower).")
-    ] = False,
+    hide_watermark: Annotated[bool, Field()] = False,
+    enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
     confirm: Confirm = False,
 ) -> Reply:
-    """Generate 1–4 images from a prompt. Each is saved as a file and returned as a resource link
-    with a preview. Options a model does not support are refused before anything is spent."""
+    """Generate 1–4 images, saved as files with previews; unsupported options are refused free."""
     state = call.state
     state.client.ensure_credentials()
     name = model or await state.catalog.default_model("image", DEFAULT_IMAGE_MODEL)
@@ -457,33 +441,26 @@ async def venice_image_generate(
     return _images_result(files, what="Image", details=details, structured=structured)
 
 
-@tool("Edit an image with Venice", "paid", "images")
+@tool("Edit an image", "paid", "images")
 async def venice_image_edit(
     call: Call,
     image: ImageRef,
-    prompt: Annotated[str, Field(description="The change to make, e.g. 'make the sky a sunrise'.")],
+    prompt: Annotated[str, Field(description="The change to make.")],
     model: Annotated[
         str | None,
-        Field(
-            description=f"Edit (inpaint) model id (venice_models type=inpaint); default {DEFAULT_EDIT_MODEL}."
-        ),
+        Field(description=f"type=inpaint; default {DEFAULT_EDIT_MODEL}."),
     ] = None,
     aspect_ratio: Annotated[
         AspectRatio | None,
-        Field(description="Output shape, from the model's list; omit to keep the input's."),
+        Field(),
     ] = None,
-    resolution: Annotated[
-        str | None, Field(description="'1K', '2K' or '4K', for models that list resolutions.")
-    ] = None,
-    output_format: Annotated[
-        OutputFormat | None, Field(description="Default: PNG at 1K, JPEG at 2K/4K.")
-    ] = None,
+    resolution: Annotated[str | None, Field(description="'1K', '2K' or '4K'.")] = None,
+    output_format: Annotated[OutputFormat | None, Field()] = None,
     safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
     enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
     confirm: Confirm = False,
 ) -> Reply:
-    """Edit one image with a text instruction. URLs are passed to Venice; files and data: URLs are
-    uploaded. The result is saved as a file and returned as a resource link with a preview."""
+    """Edit one image by instruction; saved with a preview."""
     state = call.state
     state.client.ensure_credentials()
     resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
@@ -509,37 +486,27 @@ async def venice_image_edit(
     )
 
 
-@tool("Combine and edit images with Venice", "paid", "images")
+@tool("Edit images together", "paid", "images")
 async def venice_image_multi_edit(
     call: Call,
     images: Annotated[
         list[str],
         Field(
             min_length=1,
-            description="Paths, https:// or data: URLs; the first is the base. At most the model's "
-            "maxInputImages (else 3).",
+            description="Base first; up to the model's maxInputImages.",
         ),
     ],
-    prompt: Annotated[str, Field(description="How to combine or change them.")],
-    model: Annotated[
-        str | None, Field(description=f"Edit (inpaint) model id; default {DEFAULT_EDIT_MODEL}.")
-    ] = None,
-    aspect_ratio: Annotated[
-        AspectRatio | None, Field(description="Output shape; omit to follow the first image.")
-    ] = None,
-    resolution: Annotated[str | None, Field(description="For models that list resolutions.")] = None,
-    quality: Annotated[
-        Literal["low", "medium", "high"] | None, Field(description="For models that list qualities.")
-    ] = None,
-    output_format: Annotated[
-        OutputFormat | None, Field(description="Default: PNG at 1K, JPEG above.")
-    ] = None,
+    prompt: Annotated[str, Field()],
+    model: Annotated[str | None, Field(description=f"Default {DEFAULT_EDIT_MODEL}.")] = None,
+    aspect_ratio: Annotated[AspectRatio | None, Field()] = None,
+    resolution: Annotated[str | None, Field()] = None,
+    quality: Annotated[Literal["low", "medium", "high"] | None, Field()] = None,
+    output_format: Annotated[OutputFormat | None, Field()] = None,
     safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
     enhance_prompt: Annotated[bool, Field(description="Let Venice enrich the prompt (+$0.04).")] = False,
     confirm: Confirm = False,
 ) -> Reply:
-    """Edit with several input images at once (e.g. put the subject of image 2 into image 1).
-    The result is saved as a file and returned as a resource link with a preview."""
+    """Edit several images together (e.g. put image 2's subject into image 1)."""
     state = call.state
     state.client.ensure_credentials()
     resolved = await _resolve(state, model or DEFAULT_EDIT_MODEL, "inpaint")
@@ -587,21 +554,18 @@ async def venice_image_multi_edit(
     )
 
 
-@tool("Upscale an image with Venice", "paid", "images")
+@tool("Upscale an image", "paid", "images")
 async def venice_image_upscale(
     call: Call,
     image: ImageRef,
     scale: Annotated[
         float,
-        Field(ge=2, le=4, description="2–4; reduced automatically so the output stays ≤ 16 megapixels."),
+        Field(ge=2, le=4, description="Capped at 16 MP output."),
     ] = 2,
-    creativity: Annotated[
-        float, Field(ge=0, le=0.02, description="Detail the upscaler may invent (Venice's range 0–0.02).")
-    ] = 0.01,
+    creativity: Annotated[float, Field(ge=0, le=0.02, description="Invented detail.")] = 0.01,
     confirm: Confirm = False,
 ) -> Reply:
-    """Upscale an image 2–4×. Billed at the 2× rate up to an effective scale of 2, else the 4× rate.
-    The result (PNG) is saved as a file and returned as a resource link with a preview."""
+    """Upscale an image 2–4× (2× rate up to an effective 2×, else 4×); saved as PNG."""
     state = call.state
     state.client.ensure_credentials()
     # Venice takes only raw base64 here: URLs are fetched (with the SSRF guard) and uploaded.
@@ -638,10 +602,9 @@ async def venice_image_upscale(
     )
 
 
-@tool("Remove an image's background with Venice", "paid", "images")
+@tool("Remove a background", "paid", "images")
 async def venice_image_remove_background(call: Call, image: ImageRef, confirm: Confirm = False) -> Reply:
-    """Cut out the subject: a PNG with a transparent background ($0.03). URLs are passed to Venice;
-    files and data: URLs are uploaded. Saved as a file and returned as a resource link with a preview."""
+    """Cut out the subject: a PNG with transparent background ($0.03)."""
     state = call.state
     state.client.ensure_credentials()
     prepared = await _prepare(state, image, "The image", pass_urls=True, check_size=False)
@@ -663,9 +626,9 @@ async def venice_image_remove_background(call: Call, image: ImageRef, confirm: C
     )
 
 
-@tool("Venice image styles", "read_only", "images")
+@tool("Image styles", "read_only", "images")
 async def venice_image_styles(call: Call) -> Reply:
-    """The style presets venice_image_generate accepts as style_preset (names are case-sensitive)."""
+    """Style presets for venice_image_generate (case-sensitive)."""
     found = await styles(call.state)
     return Reply(f"{len(found)} image styles: " + ", ".join(found), {"styles": found})
 

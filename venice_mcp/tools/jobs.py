@@ -52,17 +52,17 @@ def _line(job: Job) -> str:
     return " · ".join(parts)
 
 
-@tool("Wait for a Venice music or video job", "waits", "audio", "video")
+@tool("Wait for a job", "waits", "audio", "video")
 async def venice_job_status(
     call: Call,
     job_id: Annotated[
         str,
-        Field(description="Job id from venice_music_generate / venice_video_generate, or Venice's queue id."),
+        Field(description="Job id or Venice's queue id."),
     ],
     wait_seconds: WaitSeconds = DEFAULT_WAIT,
 ) -> Reply:
-    """Check on a queued music or video job, waiting up to wait_seconds with progress. When
-    the media is ready it is saved and returned as a file; nothing more is charged."""
+    """Wait on a music or video job up to wait_seconds; when ready the file is saved. Costs
+    nothing."""
     state = call.state
     job = state.jobs.get(job_id.strip())
     if job is None:
@@ -76,18 +76,17 @@ async def venice_job_status(
     return await wait_and_reply(call, job, wait_seconds)
 
 
-@tool("List Venice music and video jobs", "read_only", "audio", "video")
+@tool("List jobs", "read_only", "audio", "video")
 async def venice_jobs(
     call: Call,
     status: Annotated[
         Literal["pending", "queued", "processing", "completed", "failed"] | None,
-        Field(description="Only jobs in this state ('pending' = queued or processing)."),
+        Field(description="'pending' = queued or processing."),
     ] = None,
-    kind: Annotated[Literal["music", "video"] | None, Field(description="Only music or video jobs.")] = None,
+    kind: Annotated[Literal["music", "video"] | None, Field()] = None,
     limit: Annotated[int, Field(ge=1, le=200)] = 20,
 ) -> Reply:
-    """The music and video jobs this server has queued, newest first (kept across restarts).
-    Reads the local record only; venice_job_status asks Venice."""
+    """Music and video jobs queued here, newest first (local record)."""
     state = call.state
     jobs = state.jobs.list(status=status, kind=kind, limit=limit)
     if not jobs:
@@ -97,28 +96,23 @@ async def venice_jobs(
     return Reply(text, {"jobs": [j.summary() for j in jobs], "count": len(jobs)})
 
 
-@tool("Price a Venice video or music job", "read_only", "audio", "video")
+@tool("Price a job", "read_only", "audio", "video")
 async def venice_quote(
     call: Call,
-    kind: Annotated[Literal["video", "music"], Field(description="What to price.")],
+    kind: Annotated[Literal["video", "music"], Field()],
     model: Annotated[
         str | None,
-        Field(description=f"Model id; default {DEFAULT_TEXT_TO_VIDEO} or {DEFAULT_MUSIC_MODEL}."),
+        Field(description=f"Default {DEFAULT_TEXT_TO_VIDEO} or {DEFAULT_MUSIC_MODEL}."),
     ] = None,
-    duration: Annotated[
-        str | None, Field(description="Video length as the model lists it, e.g. '5s'.")
-    ] = None,
-    resolution: Annotated[str | None, Field(description="Video resolution, e.g. '720p'.")] = None,
-    aspect_ratio: Annotated[str | None, Field(description="Video aspect ratio, e.g. '16:9'.")] = None,
-    audio: Annotated[bool | None, Field(description="Video with sound (where switchable).")] = None,
-    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Video upscalers only.")] = None,
-    duration_seconds: Annotated[int | None, Field(gt=0, description="Music length in seconds.")] = None,
-    prompt: Annotated[
-        str | None, Field(description="Music: the text, for models priced per character.")
-    ] = None,
+    duration: Annotated[str | None, Field(description="Video, e.g. '5s'.")] = None,
+    resolution: Annotated[str | None, Field(description="Video, e.g. '720p'.")] = None,
+    aspect_ratio: Annotated[str | None, Field(description="Video, e.g. '16:9'.")] = None,
+    audio: Annotated[bool | None, Field(description="Video.")] = None,
+    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Video upscalers.")] = None,
+    duration_seconds: Annotated[int | None, Field(gt=0, description="Music.")] = None,
+    prompt: Annotated[str | None, Field(description="Music text (per-character pricing).")] = None,
 ) -> Reply:
-    """Venice's price for a video or music job, without queueing it. Spends nothing and needs
-    no credentials; the options are checked against the model first."""
+    """Venice's price for a video or music job, without queueing it (free)."""
     state = call.state
     if kind == "video":
         resolved = await state.catalog.resolve(model or DEFAULT_TEXT_TO_VIDEO, "video")

@@ -39,40 +39,33 @@ async def music_quote(state: AppState, model: str, spec: dict[str, Any], body: d
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-@tool("Generate music or sound with Venice", "paid", "audio")
+@tool("Generate music or sound", "paid", "audio")
 async def venice_music_generate(
     call: Call,
     prompt: Annotated[
         str,
         Field(
             min_length=1,
-            description=(
-                "What to make: style, mood, instruments, tempo (for voice models: the text to speak)."
-            ),
+            description=("Style, mood, instruments (voice models: the text)."),
         ),
     ],
     model: Annotated[
         str,
-        Field(description="Music model id (venice_models type=music), e.g. elevenlabs-music."),
+        Field(description="venice_models type=music."),
     ] = DEFAULT_MUSIC_MODEL,
-    duration_seconds: Annotated[
-        int | None, Field(gt=0, description="Length, for models with duration options.")
-    ] = None,
-    lyrics: Annotated[str | None, Field(description="Lyrics, for models that sing them.")] = None,
-    force_instrumental: Annotated[bool | None, Field(description="No vocals (where supported).")] = None,
-    lyrics_optimizer: Annotated[
-        bool | None, Field(description="Let the model write lyrics from the prompt (where supported).")
-    ] = None,
-    loop: Annotated[bool | None, Field(description="A seamless loop (sound-effect models).")] = None,
-    voice: Annotated[str | None, Field(description="Voice, for voice-enabled models.")] = None,
-    language_code: Annotated[str | None, Field(description="ISO 639-1 language, where supported.")] = None,
-    speed: Annotated[float | None, Field(ge=0.25, le=4, description="Speech speed, where supported.")] = None,
+    duration_seconds: Annotated[int | None, Field(gt=0)] = None,
+    lyrics: Annotated[str | None, Field()] = None,
+    force_instrumental: Annotated[bool | None, Field()] = None,
+    lyrics_optimizer: Annotated[bool | None, Field(description="Write lyrics from the prompt.")] = None,
+    loop: Annotated[bool | None, Field(description="Sound effects.")] = None,
+    voice: Annotated[str | None, Field()] = None,
+    language_code: Annotated[str | None, Field(description="ISO 639-1.")] = None,
+    speed: Annotated[float | None, Field(ge=0.25, le=4)] = None,
     wait_seconds: WaitSeconds = DEFAULT_WAIT,
     confirm: Confirm = False,
 ) -> Reply:
-    """Generate music, a sound effect or narration. Prices the job with Venice first (spend
-    limit applies), queues it and waits up to wait_seconds with progress; returns the audio
-    file, or a job id for venice_job_status when it takes longer."""
+    """Music, a sound effect or narration: quoted, queued, waited on up to wait_seconds; returns
+    the audio or a job id."""
     state = call.state
     body: dict[str, Any] = {"model": model, "prompt": prompt}
     for key, value in (

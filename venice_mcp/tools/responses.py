@@ -64,50 +64,40 @@ def _tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     return out
 
 
-@tool("Venice Responses API", "paid", "text")
+@tool("Responses API", "paid", "text")
 async def venice_responses(
     call: Call,
     input: Annotated[
         str | list[dict[str, Any]],
-        Field(
-            description="A prompt, or Responses input items: messages {role, content}, "
-            "{type:'function_call', call_id, name, arguments}, "
-            "{type:'function_call_output', call_id, output}. "
-            "Stateless: send the whole conversation each time."
-        ),
+        Field(description="A prompt, or items: {role, content}, function_call, function_call_output."),
     ],
     instructions: Annotated[
         str | None,
-        Field(description="System instructions (sent as a developer message, as Venice expects)."),
+        Field(),
     ] = None,
-    model: Annotated[
-        str | None, Field(description="Model id, trait or alias; default: Venice's default text model.")
-    ] = None,
-    max_output_tokens: Annotated[int | None, Field(ge=1, description="Cap on generated tokens.")] = None,
+    model: Annotated[str | None, Field(description="Id, trait or alias.")] = None,
+    max_output_tokens: Annotated[int | None, Field(ge=1)] = None,
     temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
     reasoning_effort: Annotated[
         Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
-        Field(description="For reasoning models (allowed values per model: venice_model_info)."),
+        Field(),
     ] = None,
-    web_search: Annotated[bool, Field(description="Search the web first and cite sources.")] = False,
+    web_search: Annotated[bool, Field(description="Search the web and cite.")] = False,
     tools: Annotated[
         list[dict[str, Any]] | None,
-        Field(
-            description="Function tools the model may call: "
-            "{type:'function', function:{name, description, parameters}}."
-        ),
+        Field(description="{type:'function', function:{name, description, parameters}}."),
     ] = None,
     tool_choice: Annotated[
-        str | None, Field(description="'auto', 'none', 'required', or the name of one function to call.")
+        str | None, Field(description="'auto', 'none', 'required' or a function name.")
     ] = None,
     character: Annotated[
         str | None,
-        Field(description="Venice character slug (see venice_characters); unknown slugs are ignored."),
+        Field(description="Slug from venice_characters."),
     ] = None,
     confirm: Confirm = False,
 ) -> Reply:
-    """Ask a Venice model through the Responses API. Returns the text, the reasoning summary,
-    function calls to answer (with function_call_output items next time), citations and usage."""
+    """Venice's Responses API (stateless): text, reasoning summary, function calls, citations,
+    usage."""
     state = call.state
     items = _input_items(input, instructions)
     state.client.ensure_credentials()

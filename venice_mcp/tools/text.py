@@ -36,7 +36,7 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Annotated[
         str | list[dict[str, Any]],
-        Field(description="Text, or OpenAI-style content parts (text, image_url, input_audio, file)."),
+        Field(description="Text, or OpenAI parts (text, image_url, input_audio, file)."),
     ]
     tool_call_id: str | None = None
     name: str | None = None
@@ -90,43 +90,41 @@ def _cost_line(body: dict[str, Any], model: str, estimate: Estimate) -> str:
     return " · ".join(parts)
 
 
-@tool("Chat with a Venice model", "paid", "text")
+@tool("Chat", "paid", "text")
 async def venice_chat(
     call: Call,
-    prompt: Annotated[str | None, Field(description="A single user message. Use this or 'messages'.")] = None,
+    prompt: Annotated[str | None, Field(description="One user message (or messages).")] = None,
     messages: Annotated[
         list[ChatMessage] | None,
-        Field(description="A whole conversation, oldest first. Use this or 'prompt'."),
+        Field(description="A conversation, oldest first (or prompt)."),
     ] = None,
-    system: Annotated[str | None, Field(description="System prompt placed before the messages.")] = None,
+    system: Annotated[str | None, Field()] = None,
     model: Annotated[
         str | None,
-        Field(description="Model id, trait (e.g. 'default_code') or alias; default: Venice's default."),
+        Field(description="Id, trait or alias."),
     ] = None,
     temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-    max_tokens: Annotated[
-        int | None, Field(ge=1, description="Cap on generated tokens (reasoning included).")
-    ] = None,
+    max_tokens: Annotated[int | None, Field(ge=1, description="Incl. reasoning.")] = None,
     response_schema: Annotated[
         dict[str, Any] | None,
-        Field(description="JSON Schema the reply must follow (the reply is then a JSON document)."),
+        Field(description="JSON Schema the reply must follow."),
     ] = None,
     web_search: Annotated[
-        Literal["off", "on", "auto"], Field(description="Let Venice search the web for the answer.")
+        Literal["off", "on", "auto"], Field(description="Let Venice search the web.")
     ] = "off",
-    web_citations: Annotated[bool, Field(description="Ask for numbered citations of web sources.")] = False,
+    web_citations: Annotated[bool, Field(description="Cite web sources.")] = False,
     character: Annotated[
         str | None,
-        Field(description="Venice character slug to answer in character (see venice_characters)."),
+        Field(description="Slug from venice_characters."),
     ] = None,
     reasoning_effort: Annotated[
         Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
-        Field(description="For reasoning models: how hard to think."),
+        Field(),
     ] = None,
-    strip_thinking: Annotated[bool, Field(description="Drop the model's thinking from the reply.")] = False,
+    strip_thinking: Annotated[bool, Field(description="Drop the thinking.")] = False,
     confirm: Confirm = False,
 ) -> Reply:
-    """Ask a Venice text model. Returns the reply, with tokens used and cost."""
+    """Ask a Venice text model; returns the reply, tokens and cost."""
     state = call.state
     body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
     state.client.ensure_credentials()
@@ -203,19 +201,15 @@ async def venice_chat(
     return Reply(f"{shown}\n\n— {footer}", structured)
 
 
-@tool("Venice embeddings", "paid", "text")
+@tool("Embeddings", "paid", "text")
 async def venice_embeddings(
     call: Call,
-    input: Annotated[
-        str | list[str], Field(description="One text, or a list of up to 2048 texts, to embed.")
-    ],
-    model: Annotated[str | None, Field(description="Embedding model id; default: Venice's default.")] = None,
-    dimensions: Annotated[
-        int | None, Field(ge=1, description="Output size, for models that support custom dimensions.")
-    ] = None,
+    input: Annotated[str | list[str], Field(description="A text, or up to 2048 texts.")],
+    model: Annotated[str | None, Field(description="Default Venice's.")] = None,
+    dimensions: Annotated[int | None, Field(ge=1, description="Where the model allows.")] = None,
     confirm: Confirm = False,
 ) -> Reply:
-    """Embed texts as vectors. Small results come back inline, large ones as a JSON file link."""
+    """Embed texts as vectors (large results as a JSON file)."""
     state = call.state
     texts = [input] if isinstance(input, str) else list(input)
     if not texts or len(texts) > 2048:

@@ -30,11 +30,6 @@ DEFAULT_TEXT_TO_VIDEO = "wan-2.6-text-to-video"
 DEFAULT_IMAGE_TO_VIDEO = "wan-2.6-image-to-video"
 QUOTE_FIELDS = ("duration", "aspect_ratio", "resolution", "upscale_factor", "audio", "video_url")
 
-MediaRef = Annotated[
-    str | None,
-    Field(description="A local path, an https:// URL (passed to Venice as is) or a data: URL."),
-]
-
 
 async def media_ref(state: AppState, ref: str, what: str) -> str:
     """A media argument as Venice takes it: public URLs pass through, files become data: URLs."""
@@ -59,47 +54,33 @@ async def video_quote(state: AppState, body: dict[str, Any]) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-@tool("Generate a video with Venice", "paid", "video")
+@tool("Generate a video", "paid", "video")
 async def venice_video_generate(
     call: Call,
-    prompt: Annotated[
-        str | None, Field(description="What happens in the video. Optional only for upscalers.")
-    ] = None,
+    prompt: Annotated[str | None, Field(description="Optional for upscalers.")] = None,
     model: Annotated[
         str | None,
-        Field(
-            description=(
-                "Video model id (venice_models type=video). Default: wan-2.6-text-to-video, or "
-                "wan-2.6-image-to-video when 'image' is given."
-            )
-        ),
+        Field(description=("Default wan-2.6-text-to-video (image-to-video with image).")),
     ] = None,
-    duration: Annotated[
-        str | None, Field(description="Length as the model lists it, e.g. '5s'. Default: the shortest.")
-    ] = None,
+    duration: Annotated[str | None, Field(description="e.g. '5s'; default the shortest.")] = None,
     aspect_ratio: Annotated[
         str | None,
-        Field(description="e.g. '16:9', for models that list ratios (default 16:9 or the first listed)."),
+        Field(description="e.g. '16:9'."),
     ] = None,
-    resolution: Annotated[str | None, Field(description="e.g. '720p', from the model's list.")] = None,
-    audio: Annotated[
-        bool | None, Field(description="Generate sound, on models where it can be switched.")
-    ] = None,
-    negative_prompt: Annotated[str | None, Field(description="What to avoid.")] = None,
-    image: MediaRef = None,
-    end_image: MediaRef = None,
-    video: MediaRef = None,
-    audio_input: MediaRef = None,
-    reference_images: Annotated[
-        list[str] | None, Field(description="Reference images for reference-to-video models.")
-    ] = None,
-    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="For upscale models only.")] = None,
+    resolution: Annotated[str | None, Field(description="e.g. '720p'.")] = None,
+    audio: Annotated[bool | None, Field(description="Sound, where switchable.")] = None,
+    negative_prompt: Annotated[str | None, Field()] = None,
+    image: Annotated[str | None, Field(description="First frame.")] = None,
+    end_image: Annotated[str | None, Field(description="Last frame.")] = None,
+    video: Annotated[str | None, Field(description="To upscale or work from.")] = None,
+    audio_input: Annotated[str | None, Field(description="Audio track.")] = None,
+    reference_images: Annotated[list[str] | None, Field(description="Reference-to-video models.")] = None,
+    upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Upscalers only.")] = None,
     wait_seconds: WaitSeconds = DEFAULT_WAIT,
     confirm: Confirm = False,
 ) -> Reply:
-    """Generate a video (text-to-video, image-to-video, video upscale). Checks the options
-    against the model, prices the job with Venice (spend limit applies), queues it and waits up
-    to wait_seconds with progress; returns the MP4 file, or a job id for venice_job_status."""
+    """Text/image-to-video or upscale: quoted, queued, waited on up to wait_seconds; returns the
+    MP4 or a job id. Media: path, https:// or data: URL."""
     state = call.state
     chosen = model or (DEFAULT_IMAGE_TO_VIDEO if image else DEFAULT_TEXT_TO_VIDEO)
     body: dict[str, Any] = {}
@@ -159,14 +140,13 @@ async def venice_video_generate(
     return await wait_and_reply(call, job, wait_seconds)
 
 
-@tool("Transcribe a YouTube video (retired by Venice)", "paid", "video")
+@tool("Video transcription (retired)", "paid", "video")
 async def venice_video_transcribe(
     call: Call,
-    url: Annotated[str, Field(description="A YouTube video URL.")],
+    url: Annotated[str, Field(description="YouTube URL.")],
     response_format: Literal["json", "text"] = "json",
 ) -> Reply:
-    """Venice's video transcription. Venice has retired this route (410); the error says what
-    to use instead (venice_chat with a video_url part, or venice_transcribe on the audio)."""
+    """Retired by Venice (410); the error names what to use instead."""
     state = call.state
     try:
         state.client.ensure_credentials()

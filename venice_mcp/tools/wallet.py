@@ -61,10 +61,9 @@ def _day(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
-@tool("Wallet balance and spending limits", "read_only", "wallet")
+@tool("Wallet balance and limits", "read_only", "wallet")
 async def venice_wallet_balance(call: Call) -> Reply:
-    """The wallet's address, its Venice credit (and DIEM), and today's top-ups and spend
-    against each limit. Wallet mode only."""
+    """Wallet address, Venice credit, and 24 h top-ups and spend against each limit."""
     state = call.state
     payer = _payer(state, "venice_wallet_balance")
     info = await payer.balance()
@@ -112,18 +111,16 @@ async def venice_wallet_balance(call: Call) -> Reply:
     return Reply("\n".join(lines), structured)
 
 
-@tool("Top up the wallet's Venice credit (USDC on Base)", "paid", "wallet")
+@tool("Top up the wallet", "paid", "wallet")
 async def venice_wallet_top_up(
     call: Call,
     amount_usd: Annotated[
         float,
-        Field(gt=0, le=10_000, description="US dollars of USDC to pay in (Venice's minimum is $5)."),
+        Field(gt=0, le=10_000, description="USD to pay in (Venice's minimum is $5)."),
     ],
     confirm: Confirm = False,
 ) -> Reply:
-    """Pay USDC on Base from the wallet into its Venice credit (x402). Real money: limited by
-    VENICE_MCP_MAX_TOPUP_USD and VENICE_MCP_DAILY_TOPUP_USD, and above VENICE_MCP_MAX_CALL_USD the
-    person approves it first. Reports the amount credited, new balance and settlement transaction."""
+    """Pay USDC on Base into the wallet's Venice credit (x402). Real money, within the owner's limits."""
     state = call.state
     payer = _payer(state, "venice_wallet_top_up")
     # Hard limits first: never ask about what cannot be paid. A payment of unknown outcome
@@ -152,14 +149,13 @@ async def venice_wallet_top_up(
     return Reply(text, {**paid.as_dict(), "limits": limits.as_dict()})
 
 
-@tool("Wallet transactions at Venice", "read_only", "wallet")
+@tool("Wallet transactions", "read_only", "wallet")
 async def venice_wallet_transactions(
     call: Call,
-    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page, newest first.")] = 20,
-    offset: Annotated[int, Field(ge=0, description="Rows to skip (page with offset += limit).")] = 0,
+    limit: Annotated[int, Field(ge=1, le=100, description="Newest first.")] = 20,
+    offset: Annotated[int, Field(ge=0)] = 0,
 ) -> Reply:
-    """Venice's ledger for this wallet (TOP_UP, CHARGE, REFUND), joined with this server's own
-    call log by request id, so each charge shows which tool call it paid for."""
+    """Venice's ledger for this wallet, joined with the tool calls it paid for."""
     state = call.state
     payer = _payer(state, "venice_wallet_transactions")
     data = await payer.transactions(limit, offset)
@@ -197,13 +193,12 @@ async def venice_wallet_transactions(
     return Reply("\n".join(lines), structured)
 
 
-@tool("What this server's calls cost", "read_only", "core")
+@tool("Spending", "read_only", "core")
 async def venice_spending(
     call: Call,
-    days: Annotated[int, Field(ge=1, le=365, description="How many days back, counting today.")] = 7,
+    days: Annotated[int, Field(ge=1, le=365, description="Days back, counting today.")] = 7,
 ) -> Reply:
-    """Spending from this server's local ledger, by day, tool and model: calls made, estimated and
-    actual cost (where Venice reported it), and wallet top-ups. Works with an API key or a wallet."""
+    """What this server's calls cost, by day, tool and model, and wallet top-ups (free)."""
     state = call.state
     since = time.time() - days * DAY_S
     by: dict[str, dict[str, dict[str, float]]] = {"day": {}, "tool": {}, "model": {}}
