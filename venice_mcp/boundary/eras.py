@@ -59,10 +59,11 @@ def _older(attachments: Sequence[Attachment], version: str) -> list[ContentBlock
     embedded: set[str] = set()
     budget = INLINE_BUDGET_BYTES - sum(len(a.preview.data) for a in attachments if a.preview is not None)
     for a in attachments:
-        if a.preview is not None and a.preview.kind == "audio" and not audio_blocks:
-            # An audio preview is the whole file: it travels as the file, embedded.
-            previews.append(_embedded(a.file, a.preview.data))
+        if a.preview is not None and a.preview.kind == "audio":
+            # An audio preview is the whole file: it is not embedded a second time, and before
+            # audio blocks existed it travels as the file, embedded.
             embedded.add(a.file.uri)
+            previews.append(_preview(a.preview) if audio_blocks else _embedded(a.file, a.preview.data))
         elif a.preview is not None:
             previews.append(_preview(a.preview))
     for a in attachments:
