@@ -150,6 +150,7 @@ class Runtime:
             if state is not None:
                 await state.client.aclose()
                 await state.inputs.aclose()
+                state.ledger.close()
             if self._db is not None:
                 self._db.close()
                 self._db = None

@@ -66,6 +66,17 @@ class Database:
             cursor = self._conn.execute(sql, params)
             return cursor.lastrowid or cursor.rowcount
 
+    def execute_batch(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows, in one transaction (at the default NORMAL sync)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany(sql, rows)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())

@@ -157,3 +157,10 @@ async def test_many_embeddings_go_to_a_file_that_resolves(client: Client) -> Non
 async def test_reading_a_missing_output_is_an_error(client: Client) -> None:
     with pytest.raises(Exception, match="No output named"):
         await client.read_resource("venice-mcp://outputs/nothing-here.json")
+
+
+async def test_a_prompt_that_looks_like_json_is_still_a_prompt(client: Client) -> None:
+    """Optional texts are never parsed as JSON: '[1, 2, 3]' is asked as is, not refused as a list."""
+    result = await client.call_tool("venice_chat", {"prompt": "[1, 2, 3]", "system": '{"a": 1}'})
+    assert not result.is_error, text_of(result)
+    assert text_of(result).startswith("[sandbox] You said: [1, 2, 3]")

@@ -151,10 +151,12 @@ async def test_content_policy_failure_says_refund_and_recommended_model(
     assert jobs.structured_content["count"] == 1  # type: ignore[index]
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_the_queue_call_is_ledgered_at_the_quote(
-    client: Client, settings: object, sandbox: SandboxState
+    make_client: Callable[..., Client], settings: object, sandbox: SandboxState, mode: str
 ) -> None:
-    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "resolution": "720p"})
+    async with make_client(mode) as client:  # the server writes its call records by the time it stops
+        result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "resolution": "720p"})
     assert not result.is_error
     ledger = Ledger(Database.in_home(settings.home))  # type: ignore[attr-defined]
     [call] = [c for c in ledger.calls() if c["tool"] == "venice_video_generate"]

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -33,6 +33,8 @@ from venice_mcp.payments.siwx import HEADER as SIWX_HEADER
 from venice_mcp.payments.siwx import sign_in_header
 
 log = logging.getLogger(__name__)
+# What an attempt holds when it needs no wallet slot.
+_NO_SLOT: nullcontext[None] = nullcontext()
 
 # Route kinds and their timeouts (seconds). Generation can legitimately take minutes; catalog
 # reads should not.
@@ -109,7 +111,7 @@ class WalletAuth:
 @dataclass
 class VeniceResponse:
     status: int
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     content_type: str
     body: Any = None
     content: bytes | None = None
@@ -259,9 +261,8 @@ class VeniceClient:
         auth: AuthNeed,
         save_to: Path | None,
     ) -> VeniceResponse:
-        async with AsyncExitStack() as stack:
-            if auth != "none" and isinstance(self.auth, WalletAuth):
-                await stack.enter_async_context(self.auth.slots)
+        slot = self.auth.slots if auth != "none" and isinstance(self.auth, WalletAuth) else _NO_SLOT
+        async with slot:
             send_headers = {"Accept-Encoding": "gzip, br"} if save_to is None else {}
             if headers:
                 send_headers.update(headers)
@@ -278,9 +279,12 @@ class VeniceClient:
                 headers=send_headers,
                 timeout=TIMEOUTS[kind],
             )
-            response = await self.http.send(request, stream=True)
-            stack.push_async_callback(response.aclose)
-            return await _read(response, save_to)
+            # Bodies bound for a file are streamed to it; anything else is read whole by send().
+            response = await self.http.send(request, stream=save_to is not None)
+            try:
+                return await _read(response, save_to)
+            finally:
+                await response.aclose()
 
     def _wants_top_up(self, error: errors.APIStatusError) -> bool:
         return (
@@ -378,7 +382,8 @@ class VeniceClient:
 
 
 async def _read(response: httpx2.Response, save_to: Path | None) -> VeniceResponse:
-    headers = {k.lower(): v for k, v in response.headers.items()}
+    # httpx2's headers look up names case-insensitively and decode only what is asked for.
+    headers = response.headers
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     out = VeniceResponse(status=response.status_code, headers=headers, content_type=content_type)
     binary = response.status_code < 400 and not ("json" in content_type or content_type.startswith("text/"))

@@ -22,14 +22,18 @@ reached Venice (otherwise ``unknown``, which keeps counting and is resubmitted l
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from venice_mcp.db import Database
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -149,11 +153,84 @@ class NewPayment:
     header: str
 
 
+_INSERT_CALL = (
+    "INSERT INTO calls (ts, tool, model, auth, estimate_usd, charge_usd, request_id, status, detail)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Queued call records are written together at most this often (or when someone reads them).
+WRITE_EVERY_S = 0.5
+
+
+class CallWriter:
+    """Writes call records in batches on a thread of its own, so a tool call never waits on SQLite.
+
+    A call record is bookkeeping (what ran, what it cost), not money: queueing it costs the event
+    loop an append, the thread writes what accumulated in one transaction every WRITE_EVERY_S, and
+    at worst a killed process loses the records of its last half second. Payments never go through
+    here; they are committed before they are sent (see the module docstring). Readers flush first,
+    so they see every record queued.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._rows: list[tuple[Any, ...]] = []
+        self._writing = 0  # rows taken by the thread and not yet committed
+        self._wake = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def put(self, row: tuple[Any, ...]) -> None:
+        with self._wake:
+            self._rows.append(row)
+            if self._thread is None:
+                self._stop = False
+                self._thread = threading.Thread(target=self._run, name="venice-mcp-calls", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float = 10.0) -> None:
+        with self._wake:
+            if self._rows:
+                self._wake.notify_all()
+            self._wake.wait_for(lambda: not self._rows and not self._writing, timeout)
+
+    def close(self) -> None:
+        with self._wake:
+            self._stop = True
+            self._wake.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._stop:
+                    self._wake.wait(WRITE_EVERY_S)
+                rows, self._rows = self._rows, []
+                self._writing = len(rows)
+                stop = self._stop
+            if rows:
+                try:
+                    self._db.execute_batch(_INSERT_CALL, rows)
+                except Exception:  # a full disk must not take tool calls down with it
+                    log.exception("could not record %d call(s) in the ledger", len(rows))
+            with self._wake:
+                self._writing = 0
+                self._wake.notify_all()
+                if stop and not self._rows:
+                    return
+
+
 class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.ensure(SCHEMA)
         self._migrate()
+        self._writer = CallWriter(db)
+
+    def close(self) -> None:
+        """Write every queued call record (the database stays open)."""
+        self._writer.close()
 
     def _migrate(self) -> None:
         """Add the lease columns to a payments table created before they existed (check and
@@ -167,10 +244,9 @@ class Ledger:
                 if name not in have:
                     conn.execute(f"ALTER TABLE payments ADD COLUMN {name} {decl}")
 
-    def record_call(self, record: CallRecord, *, ts: float | None = None) -> int:
-        return self.db.execute(
-            "INSERT INTO calls (ts, tool, model, auth, estimate_usd, charge_usd, request_id, status, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    def record_call(self, record: CallRecord, *, ts: float | None = None) -> None:
+        """Queue the record; it is written by the CallWriter's thread."""
+        self._writer.put(
             (
                 time.time() if ts is None else ts,
                 record.tool,
@@ -181,10 +257,11 @@ class Ledger:
                 record.request_id,
                 record.status,
                 record.detail,
-            ),
+            )
         )
 
     def calls(self, since: float = 0.0) -> list[dict[str, Any]]:
+        self._writer.flush()
         rows = self.db.query("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", (since,))
         return [dict(r) for r in rows]
 
@@ -391,6 +468,7 @@ class Ledger:
         """The latest local call row for each of these Venice request ids."""
         if not request_ids:
             return {}
+        self._writer.flush()
         marks = ",".join("?" * len(request_ids))
         rows = self.db.query(f"SELECT * FROM calls WHERE request_id IN ({marks}) ORDER BY ts", request_ids)
         return {str(r["request_id"]): dict(r) for r in rows}

@@ -34,7 +34,7 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -743,7 +743,7 @@ class Payer:
         assert last is not None
         return self._give_up(row, True, last, mine)
 
-    def _settled(self, row: dict[str, Any], body: Any, headers: dict[str, str]) -> TopUpResult:
+    def _settled(self, row: dict[str, Any], body: Any, headers: Mapping[str, str]) -> TopUpResult:
         data = _data(body)
         receipt = decode_b64_json(headers.get("payment-response", "")) or {}
         tx = receipt.get("transaction") if isinstance(receipt, dict) else None

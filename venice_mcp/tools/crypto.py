@@ -3,6 +3,7 @@
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -51,7 +52,7 @@ def _billed(response: VeniceResponse) -> float | None:
     return 0.0 if _replayed(response) else _header_float(response.headers, "x-venice-rpc-cost-usd")
 
 
-def _header_float(headers: dict[str, str], name: str) -> float | None:
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
     try:
         return float(headers[name])
     except (KeyError, ValueError):

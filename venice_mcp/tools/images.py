@@ -14,7 +14,7 @@ import math
 import re
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -216,7 +216,7 @@ def _images_result(
     return Reply("\n".join(lines), {**infos[0], "files": infos, **structured}, attachments)
 
 
-def _details(model: str, estimate: Estimate, headers: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+def _details(model: str, estimate: Estimate, headers: Mapping[str, str]) -> tuple[list[str], dict[str, Any]]:
     details = [f"model {headers.get('x-venice-model-id') or model}", cost_note(estimate, None)]
     structured: dict[str, Any] = {
         "model": headers.get("x-venice-model-id") or model,
