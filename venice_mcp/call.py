@@ -52,12 +52,20 @@ class Call:
         """The spend gate: return when the call may run, else raise SpendStopped (the stop is
         recorded in the ledger; nothing was sent to Venice)."""
         state = self.state
+        if state.gate.within_limit(estimate):
+            return
         try:
             await state.gate.approve(tool=self.name, estimate=estimate, confirm=confirm, ask=self.ask)
         except SpendStopped as stop:
-            auth = state.settings.auth_mode
-            state.ledger.record_call(CallRecord(self.name, auth, stop.status, model, estimate.usd))
+            self.record(stop.status, model, estimate)
             raise
+
+    def record(self, status: str, model: str | None, estimate: Estimate, spend: Spend | None = None) -> None:
+        charge, request_id = (spend.charge_usd, spend.request_id) if spend else (None, None)
+        auth = self.state.settings.auth_mode
+        self.state.ledger.record_call(
+            CallRecord(self.name, auth, status, model, estimate.usd, charge, request_id)
+        )
 
     @contextmanager
     def ledgered(self, *, model: str | None, estimate: Estimate) -> Iterator[Spend]:
@@ -68,17 +76,7 @@ class Call:
             yield spend
             status = "ok"
         finally:
-            self.state.ledger.record_call(
-                CallRecord(
-                    self.name,
-                    self.state.settings.auth_mode,
-                    status,
-                    model=model,
-                    estimate_usd=estimate.usd,
-                    charge_usd=spend.charge_usd,
-                    request_id=spend.request_id,
-                )
-            )
+            self.record(status, model, estimate, spend)
 
     async def paid_request(
         self,

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import platformdirs
-
 DEFAULT_BASE_URL = "https://api.venice.ai/api/v1"
 
 # Spend limits (USD). Conservative on purpose: an agent with a wallet should need a person to
@@ -33,6 +31,13 @@ PaymentShape = Literal["venice", "x402v2"]
 TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wallet")
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+def default_home() -> Path:
+    """The platform's user data folder for venice-mcp (platformdirs loads only when needed)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("venice-mcp"))
 
 
 class ConfigError(ValueError):
@@ -70,7 +75,7 @@ class Settings:
     api_key: Secret | None = None
     wallet_key: Secret | None = None
     base_url: str = DEFAULT_BASE_URL
-    home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("venice-mcp")))
+    home: Path = field(default_factory=default_home)
     output_dir: Path | None = None
     auth_token: Secret | None = None
     max_call_usd: float = DEFAULT_MAX_CALL_USD
@@ -227,7 +232,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     wallet_key = None if _unset(get("VENICE_WALLET_KEY")) else _wallet_key(get("VENICE_WALLET_KEY", ""))
     base_url = DEFAULT_BASE_URL if _unset(get("VENICE_BASE_URL")) else _base_url(get("VENICE_BASE_URL", ""))
     home_raw = get("VENICE_MCP_HOME")
-    home = Path(_expand(home_raw, env)) if not _unset(home_raw) and home_raw else Settings().home
+    home = Path(_expand(home_raw, env)) if not _unset(home_raw) and home_raw else default_home()
     out_raw = get("VENICE_MCP_OUTPUT_DIR")
     output_dir = Path(_expand(out_raw, env)) if not _unset(out_raw) and out_raw else None
     token_raw = get("VENICE_MCP_AUTH_TOKEN")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Literal, cast
 from mcp.server import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
-from venice_mcp import __version__, prompts, resources
-from venice_mcp.boundary import install_tools
+from venice_mcp import __version__
+from venice_mcp.boundary.deferred import defer
 from venice_mcp.config import Settings
 from venice_mcp.context import Runtime
 
@@ -96,7 +96,21 @@ def build_server(
         log_level=cast(LogLevel, settings.log_level),
         request_state_security=state_security(settings),
     )
-    install_tools(server, settings)
-    resources.register(server)
-    prompts.register(server)
+
+    def fill_tools() -> None:
+        from venice_mcp.boundary.registry import install_tools
+
+        install_tools(server, settings)
+
+    def fill_resources() -> None:
+        from venice_mcp import resources
+
+        resources.register(server)
+
+    def fill_prompts() -> None:
+        from venice_mcp import prompts
+
+        prompts.register(server)
+
+    defer(server, tools=fill_tools, resources=fill_resources, prompts=fill_prompts)
     return server

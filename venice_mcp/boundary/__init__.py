@@ -10,9 +10,6 @@ Tool functions (``venice_mcp/tools/*``) are plain ``async def venice_x(call, <ar
   catalog, the input loader and the model checks into ToolError text (``errors``);
 - assembles the Reply into the result the client's protocol version can read (``eras``).
 
-Tools are built on the first ``tools/list`` or ``tools/call``, not at start (``registry``).
+Tools, resources and prompts are built on the first request that needs them, not at start
+(``deferred``); ``registry.install_tools`` builds the tools.
 """
-
-from venice_mcp.boundary.registry import install_tools
-
-__all__ = ["install_tools"]

@@ -1,8 +1,7 @@
-"""Registering tool functions with the MCP server: one wrapper for all, built on first use.
+"""Registering tool functions with the MCP server: one wrapper for all.
 
-``install_tools`` swaps the server's tool registry for one that imports the tool modules and
-builds every tool (argument models, schemas) the first time a client lists or calls tools. The
-handshake is answered before any of that: it is most of what a host waits for at start.
+The server calls ``install_tools`` when its (deferred) tool registry is first used, so the tool
+modules are imported and every argument model built after the handshake, not before it.
 """
 
 from __future__ import annotations
@@ -10,17 +9,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-import types
-import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.tools.tool_manager import ToolManager
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import ToolAnnotations
-from pydantic import PrivateAttr
 
+from venice_mcp.boundary.arguments import Arguments
 from venice_mcp.config import Settings
 
 if TYPE_CHECKING:
@@ -62,91 +57,10 @@ def tool_annotations(title: str, kind: Kind) -> ToolAnnotations:
     return ToolAnnotations(title=title, **_HINTS[kind])
 
 
-class Arguments(FuncMetadata):
-    """The SDK's argument handling, except that a string stays a string where one is accepted.
-
-    The SDK parses any string argument as JSON unless the parameter is exactly ``str``, so that
-    hosts which send a list as '["a"]' still work. For an optional text (``str | None``) that
-    turned a prompt such as "[1, 2, 3]" into a list and refused the call; it also cost a failed
-    JSON parse per optional text on every call. Parameters that cannot take a string are
-    pre-parsed as before.
-    """
-
-    _parsed: frozenset[str] = PrivateAttr(default=frozenset())
-
-    @classmethod
-    def of(cls, metadata: FuncMetadata) -> Arguments:
-        out = cls(
-            arg_model=metadata.arg_model,
-            output_schema=metadata.output_schema,
-            output_model=metadata.output_model,
-            wrap_output=metadata.wrap_output,
-        )
-        out._parsed = frozenset(
-            key
-            for name, field in metadata.arg_model.model_fields.items()
-            if not _takes_str(field.annotation)
-            for key in (name, field.alias)
-            if key
-        )
-        return out
-
-    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        if not any(key in self._parsed and isinstance(value, str) for key, value in data.items()):
-            return data
-        return super().pre_parse_json({k: v for k, v in data.items() if k in self._parsed}) | {
-            k: v for k, v in data.items() if k not in self._parsed
-        }
-
-
-def _takes_str(annotation: Any) -> bool:
-    if annotation is str:
-        return True
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _takes_str(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_takes_str(arm) for arm in typing.get_args(annotation))
-    if typing.get_origin(annotation) is typing.Literal:
-        return any(isinstance(v, str) for v in typing.get_args(annotation))
-    return False
-
-
-class LazyToolManager(ToolManager):
-    """The SDK's tool registry, filled by ``build`` on first use."""
-
-    def __init__(self, build: Callable[[], list[Tool]]) -> None:
-        super().__init__()
-        self._build: Callable[[], list[Tool]] | None = build
-
-    def _ready(self) -> None:
-        if self._build is not None:
-            build, self._build = self._build, None
-            for tool in build():
-                self._tools[tool.name] = tool
-
-    def get_tool(self, name: str) -> Tool | None:
-        self._ready()
-        return super().get_tool(name)
-
-    def list_tools(self) -> list[Tool]:
-        self._ready()
-        return super().list_tools()
-
-    def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tool:
-        self._ready()
-        return super().add_tool(fn, *args, **kwargs)
-
-    def remove_tool(self, name: str) -> None:
-        self._ready()
-        super().remove_tool(name)
-
-
 def install_tools(server: MCPServer[Any], settings: Settings) -> None:
-    """Register every tool ``settings`` enables (toolsets, admin tools), built on first use.
-
-    The SDK (pinned <3) keeps tools in ``_tool_manager`` and has no public hook for a lazy registry.
-    """
-    server._tool_manager = LazyToolManager(lambda: build_tools(settings))
+    """Add every tool ``settings`` enables (toolsets, admin tools) to the server's registry."""
+    for tool in build_tools(settings):
+        server._tool_manager._tools[tool.name] = tool
 
 
 def tool_functions(settings: Settings) -> list[tuple[Callable[..., Any], ToolInfo]]:
