@@ -36,7 +36,8 @@ def chat(spec: dict[str, Any], messages: list[dict[str, Any]], max_tokens: int |
     usd = (tokens_in * price_in + tokens_out * price_out) / 1_000_000
     cap = "the max_tokens cap" if max_tokens else "a typical reply"
     return Estimate(
-        usd, f"~{tokens_in} tokens in at ${price_in:g}/1M, {tokens_out} out ({cap}) at ${price_out:g}/1M"
+        usd,
+        lambda: f"~{tokens_in} tokens in at ${price_in:g}/1M, {tokens_out} out ({cap}) at ${price_out:g}/1M",
     )
 
 

@@ -44,16 +44,12 @@ TEXT_MIME_PREFIXES = ("text/", "application/json", "application/xml")
 
 
 def to_result(reply: Reply, version: str | None) -> CallToolResult:
-    # Built without validation: every field is typed here already, and a tool call should not
-    # pay for a second check of what the SDK validates as it writes the result.
     version = version or LATEST_PROTOCOL_VERSION
     if is_version_at_least(version, LINKS_SINCE):
         links: list[ContentBlock] = [_link(a) for a in reply.attachments]
         previews = [_preview(a.preview) for a in reply.attachments if a.preview is not None]
-        content = [_text(reply.text), *links, *previews]
-        return CallToolResult.model_construct(content=content, structured_content=reply.data, is_error=False)
-    content = [_text(reply.text), *_older(reply.attachments, version)]
-    return CallToolResult.model_construct(content=content, is_error=False)
+        return CallToolResult(content=[_text(reply.text), *links, *previews], structured_content=reply.data)
+    return CallToolResult(content=[_text(reply.text), *_older(reply.attachments, version)])
 
 
 def _older(attachments: Sequence[Attachment], version: str) -> list[ContentBlock]:
@@ -86,7 +82,7 @@ def _older(attachments: Sequence[Attachment], version: str) -> list[ContentBlock
 
 
 def _text(text: str) -> TextContent:
-    return TextContent.model_construct(type="text", text=text)
+    return TextContent(type="text", text=text)
 
 
 def _link(a: Attachment) -> ResourceLink:

@@ -27,8 +27,14 @@ StopStatus = Literal["confirmation_required", "declined"]
 @dataclass(frozen=True)
 class Estimate:
     usd: float | None  # None: Venice gives no price for this call in advance
-    basis: str  # how it was computed, shown to the person deciding
+    # How it was computed, shown to the person deciding; a callable is only formatted when asked
+    # (most calls are under the limit, and nobody reads it then).
+    described: str | Callable[[], str]
     could_be_large: bool = True  # only consulted when usd is None
+
+    @property
+    def basis(self) -> str:
+        return self.described if isinstance(self.described, str) else self.described()
 
 
 def format_usd(value: float | None) -> str:

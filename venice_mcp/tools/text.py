@@ -79,14 +79,14 @@ async def _estimate(
     return price(resolved.spec)
 
 
-def _cost_line(body: dict[str, Any], model: str, estimate: Estimate) -> str:
+def _cost_line(body: dict[str, Any], model: str, estimate: Estimate, cost: float | None) -> str:
     usage = body.get("usage") or {}
     parts = [f"model {body.get('model') or model}"]
     if usage:
         parts.append(
             f"{usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out tokens"
         )
-    parts.append(cost_note(estimate, _reported_cost(body)))
+    parts.append(cost_note(estimate, cost))
     return " · ".join(parts)
 
 
@@ -166,7 +166,8 @@ async def venice_chat(
     choice = (data.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     content = message.get("content") or ""
-    footer = _cost_line(data, body["model"], estimate)
+    cost = _reported_cost(data)
+    footer = _cost_line(data, body["model"], estimate, cost)
     finish = choice.get("finish_reason")
     if finish == "length":
         footer += " · stopped at the token limit (raise max_tokens for more)"
@@ -178,7 +179,7 @@ async def venice_chat(
         "model": data.get("model") or body["model"],
         "finish_reason": finish,
         "usage": data.get("usage"),
-        "cost_usd": _reported_cost(data),
+        "cost_usd": cost,
         "estimate_usd": estimate.usd,
         "request_id": response.request_id,
     }
