@@ -9,7 +9,6 @@ tool runs.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from venice_mcp.payments.ledger import Ledger
     from venice_mcp.payments.x402 import Payer
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class AppState:
@@ -52,7 +49,7 @@ def make_auth(settings: Settings) -> Auth:
     from venice_mcp.api.client import BearerAuth, NoAuth, WalletAuth
 
     if settings.wallet_key is not None:
-        from venice_mcp.payments.signer import EthAccountSigner  # loads eth_account on first signature
+        from venice_mcp.payments.signer import EthAccountSigner  # eth_account loads at the first signature
 
         return WalletAuth(EthAccountSigner(settings.wallet_key.get()))
     if settings.api_key is not None:

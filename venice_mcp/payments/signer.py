@@ -26,29 +26,39 @@ class Signer(Protocol):
 
 
 class EthAccountSigner:
-    """A local private key behind the Signer protocol (eth-account, with coincurve when present)."""
+    """A local private key behind the Signer protocol (eth-account, with coincurve when present).
 
-    __slots__ = ("_account",)
+    The account is made on first use (the first signature or address), so a server whose calls
+    sign nothing never imports eth_account.
+    """
+
+    __slots__ = ("_account", "_key")
 
     def __init__(self, private_key: str) -> None:
-        from eth_account import Account
+        self._key = private_key
+        self._account: Any = None
 
-        self._account = Account.from_key(private_key)
+    def _loaded(self) -> Any:
+        if self._account is None:
+            from eth_account import Account
+
+            self._account = Account.from_key(self._key)
+        return self._account
 
     @property
     def address(self) -> str:
-        return str(self._account.address)
+        return str(self._loaded().address)
 
     def sign_message(self, text: str) -> str:
         from eth_account.messages import encode_defunct
 
-        signed = self._account.sign_message(encode_defunct(text=text))
+        signed = self._loaded().sign_message(encode_defunct(text=text))
         return "0x" + bytes(signed.signature).hex()
 
     def sign_typed_data(self, typed: dict[str, Any]) -> str:
         from eth_account.messages import encode_typed_data
 
-        signed = self._account.sign_message(encode_typed_data(full_message=typed))
+        signed = self._loaded().sign_message(encode_typed_data(full_message=typed))
         return "0x" + bytes(signed.signature).hex()
 
     def __repr__(self) -> str:

@@ -1,0 +1,56 @@
+"""What a host waits for at start stays small: the handshake needs none of the tool modules, and
+a wallet's signing library (eth_account, ~0.5 s to import) loads only when something is signed.
+
+Each check runs in a fresh interpreter, so sys.modules tells what was really imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, pathlib, sys, anyio, httpx2
+    from mcp import Client
+    from venice_mcp.config import Secret, Settings
+    from venice_mcp.sandbox import SandboxState, create_app
+    from venice_mcp.server import build_server
+
+    KEY, ADDRESS = "0x" + "11" * 32, "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # the key's address
+
+    def loaded():
+        names = ("eth_account", "venice_mcp.tools.text", "venice_mcp.resources", "venice_mcp.api.client")
+        return {n: n in sys.modules for n in names}
+
+    async def main():
+        sandbox = SandboxState()
+        sandbox.credit(ADDRESS, 10.0)
+        base = "http://127.0.0.1:9/api/v1"  # loopback: a wallet may use http there; never dialled
+        settings = Settings(home=pathlib.Path(sys.argv[1]), wallet_key=Secret(KEY), base_url=base)
+        server = build_server(settings, transport=httpx2.ASGITransport(app=create_app(sandbox)))
+        seen = {"built": loaded()}
+        async with Client(server, mode="legacy") as client:
+            seen["initialized"] = loaded()
+            await client.list_tools()
+            seen["listed"] = loaded()
+            await client.call_tool("venice_chat", {"prompt": "hello"})
+            seen["signed"] = loaded()
+        print(json.dumps(seen))
+
+    anyio.run(main)
+    """
+)
+
+
+def test_the_handshake_loads_no_tool_and_a_wallet_signs_only_when_asked(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, timeout=120, check=True
+    )
+    seen = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    for stage in ("built", "initialized"):
+        assert not any(seen[stage].values()), (stage, seen[stage])
+    assert seen["listed"]["venice_mcp.tools.text"] and not seen["listed"]["eth_account"]
+    assert seen["signed"]["eth_account"]
