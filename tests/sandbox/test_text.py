@@ -25,16 +25,23 @@ async def test_chat_shape(client: httpx2.AsyncClient, key_headers: dict[str, str
     assert body["object"] == "chat.completion"
     assert isinstance(body["created"], int)
     choice = body["choices"][0]
+    thinking = "[sandbox] Thinking about: hello"  # the default model reasons
     assert choice == {
         "index": 0,
         "finish_reason": "stop",
         "logprobs": None,
         "stop_reason": None,
-        "message": {"role": "assistant", "content": "[sandbox] You said: hello", "reasoning_content": None},
+        "message": {
+            "role": "assistant",
+            "content": "[sandbox] You said: hello",
+            "reasoning_content": thinking,
+        },
     }
     usage = body["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert usage["completion_tokens"] == math.ceil(len("[sandbox] You said: hello") / 4)
+    reasoning = math.ceil(len(thinking) / 4)
+    assert usage["completion_tokens"] == math.ceil(len("[sandbox] You said: hello") / 4) + reasoning
+    assert usage["completion_tokens_details"] == {"reasoning_tokens": reasoning}
     assert usage["prompt_tokens_details"] == {"cached_tokens": 0, "cache_creation_input_tokens": 0}
     assert set(body["cost"]) == {"usd", "diem"}
     assert body["venice_parameters"]["enable_web_search"] == "off"
@@ -64,9 +71,10 @@ async def test_reply_quotes_last_user_message(
 
 
 async def test_max_tokens_truncates(client: httpx2.AsyncClient, key_headers: dict[str, str]) -> None:
+    no_thinking = {"venice_parameters": {"disable_thinking": True}}
     for field in ("max_tokens", "max_completion_tokens"):
         response = await client.post(
-            "/chat/completions", json=chat("a long message", **{field: 2}), headers=key_headers
+            "/chat/completions", json=chat("a long message", **{field: 2}, **no_thinking), headers=key_headers
         )
         body = response.json()
         assert body["choices"][0]["finish_reason"] == "length"

@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from tests.sandbox.siwe import Wallet
-from venice_mcp.sandbox import SandboxState
+from venice_mcp.sandbox import SANDBOX_ADMIN_KEY, SandboxState
 
 pytestmark = pytest.mark.anyio
 
@@ -84,11 +84,15 @@ async def test_debit_is_clamped_at_zero(client: httpx2.AsyncClient, state: Sandb
     assert state.balance(w.address) == 0.0
 
 
-async def test_bearer_callers_get_no_wallet_header(
+async def test_bearer_callers_see_their_accounts_balance_not_a_wallets(
     client: httpx2.AsyncClient, key_headers: dict[str, str]
 ) -> None:
     response = await client.post("/chat/completions", json=CHAT, headers=key_headers)
-    assert "x-venice-balance-usd" not in response.headers
+    account = (
+        await client.get("/billing/balance", headers={"Authorization": f"Bearer {SANDBOX_ADMIN_KEY}"})
+    ).json()["balances"]
+    assert float(response.headers["x-venice-balance-usd"]) == account["usd"]
+    assert float(response.headers["x-venice-balance-diem"]) == account["diem"]
 
 
 async def test_sixth_concurrent_request_is_refused(

@@ -43,13 +43,16 @@ _SKUS = (
 
 # -- billing -------------------------------------------------------------------------------------
 
+# The sandbox account's spendable balance (GET /billing/balance, x-venice-balance-* headers).
+BALANCES = {"usd": 25.0, "diem": 90.5}
+
 
 async def balance(ctx: Context) -> Response:
     return JSONResponse(
         {
             "canConsume": True,
             "consumptionCurrency": "DIEM",
-            "balances": {"diem": 90.5, "usd": 25.0, "bundledCredits": 10.0, "earnedCredits": None},
+            "balances": {**BALANCES, "bundledCredits": 10.0, "earnedCredits": None},
             "diemEpochAllocation": 100,
         }
     )

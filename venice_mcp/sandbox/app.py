@@ -24,6 +24,7 @@ from venice_mcp.sandbox import (
     audio,
     augment,
     characters,
+    chat,
     control,
     crypto,
     images,
@@ -58,7 +59,7 @@ ENDPOINTS = (
     Endpoint("GET", "/models", Access.PUBLIC, models.list_models),
     Endpoint("GET", "/models/traits", Access.PUBLIC, models.list_traits),
     Endpoint("GET", "/models/compatibility_mapping", Access.PUBLIC, models.compatibility_mapping),
-    Endpoint("POST", "/chat/completions", Access.WALLET, text.chat_completions, inference=True),
+    Endpoint("POST", "/chat/completions", Access.WALLET, chat.chat_completions, inference=True),
     Endpoint("POST", "/embeddings", Access.WALLET, text.embeddings, inference=True),
     # x402: top-up authorizes itself with the signed payment; the reads check SIWX themselves
     # (their 401/402/403 bodies differ from the inference routes').
@@ -231,6 +232,13 @@ async def _serve(
         wallet = caller.wallet
         cleanup = lambda: state.leave(wallet)  # noqa: E731
         extra["x-venice-balance-usd"] = f"{balance:.6f}"
+        diem = state.diem.get(wallet.lower())
+        if diem:
+            extra["x-venice-balance-diem"] = f"{diem:.6f}"
+    elif caller.key_type is not None and ep.inference:
+        # An API key spends its account's balance; Venice reports what was spendable (omitted at zero).
+        for currency, value in account.BALANCES.items():
+            extra[f"x-venice-balance-{currency}"] = f"{value:.6f}"
 
     ctx = Context(request=request, state=state, caller=caller, body=body, path=ep.path)
     try:

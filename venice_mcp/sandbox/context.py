@@ -26,6 +26,19 @@ class Context:
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params)
 
+    def deprecation(self, model_id: str) -> None:
+        """Venice's headers on a request to a model scheduled for retirement."""
+        plan = self.state.deprecations.get(model_id)
+        if plan is None:
+            return
+        self.headers["x-venice-deprecated"] = "true"
+        self.headers["x-venice-model-deprecation-date"] = plan["date"]
+        warning = f"The model {model_id} is deprecated and will be removed on {plan['date']}."
+        if plan.get("replacement"):
+            self.headers["x-venice-deprecated-replacement"] = plan["replacement"]
+            warning += f" Please migrate to {plan['replacement']}."
+        self.headers["x-venice-model-deprecation-warning"] = warning
+
     def charge(self, usd: float, *, request_id: str, model_id: str | None) -> None:
         """Debit a wallet caller after serving; API-key callers are not metered by the sandbox."""
         if self.caller.wallet is not None and usd > 0:

@@ -119,6 +119,24 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             state.diem.pop(key, None)
         return JSONResponse({"address": spec["address"], "diem_usd": state.diem.get(key)})
 
+    async def deprecate(request: Request) -> Response:
+        """Schedule a model's retirement: {"model": id, "date": "YYYY-MM-DD", "replacement": id?}."""
+        spec = await _json(request)
+        fields = ("model", "date", "replacement")
+        if (
+            not isinstance(spec, dict)
+            or set(spec) - set(fields)
+            or not all(isinstance(spec.get(k), str) and spec[k] for k in fields[:2])
+            or not isinstance(spec.get("replacement", ""), str)
+        ):
+            return JSONResponse({"error": "expected {model, date, replacement?} strings"}, status_code=400)
+        plan = {
+            "date": spec["date"],
+            **({"replacement": spec["replacement"]} if spec.get("replacement") else {}),
+        }
+        state.deprecations[spec["model"]] = plan
+        return JSONResponse({"model": spec["model"], **plan})
+
     async def reset(request: Request) -> Response:
         state.reset()
         return JSONResponse({"ok": True})
@@ -135,5 +153,6 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         ("/_sandbox/topups/wait", "GET", topup_wait),
         ("/_sandbox/topups/release", "POST", topup_release),
         ("/_sandbox/diem", "POST", diem),
+        ("/_sandbox/deprecations", "POST", deprecate),
     ]
     return [Route(path, fn, methods=[method]) for path, method, fn in table]

@@ -83,6 +83,11 @@ class SandboxState:
     rpc_idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # API key records behind /api_keys (id -> record, with the secret), seeded on first use.
     api_key_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Prompt caching: "model|cache key" -> the messages of the last request (JSON, in order).
+    prompt_cache: dict[str, list[str]] = field(default_factory=dict)
+    # Models scheduled for retirement: id -> {date, replacement?}; requests to them carry Venice's
+    # deprecation headers (set through POST /_sandbox/deprecations).
+    deprecations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- wallet credit -------------------------------------------------------------------------
 
@@ -187,4 +192,6 @@ class SandboxState:
             self.topups.clear()
             self.rpc_idempotency.clear()
             self.cloned_voices.clear()
+            self.prompt_cache.clear()
+            self.deprecations.clear()
         self.media_jobs.clear()
