@@ -61,7 +61,7 @@ async def test_tools_list_of_every_default_tool_fits_in_24_kb(tmp_path: Path) ->
         listing = await c.list_tools()
     size = len(listing.model_dump_json(by_alias=True, exclude_none=True).encode())
     assert size <= 24_000, f"tools/list is {size} bytes"
-    assert len(listing.tools) == 33
+    assert len(listing.tools) == 32
 
 
 async def test_toolsets_load_only_the_groups_asked_for(tmp_path: Path) -> None:

@@ -42,7 +42,6 @@ REQUIRED = frozenset(
         ("POST", "/video/queue"),
         ("POST", "/video/retrieve"),
         ("POST", "/video/complete"),
-        ("POST", "/video/transcriptions"),
         ("POST", "/augment/search"),
         ("POST", "/augment/scrape"),
         ("POST", "/augment/text-parser"),
@@ -66,6 +65,11 @@ LEFT_OUT = {
         "GET",
         "/billing/usage",
     ): "retired by Venice (410 since 2026-09-16); venice_billing uses /billing/usage-history",
+    (
+        "POST",
+        "/video/transcriptions",
+    ): "retired by Venice (410 Gone); its successor is venice_chat with a video_url part on a model "
+    "with supportsVideoInput",
     (
         "POST",
         "/images/generations",

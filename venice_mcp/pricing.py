@@ -1,19 +1,29 @@
 """Price estimates from a model's published pricing, before a call is made.
 
-Estimates err high: output is priced at the caller's token cap (or a typical reply length when
-none is given), and tokens are counted generously from characters.
+An estimate is a bound, not a guess: chat output is priced at the most the call may generate (the
+caller's cap, the cap the per-call limit affords, or the model's own limit), input at the higher
+of the input and cache-write prices, and tokens are counted generously from characters. A call
+that cannot be priced but could be large is reported as such, so the spend gate treats it as
+above the limit.
 """
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from venice_mcp.payments.budget import Estimate
 
-TYPICAL_REPLY_TOKENS = 1000
 CHARS_PER_TOKEN = 3.2  # Venice's own estimate for embeddings inputs
+# The output bound when a model publishes neither maxCompletionTokens nor a context length.
+DEFAULT_OUTPUT_CEILING = 32_768
+# A cap the per-call limit affords is used only if it leaves room for a useful reply.
+MIN_CAPPED_REPLY = 256
+WEB_SEARCH_USD = 0.01  # per search-augmented request
+WEB_SCRAPE_USD = 0.01  # per scraped URL
+X_SEARCH_USD = 0.01  # per xAI X search
 
 
 def tokens(text: str) -> int:
@@ -26,26 +36,112 @@ def _usd_per_million(spec: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def chat(spec: dict[str, Any], messages: list[dict[str, Any]], max_tokens: int | None) -> Estimate:
-    price_in = _usd_per_million(spec, "input")
-    price_out = _usd_per_million(spec, "output")
+@dataclass(frozen=True)
+class TokenPrices:
+    """USD per token: input (the dearer of input and cache write), output."""
+
+    input: float
+    output: float
+    note: str  # how the input price was chosen, for the basis
+
+
+def token_prices(spec: dict[str, Any], context_tokens: int) -> TokenPrices | None:
+    """A text model's prices for a call of ``context_tokens`` (input plus output): Venice's
+    ``extended`` prices apply past their ``context_token_threshold``."""
+    pricing = spec.get("pricing") or {}
+    extended = pricing.get("extended")
+    threshold = extended.get("context_token_threshold") if isinstance(extended, dict) else None
+    if isinstance(extended, dict) and isinstance(threshold, (int, float)) and context_tokens > threshold:
+        pricing = {**pricing, **extended}
+    table = {"pricing": pricing}
+    price_in = _usd_per_million(table, "input")
+    price_out = _usd_per_million(table, "output")
     if price_in is None or price_out is None:
-        return Estimate(None, "no published token price for this model", could_be_large=False)
-    tokens_in = tokens(json.dumps(messages))
-    tokens_out = max_tokens or TYPICAL_REPLY_TOKENS
-    usd = (tokens_in * price_in + tokens_out * price_out) / 1_000_000
-    cap = "the max_tokens cap" if max_tokens else "a typical reply"
-    return Estimate(
-        usd,
-        lambda: f"~{tokens_in} tokens in at ${price_in:g}/1M, {tokens_out} out ({cap}) at ${price_out:g}/1M",
-    )
+        return None
+    write = _usd_per_million(table, "cache_write")
+    note = f"${price_in:g}/1M"
+    if write is not None and write > price_in:
+        price_in, note = write, f"${write:g}/1M (cache write)"
+    return TokenPrices(price_in / 1e6, price_out / 1e6, note)
+
+
+def output_ceiling(spec: dict[str, Any], tokens_in: int) -> int:
+    """The most a model generates in one reply: its maxCompletionTokens, else what its context
+    leaves after the input."""
+    cap = spec.get("maxCompletionTokens")
+    if isinstance(cap, int) and cap > 0:
+        return cap
+    context = spec.get("availableContextTokens")
+    if isinstance(context, int) and context > tokens_in:
+        return context - tokens_in
+    return DEFAULT_OUTPUT_CEILING
+
+
+@dataclass(frozen=True)
+class ChatPrice:
+    """The bound of a chat call and the output cap that makes it true."""
+
+    estimate: Estimate
+    # max_completion_tokens to send when the caller gave none: the model's limit, or less when
+    # only a smaller cap fits under the per-call limit (``limited``). None: the caller's cap stands.
+    cap: int | None = None
+    limited: bool = False
+
+
+def chat(
+    spec: dict[str, Any],
+    tokens_in: int,
+    max_tokens: int | None,
+    *,
+    choices: int = 1,
+    extras: Sequence[tuple[float, str]] = (),
+    afford_usd: float | None = None,
+    whole_context: bool = False,
+) -> ChatPrice:
+    """The price bound of a chat call of ``tokens_in`` input tokens (``whole_context``: input whose
+    size is unknown, counted as the model's whole context).
+
+    Without ``max_tokens``, output is bounded by the model's ceiling; when that costs more than
+    ``afford_usd`` (the per-call limit), the call is capped at what the limit affords instead, as
+    long as that leaves room for a useful reply. ``extras`` are fixed add-ons (web search, ...).
+    """
+    context = spec.get("availableContextTokens")
+    if whole_context or (isinstance(context, int) and tokens_in > context):
+        if not isinstance(context, int):
+            return ChatPrice(Estimate(None, "input of unknown size and no published context length"))
+        tokens_in = context
+    ceiling = output_ceiling(spec, tokens_in)
+    prices = token_prices(spec, tokens_in + (max_tokens or ceiling))
+    if prices is None:
+        return ChatPrice(Estimate(None, "no published token price for this model"))
+    fixed = tokens_in * prices.input + sum(usd for usd, _ in extras)
+    out, cap, limited, why = max_tokens or ceiling, None, False, "max_tokens"
+    if not max_tokens:
+        cap, why = ceiling, "the model's limit"
+        if afford_usd is not None and prices.output > 0:
+            affordable = math.floor((afford_usd - fixed) / (choices * prices.output))
+            if fixed + choices * affordable * prices.output > afford_usd:
+                affordable -= 1  # float rounding must not put the bound a hair over the limit
+            if MIN_CAPPED_REPLY <= affordable < ceiling:
+                out, cap, limited, why = affordable, affordable, True, "the cap the per-call limit affords"
+    usd = fixed + choices * out * prices.output
+    per_out = prices.output * 1e6
+    input_note = "the whole context" if whole_context else f"~{tokens_in} tokens"
+
+    def basis() -> str:
+        text = f"{input_note} in at {prices.note}, up to {out} out ({why}) at ${per_out:g}/1M"
+        if choices > 1:
+            text += f" × {choices} choices"
+        return text + "".join(f" + ${usd:g} {label}" for usd, label in extras)
+
+    return ChatPrice(Estimate(usd, basis), cap, limited)
 
 
 def embeddings(spec: dict[str, Any], texts: list[str]) -> Estimate:
     price_in = _usd_per_million(spec, "input")
-    if price_in is None:
-        return Estimate(None, "no published token price for this model", could_be_large=False)
     count = sum(tokens(t) for t in texts)
+    if price_in is None:
+        return Estimate(None, f"no published token price for this model; ~{count} tokens")
     return Estimate(count * price_in / 1_000_000, f"~{count} tokens at ${price_in:g}/1M")
 
 

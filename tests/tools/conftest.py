@@ -57,6 +57,17 @@ async def client(request: pytest.FixtureRequest, make_client: Callable[..., Clie
         yield c
 
 
+@pytest.fixture
+def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make *.example hosts resolve to a public address, so URL inputs need no network."""
+    import anyio
+
+    async def fake(host: str, port: int, **_: Any) -> list[Any]:
+        return [(2, 1, 6, "", ("93.184.216.34", port))]
+
+    monkeypatch.setattr(anyio, "getaddrinfo", fake)
+
+
 def text_of(result: Any) -> str:
     return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 

@@ -82,17 +82,6 @@ async def check_image_result(client: Client, result: Any, *, size: tuple[int, in
     return saved
 
 
-@pytest.fixture
-def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make *.example hosts resolve to a public address, so URL inputs need no network."""
-    import anyio
-
-    async def fake(host: str, port: int, **_: Any) -> list[Any]:
-        return [(2, 1, 6, "", ("93.184.216.34", port))]
-
-    monkeypatch.setattr(anyio, "getaddrinfo", fake)
-
-
 # -- venice_image_generate -----------------------------------------------------------------------
 
 

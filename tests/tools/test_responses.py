@@ -81,9 +81,11 @@ async def test_incomplete_reply_says_so(client: Client) -> None:
     assert "incomplete (max_output_tokens): raise max_output_tokens for more" in text_of(result)
 
 
-async def test_unsupported_effort_is_venices_400(client: Client) -> None:
+async def test_unsupported_effort_is_refused_before_spending(client: Client, sandbox: SandboxState) -> None:
     result = await client.call_tool("venice_responses", {"input": "x", "reasoning_effort": "minimal"})
-    assert result.is_error and "400" in text_of(result) and "not supported" in text_of(result)
+    assert result.is_error
+    assert "zai-org-glm-5-2 takes reasoning_effort none, high, max, not minimal" in text_of(result)
+    assert venice_requests(sandbox, "/responses") == []
 
 
 async def test_empty_input_is_refused_before_any_request(client: Client, sandbox: SandboxState) -> None:

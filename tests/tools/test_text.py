@@ -137,6 +137,9 @@ async def test_single_embedding_comes_back_inline(client: Client, sandbox: Sandb
     assert f"{data['dimensions']} dimensions" in text_of(result)
     [sent] = venice_requests(sandbox, "/embeddings")
     assert sent.json["model"] == "text-embedding-bge-m3"
+    # Fetched as base64 (4 bytes a number), handed over as floats: the sandbox's vectors are unit length.
+    assert sent.json["encoding_format"] == "base64"
+    assert sum(x * x for x in data["embeddings"][0]) == pytest.approx(1.0, rel=1e-5)
 
 
 async def test_many_embeddings_go_to_a_file_that_resolves(client: Client) -> None:

@@ -1,4 +1,4 @@
-"""venice_video_generate and venice_video_transcribe through an MCP client, against the sandbox."""
+"""venice_video_generate through an MCP client, against the sandbox."""
 
 from __future__ import annotations
 
@@ -169,19 +169,6 @@ async def test_lost_queue_response_is_not_resent(client: Client, sandbox: Sandbo
     result = await client.call_tool("venice_video_generate", {"prompt": PROMPT})
     assert result.is_error and "503" in text_of(result)
     assert len(venice_requests(sandbox, "/video/queue")) == 1
-
-
-async def test_video_transcribe_explains_the_retirement(client: Client) -> None:
-    result = await client.call_tool("venice_video_transcribe", {"url": "https://www.youtube.com/watch?v=x"})
-    assert result.is_error
-    text = text_of(result)
-    assert "410" in text and "venice_chat" in text and "video_url" in text and "venice_transcribe" in text
-
-
-async def test_video_transcribe_when_venice_serves_it(client: Client, sandbox: SandboxState) -> None:
-    sandbox.media_jobs.video_transcriptions_retired = False
-    result = await client.call_tool("venice_video_transcribe", {"url": "https://www.youtube.com/watch?v=x"})
-    assert not result.is_error and result.structured_content["lang"] == "en"  # type: ignore[index]
 
 
 def test_mp4_is_what_the_sandbox_builds() -> None:

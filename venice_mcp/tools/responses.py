@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from venice_mcp import pricing
+from venice_mcp import model_suffix, pricing
 from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
+from venice_mcp.chat.options import OptionError, check_model
+from venice_mcp.chat.parts import Media, PartError, prepare, text_tokens
 from venice_mcp.outputs import truncate
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.reply import Reply
@@ -85,11 +87,9 @@ async def venice_responses(
     web_search: Annotated[bool, Field(description="Search the web and cite.")] = False,
     tools: Annotated[
         list[dict[str, Any]] | None,
-        Field(description="{type:'function', function:{name, description, parameters}}."),
+        Field(description="Functions: {name, description, parameters}."),
     ] = None,
-    tool_choice: Annotated[
-        str | None, Field(description="'auto', 'none', 'required' or a function name.")
-    ] = None,
+    tool_choice: Annotated[str | None, Field(description="auto, none, required or a function name.")] = None,
     character: Annotated[
         str | None,
         Field(description="Slug from venice_characters."),
@@ -100,13 +100,12 @@ async def venice_responses(
     usage."""
     state = call.state
     items = _input_items(input, instructions)
+    try:
+        media = await prepare(_as_messages(items), state.inputs)
+    except PartError as exc:
+        raise ToolError(str(exc)) from None
     state.client.ensure_credentials()
     chosen = model or await state.catalog.default_model("text", DEFAULT_MODEL)
-    try:
-        resolved = await state.catalog.resolve(chosen, "text")
-        estimate = pricing.chat(resolved.spec, _as_messages(items), max_output_tokens)
-    except UnknownModelError:
-        estimate = Estimate(None, "model not in the catalog", could_be_large=False)
     body: dict[str, Any] = {"model": chosen, "input": items}
     for key, value in (
         ("max_output_tokens", max_output_tokens),
@@ -126,18 +125,46 @@ async def venice_responses(
         venice["character_slug"] = character
     if venice:
         body["venice_parameters"] = venice
+    price = await _price(call, body, _as_messages(items), media, max_output_tokens)
+    if max_output_tokens is None and price.cap is not None:
+        body["max_output_tokens"] = price.cap
     response = await call.paid_request(
         model=chosen,
-        estimate=estimate,
+        estimate=price.estimate,
         confirm=confirm,
         path="/responses",
         json_body=body,
     )
     data = response.body if isinstance(response.body, dict) else {}
-    return _reply(data, chosen, estimate, response.request_id)
+    return _reply(data, chosen, price, response.request_id)
 
 
-def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str | None) -> Reply:
+async def _price(
+    call: Call, body: dict[str, Any], messages: list[dict[str, Any]], media: Media, max_tokens: int | None
+) -> pricing.ChatPrice:
+    """Check and price the call before anything is spent. Venice ignores a feature suffix on
+    /responses, but the model before the colon is still the one that runs and is priced."""
+    try:
+        resolved = await call.state.catalog.resolve(model_suffix.split(body["model"])[0], "text")
+    except UnknownModelError:
+        return pricing.ChatPrice(Estimate(None, "model not in the catalog", could_be_large=False))
+    try:
+        check_model(resolved.id, resolved.spec, {**body, "max_completion_tokens": max_tokens}, media)
+    except OptionError as exc:
+        raise ToolError(str(exc)) from None
+    search = [(pricing.WEB_SEARCH_USD, "web search")] if body.get("web_search") else []
+    return pricing.chat(
+        resolved.spec,
+        text_tokens(messages) + media.tokens,
+        max_tokens,
+        extras=search,
+        afford_usd=call.state.gate.limit,
+        whole_context=media.unbounded,
+    )
+
+
+def _reply(data: dict[str, Any], model: str, price: pricing.ChatPrice, request_id: str | None) -> Reply:
+    estimate = price.estimate
     texts: list[str] = []
     summary: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -184,7 +211,14 @@ def _reply(data: dict[str, Any], model: str, estimate: Estimate, request_id: str
         footer.append("searched the web")
     if data.get("status") == "incomplete":
         reason = (data.get("incomplete_details") or {}).get("reason")
-        more = ": raise max_output_tokens for more" if reason == "max_output_tokens" else ""
+        more = ""
+        if reason == "max_output_tokens":
+            more = (
+                f": stopped at {price.cap} tokens, the cap the per-call spend limit allows; pass a larger "
+                "max_output_tokens for more (above the limit needs the person's approval)"
+                if price.limited
+                else ": raise max_output_tokens for more"
+            )
         footer.append(f"incomplete ({reason}){more}")
     body = "\n\n".join(lines) or "(no text)"
     body += "\n\n— " + " · ".join(footer)

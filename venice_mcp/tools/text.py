@@ -1,17 +1,21 @@
 """Text tools: chat completions and embeddings."""
 
+import base64
 import json
-from collections.abc import Callable
+import re
+import struct
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from venice_mcp import pricing
+from venice_mcp import model_suffix, pricing
 from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
-from venice_mcp.context import AppState
-from venice_mcp.outputs import truncate
+from venice_mcp.chat.options import OptionError, check_model, check_parts_per_message
+from venice_mcp.chat.options import apply as apply_options
+from venice_mcp.chat.parts import Media, PartError, prepare, text_tokens
+from venice_mcp.chat.reply import chat_reply, reported_cost
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.reply import Attachment, Reply
 from venice_mcp.tools._common import Confirm, cost_note
@@ -27,23 +31,47 @@ DEFAULT_TEXT_MODEL = "zai-org-glm-5-2"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-bge-m3"
 # Vectors beyond this many numbers go to a file: 4,096 floats are ~80 KB of JSON.
 INLINE_FLOATS = 4096
-CHAT_TEXT_LIMIT = 100_000
 
 
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+ROLES = ("system", "developer", "user", "assistant", "tool")
+# Fields a message may carry: assistant turns come back with name, reasoning_content,
+# reasoning_details or thought_signature, which must round-trip verbatim.
+MESSAGE_FIELDS = frozenset(
+    {"role", "content", "tool_calls", "tool_call_id", "name", "reasoning_content", "reasoning_details"}
+    | {"thought_signature"}
+)
+SEARCH_MODES = ("on", "auto")
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[
-        str | list[dict[str, Any]],
-        Field(description="Text, or OpenAI parts (text, image_url, input_audio, file)."),
-    ]
-    tool_call_id: str | None = None
-    name: str | None = None
+
+def _message(index: int, message: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI chat message, checked here so a malformed one costs nothing."""
+    where = f"messages[{index}]"
+    role, content = message.get("role"), message.get("content")
+    if role not in ROLES:
+        raise ToolError(f"{where}: role must be one of {', '.join(ROLES)}")
+    unknown = set(message) - MESSAGE_FIELDS
+    if unknown:
+        raise ToolError(f"{where} has unknown field(s) {', '.join(sorted(unknown))}")
+    if content is not None and not isinstance(content, (str, list)):
+        raise ToolError(f"{where}: content is a string or a list of parts")
+    calls = message.get("tool_calls")
+    if calls is not None and (not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls)):
+        raise ToolError(f"{where}: tool_calls is a list of tool calls as a reply gave them")
+    out = {k: v for k, v in message.items() if v is not None}
+    if role == "tool" and (not isinstance(message.get("tool_call_id"), str) or content is None):
+        raise ToolError(f"{where}: a tool message needs tool_call_id and content")
+    if role == "assistant":
+        if content is None and not calls:
+            raise ToolError(f"{where}: an assistant message needs content or tool_calls")
+        out.setdefault("content", None)  # Venice's assistant turn with only tool calls
+    elif content is None:
+        raise ToolError(f"{where}: a {role} message needs content")
+    return out
 
 
 def _messages(
-    prompt: str | None, messages: list[ChatMessage] | None, system: str | None
+    prompt: str | None, messages: list[dict[str, Any]] | None, system: str | None
 ) -> list[dict[str, Any]]:
     if (prompt is None) == (messages is None):
         raise ToolError(
@@ -58,45 +86,71 @@ def _messages(
         assert messages is not None
         if not messages:
             raise ToolError("'messages' is empty; give at least one user message.")
-        out.extend(m.model_dump(exclude_none=True) for m in messages)
+        out.extend(_message(i, m) for i, m in enumerate(messages))
     return out
 
 
-def _reported_cost(body: Any) -> float | None:
-    cost = body.get("cost") if isinstance(body, dict) else None
-    raw = cost.get("usd") if isinstance(cost, dict) else None
-    return float(raw) if isinstance(raw, (int, float)) else None
+def function_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Function definitions as Venice's chat takes them, from the OpenAI nested form, the flat
+    form ({name, description, parameters}) or Anthropic's ({name, description, input_schema})."""
+    out = []
+    for i, spec in enumerate(tools):
+        if spec.get("type") in ("web_search", "x_search"):
+            raise ToolError(
+                f"tools[{i}]: a {spec['type']} tool does nothing on Venice; use web_search "
+                "(or options.enable_x_search) instead."
+            )
+        fn = spec.get("function") if spec.get("type") == "function" else spec
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            raise ToolError(f"tools[{i}]: expected {{type: 'function', function: {{name, parameters}}}}")
+        fn = dict(fn)
+        fn.pop("type", None)
+        if "input_schema" in fn:
+            fn["parameters"] = fn.pop("input_schema")
+        out.append({"type": "function", "function": fn})
+    return out
 
 
-async def _estimate(
-    state: AppState, model: str, model_type: str, price: Callable[[dict[str, Any]], Estimate]
-) -> Estimate:
-    """Price a call from the model's published pricing; an unknown model is Venice's 404 to give."""
-    try:
-        resolved = await state.catalog.resolve(model, model_type)
-    except UnknownModelError:
-        return Estimate(None, "model not in the catalog", could_be_large=False)
-    return price(resolved.spec)
+def _tool_choice(choice: str, tools: list[dict[str, Any]] | None) -> Any:
+    if choice in ("auto", "none", "required"):
+        return choice
+    names = [t["function"]["name"] for t in tools or []]
+    if choice not in names:
+        raise ToolError(f"tool_choice {choice!r} is not a tool given ({', '.join(names) or 'none'})")
+    return {"type": "function", "function": {"name": choice}}
 
 
-def _cost_line(body: dict[str, Any], model: str, estimate: Estimate, cost: float | None) -> str:
-    usage = body.get("usage") or {}
-    parts = [f"model {body.get('model') or model}"]
-    if usage:
-        parts.append(
-            f"{usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out tokens"
-        )
-    parts.append(cost_note(estimate, cost))
-    return " · ".join(parts)
+def _extras(venice: dict[str, Any], messages: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    """Venice's per-request add-ons: scraping the URLs of the last user message replaces web
+    search when there are any; X search is billed per search."""
+    extras: list[tuple[float, str]] = []
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    content = last.get("content")
+    text = (
+        content
+        if isinstance(content, str)
+        else " ".join(str(p.get("text", "")) for p in content or [] if isinstance(p, dict))
+    )
+    urls = len(set(_URL.findall(text))) if venice.get("enable_web_scraping") is True else 0
+    if urls:
+        extras.append((urls * pricing.WEB_SCRAPE_USD, f"scraping {urls} URL(s)"))
+    elif venice.get("enable_web_search") in SEARCH_MODES:
+        extras.append((pricing.WEB_SEARCH_USD, "web search"))
+    if venice.get("enable_x_search") is True:
+        extras.append((pricing.X_SEARCH_USD, "X search (each further search $0.01)"))
+    return extras
 
 
 @tool("Chat", "paid", "text")
 async def venice_chat(
     call: Call,
-    prompt: Annotated[str | None, Field(description="One user message (or messages).")] = None,
+    prompt: Annotated[str | None, Field(description="Or messages.")] = None,
     messages: Annotated[
-        list[ChatMessage] | None,
-        Field(description="A conversation, oldest first (or prompt)."),
+        list[dict[str, Any]] | None,
+        Field(
+            description="OpenAI chat messages, oldest first; media parts may be file paths; "
+            "send assistant turns back as returned."
+        ),
     ] = None,
     system: Annotated[str | None, Field()] = None,
     model: Annotated[
@@ -109,97 +163,145 @@ async def venice_chat(
         dict[str, Any] | None,
         Field(description="JSON Schema the reply must follow."),
     ] = None,
-    web_search: Annotated[
-        Literal["off", "on", "auto"], Field(description="Let Venice search the web.")
-    ] = "off",
-    web_citations: Annotated[bool, Field(description="Cite web sources.")] = False,
+    tools: Annotated[
+        list[dict[str, Any]] | None,
+        Field(description="Functions: {name, description, parameters}."),
+    ] = None,
+    tool_choice: Annotated[str | None, Field(description="auto, none, required or a function name.")] = None,
+    n: Annotated[int | None, Field(ge=1, description="Replies (each paid).")] = None,
+    logprobs: Annotated[int | None, Field(ge=0, le=20, description="Alternatives per token.")] = None,
+    web_search: Literal["off", "on", "auto"] = "off",
+    web_citations: bool = False,
+    web_scraping: Annotated[bool, Field(description="Read URLs in the prompt.")] = False,
     character: Annotated[
         str | None,
         Field(description="Slug from venice_characters."),
     ] = None,
+    venice_system_prompt: bool = True,
     reasoning_effort: Annotated[
         Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None,
         Field(),
     ] = None,
-    strip_thinking: Annotated[bool, Field(description="Drop the thinking.")] = False,
+    thinking: Annotated[
+        Literal["on", "off", "hidden"] | None, Field(description="hidden: think, but not in the reply.")
+    ] = None,
+    options: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description="More fields by Venice's names: top_p, top_k, min_p, seed, stop, "
+            "penalties, reasoning.summary, prompt_cache_key, enable_x_search, etc."
+        ),
+    ] = None,
     confirm: Confirm = False,
 ) -> Reply:
-    """Ask a Venice text model; returns the reply, tokens and cost."""
+    """Ask a Venice text model; returns the reply, tool calls, tokens and cost."""
     state = call.state
     body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
+    venice: dict[str, Any] = {}
+    try:
+        check_parts_per_message(body["messages"])
+        media = await prepare(body["messages"], state.inputs)
+        apply_options(options or {}, body, venice)
+    except (OptionError, PartError) as exc:
+        raise ToolError(str(exc)) from None
     state.client.ensure_credentials()
     body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
-    estimate = await _estimate(
-        state, body["model"], "text", lambda spec: pricing.chat(spec, body["messages"], max_tokens)
+    typed: tuple[tuple[str, Any], ...] = (
+        ("temperature", temperature),
+        ("n", n),
+        ("reasoning_effort", reasoning_effort),
     )
-    if temperature is not None:
-        body["temperature"] = temperature
-    if max_tokens is not None:
-        body["max_completion_tokens"] = max_tokens
-    if reasoning_effort is not None:
-        body["reasoning_effort"] = reasoning_effort
+    for key, value in typed:
+        if value is not None:
+            body[key] = value
+    if logprobs is not None:
+        body["logprobs"] = True
+        if logprobs:
+            body["top_logprobs"] = logprobs
+    if tools:
+        body["tools"] = function_tools(tools)
+    if tool_choice is not None:
+        body["tool_choice"] = _tool_choice(tool_choice, body.get("tools"))
+    if thinking == "on":
+        body["reasoning"] = {**body.get("reasoning", {}), "enabled": True}
     if response_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": "response", "schema": response_schema, "strict": True},
         }
-    venice: dict[str, Any] = {}
-    if web_search != "off":
-        venice["enable_web_search"] = web_search
-    if web_citations:
-        venice["enable_web_citations"] = True
-    if character:
-        venice["character_slug"] = character
-    if strip_thinking:
-        venice["strip_thinking_response"] = True
+    switches: tuple[tuple[str, Any, Any], ...] = (
+        ("enable_web_search", web_search, "off"),
+        ("enable_web_citations", web_citations, False),
+        ("enable_web_scraping", web_scraping, False),
+        ("character_slug", character, None),
+        ("include_venice_system_prompt", venice_system_prompt, True),
+        ("strip_thinking_response", thinking == "hidden", False),
+        ("disable_thinking", thinking == "off", False),
+    )
+    for key, value, default in switches:
+        if value != default:
+            venice[key] = value
     if venice:
         body["venice_parameters"] = venice
+    if max_tokens is not None:
+        body["max_completion_tokens"] = max_tokens
+    price = await _chat_price(call, body, media, max_tokens)
+    if max_tokens is None and price.cap is not None:
+        body["max_completion_tokens"] = price.cap  # the cap that makes the estimate a bound
     response = await call.paid_request(
         model=body["model"],
-        estimate=estimate,
+        estimate=price.estimate,
         confirm=confirm,
         path="/chat/completions",
         json_body=body,
-        charge=lambda r: _reported_cost(r.body),
+        charge=lambda r: reported_cost(r.body),
     )
-    data = response.body if isinstance(response.body, dict) else {}
-    choice = (data.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
-    content = message.get("content") or ""
-    cost = _reported_cost(data)
-    footer = _cost_line(data, body["model"], estimate, cost)
-    finish = choice.get("finish_reason")
-    if finish == "length":
-        footer += " · stopped at the token limit (raise max_tokens for more)"
-    elif finish == "content_filter":
-        footer += " · the provider filtered the reply"
-    shown, _ = truncate(content, CHAT_TEXT_LIMIT)
-    structured: dict[str, Any] = {
-        "text": content,
-        "model": data.get("model") or body["model"],
-        "finish_reason": finish,
-        "usage": data.get("usage"),
-        "cost_usd": cost,
-        "estimate_usd": estimate.usd,
-        "request_id": response.request_id,
-    }
-    if message.get("reasoning_content"):
-        structured["reasoning"] = message["reasoning_content"]
-    if message.get("tool_calls"):
-        structured["tool_calls"] = message["tool_calls"]
-    citations = (data.get("venice_parameters") or {}).get("web_search_citations")
-    if citations:
-        structured["citations"] = citations
-        footer += "\nSources: " + "; ".join(
-            f"[{i + 1}] {c.get('title') or ''} {c.get('url') or ''}".strip()
-            for i, c in enumerate(citations[:10])
-        )
-    if response_schema is not None:
-        try:
-            structured["json"] = json.loads(content)
-        except ValueError:
-            footer += " · warning: the reply is not valid JSON"
-    return Reply(f"{shown}\n\n— {footer}", structured)
+    return chat_reply(
+        response.body if isinstance(response.body, dict) else {},
+        response.headers,
+        model=body["model"],
+        estimate=price.estimate,
+        cap=price.cap if price.limited else None,
+        request_id=response.request_id,
+        schema=response_schema is not None,
+    )
+
+
+async def _chat_price(
+    call: Call, body: dict[str, Any], media: Media, max_tokens: int | None
+) -> pricing.ChatPrice:
+    """Check the call against the model's capabilities and price it, before anything is spent.
+
+    A feature suffix on the model id (``glm:enable_web_search=on``) switches Venice parameters
+    for the model before the colon: that model is the one priced, with the switches applied.
+    """
+    base, switches = model_suffix.split(body["model"])
+    try:
+        resolved = await call.state.catalog.resolve(base, "text")
+    except UnknownModelError:
+        return pricing.ChatPrice(Estimate(None, "model not in the catalog", could_be_large=False))
+    venice = {**body.get("venice_parameters", {}), **switches}
+    try:
+        check_model(resolved.id, resolved.spec, {**body, "venice_parameters": venice}, media)
+    except OptionError as exc:
+        raise ToolError(str(exc)) from None
+    return pricing.chat(
+        resolved.spec,
+        text_tokens(body["messages"]) + media.tokens,
+        max_tokens,
+        choices=body.get("n", 1),
+        extras=_extras(venice, body["messages"]),
+        afford_usd=call.state.gate.limit,
+        whole_context=media.unbounded,
+    )
+
+
+def _floats(embedding: Any) -> list[float]:
+    """A vector as Venice sent it: little-endian float32 in base64, or (from others) a list."""
+    if isinstance(embedding, str):
+        raw = base64.b64decode(embedding)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw[: len(raw) // 4 * 4]))
+    return list(embedding or [])
 
 
 @tool("Embeddings", "paid", "text")
@@ -219,8 +321,14 @@ async def venice_embeddings(
         raise ToolError("Every input text must be non-empty.")
     state.client.ensure_credentials()
     chosen = model or await state.catalog.default_model("embedding", DEFAULT_EMBEDDING_MODEL)
-    estimate = await _estimate(state, chosen, "embedding", lambda spec: pricing.embeddings(spec, texts))
-    body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "float"}
+    try:
+        # Venice reads feature suffixes on chat only; the model before a colon is the one priced.
+        resolved = await state.catalog.resolve(model_suffix.split(chosen)[0], "embedding")
+        estimate = pricing.embeddings(resolved.spec, texts)
+    except UnknownModelError:
+        estimate = Estimate(None, "model not in the catalog", could_be_large=False)
+    # base64 carries each float in 4 bytes instead of ~20 characters of JSON; the agent gets floats.
+    body: dict[str, Any] = {"model": chosen, "input": input, "encoding_format": "base64"}
     if dimensions is not None:
         body["dimensions"] = dimensions
     response = await call.paid_request(
@@ -232,7 +340,8 @@ async def venice_embeddings(
     )
     data = response.body if isinstance(response.body, dict) else {}
     vectors = [
-        row.get("embedding") or [] for row in sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
+        _floats(row.get("embedding"))
+        for row in sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
     ]
     dims = len(vectors[0]) if vectors else 0
     preview = [[round(x, 5) for x in v[:6]] for v in vectors[:3]]

@@ -23,7 +23,6 @@ ENDPOINTS = {
     "POST /video/queue": ("venice_video_generate",),
     "POST /video/retrieve": ("venice_video_generate",),
     "POST /video/complete": ("venice_video_generate",),
-    "POST /video/transcriptions": ("venice_video_transcribe",),
 }
 
 DEFAULT_TEXT_TO_VIDEO = "wan-2.6-text-to-video"
@@ -138,33 +137,3 @@ async def venice_video_generate(
         confirm=confirm,
     )
     return await wait_and_reply(call, job, wait_seconds)
-
-
-@tool("Video transcription (retired)", "paid", "video")
-async def venice_video_transcribe(
-    call: Call,
-    url: Annotated[str, Field(description="YouTube URL.")],
-    response_format: Literal["json", "text"] = "json",
-) -> Reply:
-    """Retired by Venice (410); the error names what to use instead."""
-    state = call.state
-    try:
-        state.client.ensure_credentials()
-        response = await state.client.request(
-            "POST",
-            "/video/transcriptions",
-            json_body={"url": url, "response_format": response_format},
-        )
-    except errors.GoneError as exc:
-        raise ToolError(
-            "Venice has retired video transcription (/video/transcriptions answers 410 Gone). "
-            "To summarize or ask about a video, call venice_chat with messages whose content has a "
-            '{"type": "video_url", "video_url": {"url": "..."}} part, on a model with '
-            "supportsVideoInput (find one with venice_models, capability video input). For a "
-            "word-for-word transcript, extract the audio track and use venice_transcribe."
-        ) from exc
-    body = response.body
-    if isinstance(body, dict):
-        text = str(body.get("transcript") or "")
-        return Reply(text, {"transcript": text, "lang": body.get("lang")})
-    return Reply(str(body), {"transcript": str(body)})
