@@ -64,7 +64,7 @@ def register(server: MCPServer[Any]) -> None:
         name="models",
         title="Venice models by type",
         description="Venice models of one type (" + ", ".join(MODEL_TYPES) + ") as compact JSON rows: "
-        "id, name, price, context, traits, capabilities.",
+        "id, name, privacy, price, context, traits, capabilities (tee, e2ee among them).",
         mime_type="application/json",
     )
     async def models(type: str, ctx: Context) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from venice_mcp.sandbox import SandboxState
+from venice_mcp.sandbox import SandboxState, spec
 from venice_mcp.sandbox.state import SANDBOX_ADMIN_KEY
 
 pytestmark = pytest.mark.anyio
@@ -28,6 +28,22 @@ async def test_admin_routes_refuse_inference_keys(
     r = await client.get(path, headers=key_headers)
     assert r.status_code == 401 and r.json() == {"error": "Admin API key required"}
     assert (await client.get(path, headers=ADMIN)).status_code == 200
+
+
+@pytest.mark.parametrize("auth", [{}, ADMIN, {"Authorization": "Bearer not-a-key"}])
+async def test_retired_billing_usage_is_gone_for_everyone(
+    client: httpx2.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Sunset on 2026-09-16: a 410 with no data, whoever asks, pointing at /billing/usage-history."""
+    r = await client.get("/billing/usage", params={"page": 1, "limit": 10}, headers=auth)
+    assert r.status_code == 410
+    assert spec.response_errors("/billing/usage", r.json(), status="410") == []
+    assert set(r.json()) == {"error"}
+    assert "GET /api/v1/billing/usage-history" in r.json()["error"]
+    assert all(p in r.json()["error"] for p in ("pageSize", "nextCursor", "startTimestamp"))
+    assert r.headers["deprecation"] == "@1783555200"
+    assert r.headers["sunset"] == "Wed, 16 Sep 2026 00:00:00 GMT"
+    assert r.headers["link"].startswith('</api/v1/billing/usage-history>; rel="successor-version"')
 
 
 async def test_usage_history_walks_with_cursors(client: httpx2.AsyncClient) -> None:

@@ -1,5 +1,6 @@
-"""Account routes: /billing/* (ADMIN key) and /api_keys* (ADMIN for management and the rate-limit
-log; any key for /api_keys/rate_limits; none for generate_web3_key).
+"""Account routes: /billing/* (ADMIN key; the retired /billing/usage answers 410 to anyone) and
+/api_keys* (ADMIN for management and the rate-limit log; any key for /api_keys/rate_limits; none
+for generate_web3_key).
 
 Keys created here really work: a new secret is added to the sandbox's keys, and a deleted key
 stops authenticating. Billing figures are deterministic: the usage history is 60 entries, three
@@ -45,6 +46,26 @@ _SKUS = (
 
 # The sandbox account's spendable balance (GET /billing/balance, x-venice-balance-* headers).
 BALANCES = {"usd": 25.0, "diem": 90.5}
+
+# GET /billing/usage since its sunset (2026-09-16): the spec's 410 (a StandardError naming
+# /billing/usage-history and the parameters to rename) with the headers venice-billing.md quotes.
+# Venice publishes no verbatim message; this one says what the spec says it says.
+USAGE_RETIRED = (
+    "GET /api/v1/billing/usage was sunset on 2026-09-16 and no longer returns usage data. "
+    "Use GET /api/v1/billing/usage-history instead: replace page and limit with pageSize and the "
+    "nextCursor of each response, and startDate and endDate with startTimestamp and endTimestamp."
+)
+USAGE_RETIRED_HEADERS = {
+    "Deprecation": "@1783555200",
+    "Sunset": "Wed, 16 Sep 2026 00:00:00 GMT",
+    "Link": '</api/v1/billing/usage-history>; rel="successor-version", '
+    '<https://docs.venice.ai/api-reference/endpoint/billing/usage-history>; rel="deprecation"; '
+    'type="text/html"',
+}
+
+
+async def usage_retired(ctx: Context) -> Response:
+    return JSONResponse({"error": USAGE_RETIRED}, status_code=410, headers=USAGE_RETIRED_HEADERS)
 
 
 async def balance(ctx: Context) -> Response:

@@ -82,6 +82,7 @@ ENDPOINTS = (
     Endpoint("GET", "/characters/{slug}", Access.BEARER, characters.get_character),
     Endpoint("GET", "/characters/{slug}/reviews", Access.BEARER, characters.character_reviews),
     Endpoint("GET", "/billing/balance", Access.ADMIN, account.balance),
+    Endpoint("GET", "/billing/usage", Access.PUBLIC, account.usage_retired),  # 410 since 2026-09-16
     Endpoint("GET", "/billing/usage-history", Access.ADMIN, account.usage_history),
     Endpoint("GET", "/billing/usage-analytics", Access.ADMIN, account.usage_analytics),
     Endpoint("GET", "/api_keys/rate_limits/log", Access.ADMIN, account.rate_limit_log),

@@ -34,18 +34,97 @@ _COMPAT_FIXED: dict[str, dict[str, str]] = {
 }
 
 
+# Models captured on 2026-08-13 but gone from Venice's static catalog of 2026-08-22, so Venice
+# published no name or privacy mode for them. The names are the sandbox's, in Venice's style; the
+# privacy claimed is the weaker one, since nothing shows these models run with zero retention.
+_UNLISTED: dict[str, dict[str, str]] = {
+    "kestrel-1-0-image-to-video": {"name": "Kestrel 1.0 Image to Video", "privacy": "anonymized"},
+    "kestrel-1-0-reference-to-video": {"name": "Kestrel 1.0 Reference to Video", "privacy": "anonymized"},
+    "kestrel-1-0-text-to-video": {"name": "Kestrel 1.0 Text to Video", "privacy": "anonymized"},
+    "nvidia-nemotron-3-super-120b-a12b": {"name": "NVIDIA Nemotron 3 Super", "privacy": "anonymized"},
+    "qwen-3-6-max-preview": {"name": "Qwen 3.6 Max Preview", "privacy": "anonymized"},
+    "xiaomi-mimo-v2-omni": {"name": "MiMo-V2 Omni", "privacy": "anonymized"},
+}
+# What the static catalog knows that the captures lack (uncensored, betaModel and deprecation
+# appear only on the models they apply to, as on the wire).
+_STATIC_SPEC_FIELDS = ("name", "privacy", "uncensored", "betaModel", "deprecation")
+_KIND_NAMES = {
+    "image": "image",
+    "inpaint": "image editing",
+    "upscale": "upscaling",
+    "asr": "speech-to-text",
+    "music": "music and audio",
+    "embedding": "embedding",
+    "tts": "text-to-speech",
+}
+
+
+def _tokens(count: int) -> str:
+    return f"{count // 1_000_000}M" if count >= 1_000_000 and count % 1_000_000 == 0 else f"{count // 1000}K"
+
+
+def _description(model: dict[str, Any]) -> str:
+    """What the model's own spec says it is, in one line: neither the captures nor Venice's
+    static catalog carry Venice's description text."""
+    spec = model["model_spec"]
+    kind = str(model.get("type"))
+    name = spec["name"]
+    if kind == "text":
+        return f"{name}: text model, {_tokens(int(spec['availableContextTokens']))}-token context."
+    if kind == "video":
+        video_kind = str(spec.get("constraints", {}).get("model_type", "video"))
+        return f"{name}: {'video-to-video' if video_kind == 'video' else video_kind} model."
+    detail = ""
+    if kind == "embedding":
+        detail = f", {spec['embeddingDimensions']} dimensions"
+    elif kind == "tts":
+        detail = f", {len(spec.get('voices') or [])} voices"
+    return f"{name}: {_KIND_NAMES.get(kind, kind)} model{detail}."
+
+
+def wire_model(captured: dict[str, Any], static: dict[str, Any] | None) -> dict[str, Any]:
+    """A captured model in Venice's wire shape (the OpenAPI ModelResponse).
+
+    The captures write null and {} where Venice omits a field that does not apply to the type
+    (the spec's types, venice-models.md): context and completion limits and ``capabilities``
+    exist only for text models, few text models carry ``constraints``, and video models have no
+    ``pricing`` (each job is quoted).
+    The static catalog adds name, privacy, release date and flags; ``context_length`` mirrors
+    the context window on text models, as Venice sends it for OpenAI-compatible clients.
+    """
+    spec = {k: v for k, v in captured.get("model_spec", {}).items() if v is not None and v != {}}
+    facts = static["model_spec"] if static else _UNLISTED[captured["id"]]
+    spec.update({k: facts[k] for k in _STATIC_SPEC_FIELDS if k in facts})
+    model = {**captured, "model_spec": spec}
+    spec["description"] = _description(model)
+    if static and "created" in static:
+        model["created"] = static["created"]
+    if model.get("type") == "text" and "availableContextTokens" in spec:
+        model["context_length"] = spec["availableContextTokens"]
+    return model
+
+
+@cache
+def _catalog() -> dict[str, list[dict[str, Any]]]:
+    static = seed.static_models()
+    return {
+        kind: [wire_model(m, static.get(m["id"])) for m in models]
+        for kind, models in seed.model_snapshots().items()
+    }
+
+
 def models_of(kind: str) -> list[dict[str, Any]]:
-    """Captured /models entries of one type (or filter), served as captured."""
-    snapshots = seed.model_snapshots()
+    """The /models entries of one type (or filter): the captures, in Venice's wire shape."""
+    served = _catalog()
     if kind == "all":
-        return [m for t in MODEL_TYPES for m in snapshots.get(t, [])]
+        return [m for t in MODEL_TYPES for m in served.get(t, [])]
     if kind == "code":
         return [
             m
-            for m in snapshots.get("text", [])
+            for m in served.get("text", [])
             if m.get("model_spec", {}).get("capabilities", {}).get("optimizedForCode")
         ]
-    return list(snapshots.get(kind, []))
+    return list(served.get(kind, []))
 
 
 def check_type(value: str | None, *, filters: bool) -> str:

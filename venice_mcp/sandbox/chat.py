@@ -288,7 +288,7 @@ async def chat_completions(ctx: Context) -> Response:
     if slug is not None and slug not in CHARACTERS:
         raise error(404, "No character could be found from the provided character_slug")
     answered = _answered_calls(body["messages"])
-    ctx.deprecation(model["id"])
+    ctx.deprecation(model)
 
     last_user = next((m for m in reversed(body["messages"]) if m.get("role") == "user"), None)
     said = _text_of(last_user.get("content")) if last_user else ""

@@ -26,9 +26,16 @@ class Context:
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params)
 
-    def deprecation(self, model_id: str) -> None:
-        """Venice's headers on a request to a model scheduled for retirement."""
+    def deprecation(self, model: dict[str, Any]) -> None:
+        """Venice's headers on a request to a model scheduled for retirement: by its catalog
+        entry's ``deprecation``, or as a test scheduled it (POST /_sandbox/deprecations)."""
+        model_id = str(model.get("id"))
         plan = self.state.deprecations.get(model_id)
+        listed = model.get("model_spec", {}).get("deprecation")
+        if plan is None and isinstance(listed, dict) and isinstance(listed.get("date"), str):
+            plan = {"date": listed["date"][:10]}
+            if isinstance(listed.get("replacementModelId"), str):
+                plan["replacement"] = listed["replacementModelId"]
         if plan is None:
             return
         self.headers["x-venice-deprecated"] = "true"

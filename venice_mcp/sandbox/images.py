@@ -392,7 +392,7 @@ async def generate(ctx: Context) -> Response:
     spec.validate_body("/image/generate", body)
     assert isinstance(body, dict)
     model = catalog.resolve(body, "image")
-    ctx.deprecation(model["id"])
+    ctx.deprecation(model)
     _check_generate(body, model)
     violation, blurred = _markers(body)
     width, height = _generate_size(body, model)

@@ -2,7 +2,10 @@
 
 - openapi.json.gz: Venice's OpenAPI 3.0 spec (converted from swagger.yaml with a YAML 1.2 loader).
 - models.json.gz: per-type GET /models captures of 2026-08-13 ({"types": {type: [model, ...]}}),
-  served as captured.
+  kept as captured; ``catalog`` serves them in Venice's wire shape.
+- static-models.json.gz: Venice's reduced catalog of 2026-08-22 (github.com/veniceai/api-docs
+  data/static-models.json at 601b7bb, verbatim; sha256 of the unzipped file 74a4f3e3…ee88): the
+  name, privacy, release date and flags the captures lack.
 - static-traits.json: Venice's text trait map of 2026-08-22.
 """
 
@@ -32,6 +35,13 @@ def model_snapshots() -> dict[str, list[dict[str, Any]]]:
     from venice_mcp.sandbox import audio_specs  # tts/music capability fields the captures lack
 
     return audio_specs.enrich(types)
+
+
+@cache
+def static_models() -> dict[str, dict[str, Any]]:
+    """Venice's static catalog entries by model id."""
+    entries: list[dict[str, Any]] = json.loads(_read("static-models.json.gz"))
+    return {str(entry["id"]): entry for entry in entries}
 
 
 @cache

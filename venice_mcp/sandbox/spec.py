@@ -1,4 +1,5 @@
-"""Request-body validation against Venice's OpenAPI spec, reported as Venice's zod-style 400.
+"""Validation against Venice's OpenAPI spec: request bodies, reported as Venice's zod-style 400,
+and the sandbox's own responses, checked by its tests.
 
 The spec is OpenAPI 3.0, so before handing it to jsonschema (draft 4: boolean exclusiveMinimum):
 ``nullable: true`` becomes a null branch, ``oneOf`` becomes ``anyOf`` (several of the spec's
@@ -51,10 +52,29 @@ def request_schema(path: str, method: str = "post") -> dict[str, Any]:
 
 
 @cache
-def _validator(path: str, method: str) -> Any:
+def response_schema(path: str, method: str = "get", status: str = "200") -> dict[str, Any]:
+    """The converted JSON schema of an operation's JSON response with this status."""
+    spec = seed.openapi()
+    response = spec["paths"][path][method]["responses"][status]
+    converted: dict[str, Any] = _convert(
+        response["content"]["application/json"]["schema"], spec["components"]["schemas"]
+    )
+    return converted
+
+
+@cache
+def _validator(path: str, method: str, status: str | None = None) -> Any:
+    """The request-body validator, or with a ``status`` that response's."""
     from jsonschema import Draft4Validator
 
-    return Draft4Validator(request_schema(path, method))
+    schema = request_schema(path, method) if status is None else response_schema(path, method, status)
+    return Draft4Validator(schema)
+
+
+def response_errors(path: str, body: Any, method: str = "get", status: str = "200") -> list[str]:
+    """Where ``body`` breaks the spec's response schema: one line per error, path first."""
+    errors = _validator(path, method, status).iter_errors(body)
+    return sorted(f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}" for e in errors)
 
 
 def validate_body(path: str, body: Any, method: str = "post") -> None:

@@ -179,7 +179,7 @@ async def queue(ctx: Context) -> Response:
     audio._require_model(ctx.body)
     body: Any = ctx.body
     model = catalog.resolve(body if isinstance(body, dict) else {}, "video")
-    ctx.deprecation(model["id"])
+    ctx.deprecation(model)
     # Upscale and video-to-video models take no prompt or duration; the schema still lists both.
     lenient = dict(body) if isinstance(body, dict) else body
     if isinstance(lenient, dict) and _constraints(model).get("model_type") == "video":

@@ -1,4 +1,5 @@
-"""Catalog tools: which models exist, and one model's full spec. Both free and read-only."""
+"""Catalog tools: which models exist (with their privacy, traits and aliases), and one model's full
+spec. Both free and read-only."""
 
 import json
 from typing import Annotated, Any, Literal
@@ -14,7 +15,7 @@ from venice_mcp.tools._declare import tool
 ENDPOINTS = {
     "GET /models": ("venice_models", "venice_model_info"),
     "GET /models/traits": ("venice_models", "venice_model_info"),
-    "GET /models/compatibility_mapping": ("venice_model_info",),
+    "GET /models/compatibility_mapping": ("venice_models", "venice_model_info"),
 }
 
 ModelType = Literal["text", "embedding", "image", "inpaint", "upscale", "tts", "asr", "music", "video", "all"]
@@ -27,9 +28,13 @@ Capability = Literal[
     "code",
     "audio_input",
     "video_input",
+    "tee",
     "e2ee",
     "uncensored",
 ]
+Privacy = Literal["private", "anonymized"]
+# What the two modes promise (the spec and venice-models.md), said once per listing.
+_PRIVACY_LEGEND = "private = zero data retention; anonymized = run by a third party, not tied to you"
 
 _CAPABILITY_FLAGS: dict[str, str] = {
     "vision": "supportsVision",
@@ -40,8 +45,11 @@ _CAPABILITY_FLAGS: dict[str, str] = {
     "code": "optimizedForCode",
     "audio_input": "supportsAudioInput",
     "video_input": "supportsVideoInput",
+    "tee": "supportsTeeAttestation",
     "e2ee": "supportsE2EE",
 }
+# Shown with privacy in a text line rather than among the other capabilities.
+_SECURE = ("tee", "e2ee")
 
 
 def _capabilities(model: dict[str, Any]) -> list[str]:
@@ -95,6 +103,8 @@ def compact_row(model: dict[str, Any]) -> dict[str, Any]:
         "type": model.get("type"),
         "price": price_summary(model),
     }
+    if spec.get("privacy") in ("private", "anonymized"):
+        row["privacy"] = spec["privacy"]
     if model.get("context_length") or spec.get("availableContextTokens"):
         row["context_tokens"] = model.get("context_length") or spec.get("availableContextTokens")
     if spec.get("traits"):
@@ -111,22 +121,40 @@ def compact_row(model: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _privacy_text(row: dict[str, Any]) -> str | None:
+    """The privacy mode and the hardware guarantees behind it, e.g. 'private (TEE, E2EE)'."""
+    secure = [c.upper() for c in _SECURE if c in row.get("capabilities", ())]
+    text = " ".join(filter(None, [row.get("privacy"), f"({', '.join(secure)})" if secure else None]))
+    return text or None
+
+
 def _line(row: dict[str, Any]) -> str:
-    parts = [f"{row['id']}", row["price"]]
+    parts = [f"{row['id']}", _privacy_text(row), row["price"]]
     if "context_tokens" in row:
         parts.append(f"{int(row['context_tokens']) // 1000}K ctx")
     if row.get("traits"):
         parts.append("traits: " + ", ".join(row["traits"]))
-    if row.get("capabilities"):
-        parts.append(", ".join(row["capabilities"]))
+    others = [c for c in row.get("capabilities", ()) if c not in _SECURE]
+    if others:
+        parts.append(", ".join(others))
     flags = [f for f in ("offline", "beta", "deprecated") if row.get(f)]
     if flags:
         parts.append("[" + ", ".join(flags) + "]")
-    return "- " + " · ".join(parts)
+    return "- " + " · ".join(p for p in parts if p)
 
 
-def _matches(model: dict[str, Any], search: str | None, capability: str | None) -> bool:
+def _aliases_text(aliases: dict[str, str]) -> str:
+    """Aliases grouped by the model they name: "gpt-4o, gpt-4 → zai-org-glm-5-2; o1 → kimi-k3"."""
+    by_target: dict[str, list[str]] = {}
+    for alias, target in aliases.items():
+        by_target.setdefault(target, []).append(alias)
+    return "; ".join(f"{', '.join(names)} → {target}" for target, names in by_target.items())
+
+
+def _matches(model: dict[str, Any], search: str | None, capability: str | None, privacy: str | None) -> bool:
     if capability and capability not in _capabilities(model):
+        return False
+    if privacy and (model.get("model_spec") or {}).get("privacy") != privacy:
         return False
     if not search:
         return True
@@ -141,19 +169,27 @@ async def venice_models(
     type: Annotated[ModelType, Field()] = "text",
     search: Annotated[str | None, Field(description="Words in id, name or description.")] = None,
     capability: Annotated[Capability | None, Field()] = None,
+    privacy: Annotated[Privacy | None, Field()] = None,
     limit: Annotated[int, Field(ge=1, le=500)] = 50,
 ) -> Reply:
-    """List Venice models of a type: id, price, context, traits, capabilities."""
+    """List Venice models of a type (id, privacy, price, context, capabilities), its traits and aliases."""
     state = call.state
     models = await state.catalog.models(type)
+    # Traits and aliases are per type (the spec refuses type=all for both).
     traits = await state.catalog.traits(type) if type != "all" else {}
-    chosen = [m for m in models if _matches(m, search, capability)]
+    aliases = await state.catalog.aliases(type) if type != "all" else {}
+    chosen = [m for m in models if _matches(m, search, capability, privacy)]
     rows = [compact_row(m) for m in chosen[:limit]]
     head = f"{len(chosen)} {type} model(s)" + (f", showing {len(rows)}" if len(rows) < len(chosen) else "")
     if traits:
         head += ". Traits: " + ", ".join(f"{k}={v}" for k, v in traits.items())
+    if aliases:
+        head += ". Aliases: " + _aliases_text(aliases)
+    if any("privacy" in r for r in rows):
+        head += f"\nPrivacy: {_PRIVACY_LEGEND}."
     text = head + ("\n" + "\n".join(_line(r) for r in rows) if rows else "\nNo model matches those filters.")
-    return Reply(text, {"type": type, "total": len(chosen), "traits": traits, "models": rows})
+    data = {"type": type, "total": len(chosen), "traits": traits, "aliases": aliases, "models": rows}
+    return Reply(text, data)
 
 
 @tool("Model details", "read_only", "core")
