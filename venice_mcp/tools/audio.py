@@ -48,11 +48,8 @@ async def venice_speech(
     call: Call,
     text: Annotated[str, Field(min_length=1, max_length=media_specs.MAX_SPEECH_CHARS)],
     model: Annotated[str, Field(description="venice_models type=tts.")] = DEFAULT_TTS_MODEL,
-    voice: Annotated[str | None, Field(description="A voice of the model.")] = None,
-    response_format: Annotated[
-        Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None,
-        Field(description="Default the model's."),
-    ] = None,
+    voice: Annotated[str | None, Field()] = None,
+    response_format: Annotated[Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None, Field()] = None,
     speed: Annotated[float | None, Field(ge=0.25, le=4)] = None,
     language: Annotated[str | None, Field(min_length=2, max_length=32)] = None,
     prompt: Annotated[

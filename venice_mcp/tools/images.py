@@ -316,11 +316,8 @@ async def venice_image_generate(
         str | None,
         Field(description="venice_models type=image."),
     ] = None,
-    negative_prompt: Annotated[str | None, Field(description="What should not appear (some models).")] = None,
-    width: Annotated[
-        int | None,
-        Field(ge=1, le=MAX_SIDE, description="Pixels (width/height models)."),
-    ] = None,
+    negative_prompt: Annotated[str | None, Field()] = None,
+    width: Annotated[int | None, Field(ge=1, le=MAX_SIDE)] = None,
     height: Annotated[int | None, Field(ge=1, le=MAX_SIDE)] = None,
     aspect_ratio: Annotated[
         str | None,

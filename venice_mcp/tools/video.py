@@ -63,11 +63,8 @@ async def venice_video_generate(
         Field(description=("Default wan-2.6-text-to-video (image-to-video with image).")),
     ] = None,
     duration: Annotated[str | None, Field(description="e.g. '5s'; default the shortest.")] = None,
-    aspect_ratio: Annotated[
-        str | None,
-        Field(description="e.g. '16:9'."),
-    ] = None,
-    resolution: Annotated[str | None, Field(description="e.g. '720p'.")] = None,
+    aspect_ratio: Annotated[str | None, Field()] = None,
+    resolution: Annotated[str | None, Field()] = None,
     audio: Annotated[bool | None, Field(description="Sound, where switchable.")] = None,
     negative_prompt: Annotated[str | None, Field()] = None,
     image: Annotated[str | None, Field(description="First frame.")] = None,
@@ -79,8 +76,8 @@ async def venice_video_generate(
     wait_seconds: WaitSeconds = DEFAULT_WAIT,
     confirm: Confirm = False,
 ) -> Reply:
-    """Text/image-to-video or upscale: quoted, queued, waited on up to wait_seconds; returns the
-    MP4 or a job id. Media: path, https:// or data: URL."""
+    """Text/image-to-video or upscale; the MP4 within wait_seconds, else a job id.
+    Media: path, https or data: URL."""
     state = call.state
     chosen = model or (DEFAULT_IMAGE_TO_VIDEO if image else DEFAULT_TEXT_TO_VIDEO)
     body: dict[str, Any] = {}
