@@ -72,6 +72,32 @@ def speech(
     return chosen
 
 
+# Which TTS models honour temperature / top_p. /models does not say (the speech skill's model table
+# is the matrix; other models silently ignore both); a capabilities flag, where Venice sends one
+# (the spec names supportsTemperatureParam / supportsTopPParam), wins.
+SPEECH_SAMPLING = {
+    "temperature": (
+        "supportsTemperatureParam",
+        ("tts-qwen3-0-6b", "tts-qwen3-1-7b", "tts-orpheus", "tts-chatterbox-hd", "tts-gemini-3-1-flash"),
+    ),
+    "top_p": ("supportsTopPParam", ("tts-qwen3-0-6b", "tts-qwen3-1-7b")),
+}
+
+
+def speech_sampling(spec: dict[str, Any], model: str, **given: float | None) -> None:
+    """Refuse temperature / top_p on a model that would ignore them (and still charge)."""
+    found = spec.get("capabilities")
+    capabilities = found if isinstance(found, dict) else {}
+    for name, value in given.items():
+        flag, models = SPEECH_SAMPLING[name]
+        advertised = capabilities.get(flag)
+        takes = advertised if isinstance(advertised, bool) else model in models
+        if value is not None and not takes:
+            raise PreflightError(
+                f"{model} ignores {name}; Venice applies it only on: {', '.join(models)}. Omit it."
+            )
+
+
 CLONE_FORMATS = ("mp3", "wav", "flac", "mp4")  # Chatterbox HD's samples; mp4 covers m4a
 CLONE_MIME_FORMATS = {
     "audio/mpeg": "mp3",

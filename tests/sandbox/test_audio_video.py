@@ -96,6 +96,22 @@ async def test_speech_is_strict_about_unknown_fields(
     assert response.status_code == 400 and response.json()["issues"][0]["code"] == "unrecognized_keys"
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"model": "tts-qwen3-1-7b", "temperature": 0.9, "top_p": 0.95}, 200),
+        ({"model": "tts-kokoro", "temperature": 0.9}, 200),  # silently ignored there, like Venice
+        ({"model": "tts-qwen3-1-7b", "temperature": 2.1}, 400),
+        ({"model": "tts-qwen3-1-7b", "top_p": -0.1}, 400),
+    ],
+)
+async def test_speech_sampling_is_validated_by_the_schema(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], body: dict[str, object], status: int
+) -> None:
+    response = await client.post("/audio/speech", json={"input": "Hello", **body}, headers=key_headers)
+    assert response.status_code == status, response.text
+
+
 # -- transcription ---------------------------------------------------------------------------------
 
 

@@ -55,6 +55,8 @@ async def venice_speech(
     prompt: Annotated[
         str | None, Field(max_length=500, description="Style or emotion (Qwen 3, Gemini).")
     ] = None,
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+    top_p: Annotated[float | None, Field(ge=0, le=1)] = None,
     confirm: Confirm = False,
 ) -> Reply:
     """Speak text with a Venice voice; the audio is saved as a file."""
@@ -71,6 +73,7 @@ async def venice_speech(
         response_format=response_format,
         cloning_described=described,
     )
+    media_specs.speech_sampling(resolved.spec, resolved.id, temperature=temperature, top_p=top_p)
     estimate = media_specs.speech_price(resolved.spec, text)
     body: dict[str, Any] = {"model": resolved.id, "input": text}
     for key, value in (
@@ -79,6 +82,8 @@ async def venice_speech(
         ("speed", speed),
         ("language", language),
         ("prompt", prompt),
+        ("temperature", temperature),
+        ("top_p", top_p),
     ):
         if value is not None:
             body[key] = value
