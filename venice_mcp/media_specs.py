@@ -9,7 +9,9 @@ Venice to judge. Also here: price estimates for the synchronous audio routes.
 from __future__ import annotations
 
 import math
+import re
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from venice_mcp.payments.budget import Estimate
@@ -68,6 +70,32 @@ def speech(
             + (f" (default {spec['default_format']})." if spec.get("default_format") else ".")
         )
     return chosen
+
+
+# Which TTS models honour temperature / top_p. /models does not say (the speech skill's model table
+# is the matrix; other models silently ignore both); a capabilities flag, where Venice sends one
+# (the spec names supportsTemperatureParam / supportsTopPParam), wins.
+SPEECH_SAMPLING = {
+    "temperature": (
+        "supportsTemperatureParam",
+        ("tts-qwen3-0-6b", "tts-qwen3-1-7b", "tts-orpheus", "tts-chatterbox-hd", "tts-gemini-3-1-flash"),
+    ),
+    "top_p": ("supportsTopPParam", ("tts-qwen3-0-6b", "tts-qwen3-1-7b")),
+}
+
+
+def speech_sampling(spec: dict[str, Any], model: str, **given: float | None) -> None:
+    """Refuse temperature / top_p on a model that would ignore them (and still charge)."""
+    found = spec.get("capabilities")
+    capabilities = found if isinstance(found, dict) else {}
+    for name, value in given.items():
+        flag, models = SPEECH_SAMPLING[name]
+        advertised = capabilities.get(flag)
+        takes = advertised if isinstance(advertised, bool) else model in models
+        if value is not None and not takes:
+            raise PreflightError(
+                f"{model} ignores {name}; Venice applies it only on: {', '.join(models)}. Omit it."
+            )
 
 
 CLONE_FORMATS = ("mp3", "wav", "flac", "mp4")  # Chatterbox HD's samples; mp4 covers m4a
@@ -249,9 +277,9 @@ def video(spec: dict[str, Any], model: str, args: dict[str, Any], *, for_quote: 
                 f"{model} is text-to-video and takes no image; use an image-to-video model "
                 "(see venice_models type=video) or drop 'image'."
             )
-        if kind == "image-to-video" and "image_url" not in args and not args.get("reference_image_urls"):
+        if kind == "image-to-video" and "image_url" not in args and not _refs_present(args):
             raise PreflightError(
-                f"{model} is image-to-video: pass 'image' (a path, https:// URL or data: URL)."
+                f"{model} is image-to-video: pass 'image' (a path, https:// URL or data: URL) or references."
             )
         if kind == "video" and "video_url" not in args:
             raise PreflightError(f"{model} works on a video: pass 'video' (an https:// URL or data: URL).")
@@ -259,6 +287,7 @@ def video(spec: dict[str, Any], model: str, args: dict[str, Any], *, for_quote: 
             raise PreflightError(f"{model} takes no input video; drop 'video'.")
         if "audio_url" in args and c.get("audio_input") is False:
             raise PreflightError(f"{model} takes no input audio; drop 'audio_input'.")
+        video_references(spec, model, args)
     durations = [str(d) for d in c.get("durations") or [] if d != "Auto"]
     duration = args.get("duration")
     if duration is not None:
@@ -292,3 +321,218 @@ def video(spec: dict[str, Any], model: str, args: dict[str, Any], *, for_quote: 
     if "audio" in args and c.get("audio_configurable") is False:
         on = "always has audio" if c.get("audio") else "has no audio"
         raise PreflightError(f"{model} {on}; the 'audio' switch does not apply to it, omit it.")
+
+
+# -- video reference media -----------------------------------------------------------------------
+
+# What each kind of reference becomes in a /video/queue body, and the spec's array limits.
+REFERENCE_LISTS = {
+    "image": "reference_image_urls",
+    "video": "reference_video_urls",
+    "audio": "reference_audio_urls",
+    "document": "reference_document_urls",
+    "scene": "scene_image_urls",
+}
+SPEC_MAX_ITEMS = {
+    "reference_image_urls": 30,
+    "reference_video_urls": 10,
+    "reference_audio_urls": 10,
+    "reference_document_urls": 1,
+    "scene_image_urls": 4,
+    "elements": 4,
+    "keyframes": 10,
+}
+ELEMENT_IMAGES = 3  # reference images per element, besides its frontal image
+DEFAULT_REFERENCE_IMAGES = 4  # Venice's cap where a model sets none
+KEYFRAME_FPS = 24
+MAX_REFERENCE_VIDEO_SECONDS = 150.0  # /video/quote's reference_video_total_duration ceiling
+
+
+@dataclass(frozen=True)
+class ReferenceCaps:
+    """What one family of reference-to-video models takes. /models publishes none of this, so it
+    comes from Venice's video skill ("Reference media limits" and the queue field table)."""
+
+    images: int
+    videos: int = 0
+    audios: int = 0
+    documents: int = 0
+    elements: bool = False  # Kling: elements and scene images
+    clip: tuple[float, float] = (2.0, 15.0)  # seconds of one reference video
+    total: float = 15.0  # seconds of all reference videos together
+    with_frames: bool = True  # MiniMax H3 refuses image/end_image beside references
+    needs_image: bool = False
+
+
+REFERENCE_FAMILIES: tuple[tuple[re.Pattern[str], ReferenceCaps], ...] = (
+    (re.compile(r"seedance-2-0-(fast-|mini-)?reference-to-video-basic"), ReferenceCaps(9, 3, 3)),
+    (
+        re.compile(r"seedance-2-5-(us-)?reference-to-video-(basic|private)"),
+        ReferenceCaps(30, 10, 10, clip=(2.0, 30.0), total=30.0),
+    ),
+    (re.compile(r"wan-3-0-.*reference-to-video"), ReferenceCaps(10, 5, 5, documents=1, clip=(1.0, 15.0))),
+    (
+        re.compile(r"minimax-h3-(max-)?reference-to-video"),
+        ReferenceCaps(9, 3, 3, with_frames=False),
+    ),
+    (
+        re.compile(r"minimax-h3-enhanced-reference-to-video"),
+        ReferenceCaps(9, 0, 3, with_frames=False),
+    ),
+    (re.compile(r"kling-o3-(standard|pro)-reference-to-video"), ReferenceCaps(4, elements=True)),
+    (re.compile(r"kling-o3-4k-reference-to-video"), ReferenceCaps(7, elements=True)),
+    (
+        re.compile(r"kling-v3-4k-reference-to-video"),
+        ReferenceCaps(4, elements=True, needs_image=True),
+    ),
+    (re.compile(r"(pixverse-c1|grok-imagine(-1-5)?)-reference-to-video(-private)?"), ReferenceCaps(7)),
+    (re.compile(r"gemini-omni-flash-1-1-reference-to-video"), ReferenceCaps(10)),
+    (re.compile(r"gemini-omni-flash-reference-to-video"), ReferenceCaps(3)),
+)
+
+
+def reference_caps(model: str) -> ReferenceCaps | None:
+    for pattern, caps in REFERENCE_FAMILIES:
+        if pattern.fullmatch(model):
+            return caps
+    return None
+
+
+def _refs_present(args: dict[str, Any]) -> list[str]:
+    fields = [*REFERENCE_LISTS.values(), "elements", "keyframes"]
+    return [f for f in fields if args.get(f)]
+
+
+def video_references(spec: dict[str, Any], model: str, args: dict[str, Any]) -> None:
+    """Check the reference media of a /video/queue body against what the model takes.
+
+    A family the skill describes is held to its caps; another image-to-video model is left for
+    Venice to judge, except where its /models constraints already say no.
+    """
+    present = _refs_present(args)
+    if not present:
+        return
+    c = _constraints(spec)
+    names = ", ".join(present)
+    if video_kind(spec) == "text-to-video":
+        raise PreflightError(
+            f"{model} is text-to-video and takes no reference media ({names}); pick a "
+            "reference-to-video model (venice_models type=video)."
+        )
+    for field, most in SPEC_MAX_ITEMS.items():
+        if len(args.get(field) or []) > most:
+            raise PreflightError(f"Venice takes at most {most} {field} per job (got {len(args[field])}).")
+    audios = len(args.get("reference_audio_urls") or [])
+    if audios and c.get("audio_input") is False:
+        raise PreflightError(f"{model} takes no input audio; drop the audio references.")
+    if audios and not (args.get("reference_image_urls") or args.get("reference_video_urls")):
+        raise PreflightError("Reference audio needs at least one reference image or video beside it.")
+    _check_elements(args)
+    _check_keyframes(model, args)
+    caps = reference_caps(model)
+    if caps is None:
+        images = len(args.get("reference_image_urls") or [])
+        if images > DEFAULT_REFERENCE_IMAGES:
+            raise PreflightError(f"{model} takes at most {DEFAULT_REFERENCE_IMAGES} reference images.")
+        return
+    takes = {
+        "reference_image_urls": caps.images,
+        "reference_video_urls": caps.videos,
+        # audio_url counts as one more reference audio on these models
+        "reference_audio_urls": caps.audios - (1 if "audio_url" in args and caps.audios else 0),
+        "reference_document_urls": caps.documents,
+        "scene_image_urls": SPEC_MAX_ITEMS["scene_image_urls"] if caps.elements else 0,
+        "elements": SPEC_MAX_ITEMS["elements"] if caps.elements else 0,
+        "keyframes": 0,
+    }
+    accepted = [f for f, n in takes.items() if n > 0]
+    for field in present:
+        count, most = len(args[field]), takes[field]
+        if most <= 0:
+            raise PreflightError(
+                f"{model} does not take {field}; it takes: {', '.join(accepted) or 'no references'}."
+            )
+        if count > most:
+            raise PreflightError(f"{model} takes at most {most} {field} (got {count}).")
+    if not caps.with_frames and ("image_url" in args or "end_image_url" in args):
+        raise PreflightError(f"{model} takes either 'image'/'end_image' or reference media, not both.")
+    if caps.needs_image and args.get("elements") and "image_url" not in args:
+        raise PreflightError(f"{model} needs 'image' (the first frame) with elements.")
+
+
+def _check_elements(args: dict[str, Any]) -> None:
+    for number, element in enumerate(args.get("elements") or [], start=1):
+        if not element.get("frontal_image_url") and not element.get("video_url"):
+            raise PreflightError(f"Element {number} needs an image (its frontal view) or a video.")
+        if len(element.get("reference_image_urls") or []) > ELEMENT_IMAGES:
+            raise PreflightError(
+                f"Element {number} takes a frontal image and at most {ELEMENT_IMAGES} more images."
+            )
+
+
+def _check_keyframes(model: str, args: dict[str, Any]) -> None:
+    frames = [int(k["frame_index"]) for k in args.get("keyframes") or []]
+    if len(set(frames)) != len(frames):
+        raise PreflightError("Each keyframe needs its own frame (n).")
+    duration = str(args.get("duration") or "")
+    seconds = int(duration[:-1]) if duration.endswith("s") and duration[:-1].isdigit() else None
+    last = seconds * KEYFRAME_FPS if seconds is not None else None
+    if last is not None and frames and max(frames) > last:
+        raise PreflightError(
+            f"A {duration} video at {KEYFRAME_FPS} fps ends at frame {last}; "
+            f"keyframe n {max(frames)} is past it."
+        )
+
+
+def reference_seconds(model: str, clips: list[float | None]) -> tuple[float, bool]:
+    """Check the reference videos' lengths; returns (seconds to quote, exact).
+
+    A clip whose length is unknown here (a URL Venice fetches itself) counts at the most one clip
+    may last, so the quote errs high rather than low.
+    """
+    caps = reference_caps(model)
+    low, high = caps.clip if caps else (0.0, 15.0)
+    total_cap = caps.total if caps else MAX_REFERENCE_VIDEO_SECONDS
+    for n, seconds in enumerate(clips, start=1):
+        if seconds is not None and not low <= seconds <= high:
+            raise PreflightError(
+                f"Reference video {n} lasts {seconds:.1f} s; {model} takes clips of {low:g}–{high:g} s."
+            )
+    known = sum(s for s in clips if s is not None)
+    if known > total_cap:
+        raise PreflightError(
+            f"The reference videos last {known:.1f} s together; {model} takes at most {total_cap:g} s."
+        )
+    guessed = known + high * sum(1 for s in clips if s is None)
+    return min(guessed, total_cap), all(s is not None for s in clips)
+
+
+def video_seconds(data: bytes) -> float | None:
+    """An MP4/MOV's length from its movie header (mvhd), or None when it cannot be read."""
+    moov = _mp4_box(data, b"moov")
+    mvhd = _mp4_box(moov, b"mvhd") if moov is not None else None
+    if mvhd is None or len(mvhd) < 20:
+        return None
+    if mvhd[0] == 1 and len(mvhd) >= 32:
+        scale, duration = struct.unpack(">IQ", mvhd[20:32])
+    else:
+        scale, duration = struct.unpack(">II", mvhd[12:20])
+    return duration / scale if scale else None
+
+
+def _mp4_box(data: bytes, kind: bytes) -> bytes | None:
+    """The payload of the first box of ``kind`` at this level of an ISO BMFF byte string."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size, found = struct.unpack(">I4s", data[pos : pos + 8])
+        head = 8
+        if size == 1 and pos + 16 <= len(data):
+            size, head = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+        elif size == 0:
+            size = len(data) - pos
+        if size < head:
+            return None
+        if found == kind:
+            return data[pos + head : pos + size]
+        pos += size
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import struct
 import time
@@ -93,6 +94,22 @@ async def test_speech_is_strict_about_unknown_fields(
     body = {"model": "tts-kokoro", "input": "Hello", "volume": 3}
     response = await client.post("/audio/speech", json=body, headers=key_headers)
     assert response.status_code == 400 and response.json()["issues"][0]["code"] == "unrecognized_keys"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"model": "tts-qwen3-1-7b", "temperature": 0.9, "top_p": 0.95}, 200),
+        ({"model": "tts-kokoro", "temperature": 0.9}, 200),  # silently ignored there, like Venice
+        ({"model": "tts-qwen3-1-7b", "temperature": 2.1}, 400),
+        ({"model": "tts-qwen3-1-7b", "top_p": -0.1}, 400),
+    ],
+)
+async def test_speech_sampling_is_validated_by_the_schema(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], body: dict[str, object], status: int
+) -> None:
+    response = await client.post("/audio/speech", json={"input": "Hello", **body}, headers=key_headers)
+    assert response.status_code == status, response.text
 
 
 # -- transcription ---------------------------------------------------------------------------------
@@ -363,6 +380,167 @@ async def test_video_queue_is_strict_per_model(
     body = {k: v for k, v in body.items() if v is not None}
     response = await client.post("/video/queue", json=body, headers=key_headers)
     assert response.status_code == 400 and message in response.json()["error"], response.text
+
+
+def _clip(seconds: int) -> str:
+    return "data:video/mp4;base64," + base64.b64encode(media.mp4(seconds, 64, 36)).decode()
+
+
+def _wav(seconds: float) -> str:
+    return "data:audio/wav;base64," + base64.b64encode(media.wav(seconds)).decode()
+
+
+PNG_URL = "https://img.example/ref.png"
+R2V = {
+    "model": "seedance-2-0-reference-to-video-basic",
+    "prompt": "Make <Video 1> snowy.",
+    "duration": "4s",
+    "aspect_ratio": "16:9",
+    "resolution": "480p",
+}
+
+
+async def test_video_queue_bills_reference_video_as_its_quote_does(
+    client: httpx2.AsyncClient, state: SandboxState, wallet: Wallet
+) -> None:
+    body = {**R2V, "reference_video_urls": [_clip(3), _clip(2)], "reference_audio_urls": [_wav(2.5)]}
+    quote_body = {k: R2V[k] for k in ("model", "duration", "aspect_ratio", "resolution")}
+    quote = await client.post("/video/quote", json={**quote_body, "reference_video_total_duration": 5})
+    baseline = await client.post("/video/quote", json=quote_body)
+    assert quote.json()["quote"] == pytest.approx(0.02 * (4 + 5) * 1.25)
+    assert baseline.json()["quote"] == pytest.approx(0.02 * 4 * 1.25)
+    queued = await client.post("/video/queue", json=body, headers={"SIGN-IN-WITH-X": wallet.header()})
+    assert queued.status_code == 200, queued.text
+    assert state.balance(wallet.address) == pytest.approx(10.0 - quote.json()["quote"])
+
+
+async def test_video_quote_refuses_reference_video_over_the_models_total(client: httpx2.AsyncClient) -> None:
+    over = {k: R2V[k] for k in ("model", "duration", "aspect_ratio")} | {"reference_video_total_duration": 16}
+    response = await client.post("/video/quote", json=over)
+    assert response.status_code == 400 and "at most 15 seconds" in response.json()["error"]
+    # A model that takes no reference video drops the field, as Venice's quote does.
+    plain = {**VIDEO, "reference_video_total_duration": 16}
+    assert (await client.post("/video/quote", json=plain)).json()["quote"] == pytest.approx(0.1875)
+
+
+KLING = {
+    "model": "kling-o3-pro-reference-to-video",
+    "prompt": "@Element1 runs.",
+    "duration": "5s",
+    "aspect_ratio": "16:9",
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**VIDEO, "reference_image_urls": [PNG_URL]}, "does not support reference_image_urls"),
+        ({**R2V, "reference_video_urls": [PNG_URL] * 4}, "reference_video_urls supports at most 3"),
+        ({**R2V, "reference_image_urls": [PNG_URL] * 10}, "reference_image_urls supports at most 9"),
+        ({**R2V, "reference_document_urls": [PNG_URL]}, "does not support reference_document_urls"),
+        ({**R2V, "reference_audio_urls": [_wav(3)]}, "must be paired with at least one reference image"),
+        (
+            {
+                **R2V,
+                "reference_image_urls": [PNG_URL],
+                "reference_audio_urls": [_wav(3)] * 3,
+                "audio_url": _wav(3),
+            },
+            "at most 3",
+        ),
+        ({**R2V, "reference_video_urls": [_clip(16)]}, "must be 2-15 seconds long"),
+        ({**R2V, "reference_video_urls": [_clip(8), _clip(8)]}, "must total at most 15 seconds"),
+        (
+            {**R2V, "reference_image_urls": [PNG_URL], "reference_audio_urls": [_wav(1)]},
+            "must be 2-15 seconds",
+        ),
+        ({**R2V, "keyframes": [{"image_url": PNG_URL, "frame_index": 0}]}, "does not support keyframes"),
+        (
+            {**KLING, "elements": [{"reference_image_urls": [PNG_URL]}]},
+            "requires a frontal_image_url or a video_url",
+        ),
+        ({**KLING, "elements": [{"frontal_image_url": "http://10.0.0.7/a.png"}]}, "not allowed"),
+        (
+            {**KLING, "keyframes": [{"image_url": "http://127.0.0.1/a.png", "frame_index": 0}]},
+            "does not support keyframes",
+        ),
+        (
+            {
+                **KLING,
+                "model": "kling-v3-4k-reference-to-video",
+                "aspect_ratio": None,
+                "elements": [{"frontal_image_url": PNG_URL}],
+            },
+            "image_url is required when using elements",
+        ),
+        ({**KLING, "scene_image_urls": [PNG_URL] * 5}, "Array must contain at most 4"),
+        (
+            {
+                **R2V,
+                "model": "minimax-h3-reference-to-video",
+                "resolution": "768P",
+                "duration": "5s",
+                "image_url": PNG_URL,
+                "reference_image_urls": [PNG_URL],
+            },
+            "cannot be combined with reference media",
+        ),
+        (
+            {
+                **R2V,
+                "model": "happyhorse-1-1-reference-to-video",
+                "resolution": "720p",
+                "duration": "5s",
+                "reference_video_urls": [_clip(3)],
+            },
+            "does not support reference_video_urls",
+        ),
+        (
+            {
+                **R2V,
+                "model": "happyhorse-1-1-reference-to-video",
+                "resolution": "720p",
+                "duration": "5s",
+                "reference_image_urls": [PNG_URL] * 5,
+            },
+            "at most 4 images",
+        ),
+    ],
+)
+async def test_video_queue_checks_reference_media_per_model(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], body: dict[str, object], message: str
+) -> None:
+    body = {k: v for k, v in body.items() if v is not None}
+    response = await client.post("/video/queue", json=body, headers=key_headers)
+    assert response.status_code == 400 and message in response.text, response.text
+
+
+async def test_video_queue_takes_kling_elements_and_scenes(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    body = {
+        **KLING,
+        "elements": [
+            {"frontal_image_url": PNG_URL, "reference_image_urls": [PNG_URL]},
+            {"video_url": _clip(3)},
+        ],
+        "scene_image_urls": [PNG_URL],
+    }
+    response = await client.post("/video/queue", json=body, headers=key_headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_video_upscale_quote_reads_the_source_length(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    upscale = {"model": "topaz-video-upscale", "upscale_factor": 2}
+    missing = await client.post("/video/quote", json=upscale, headers=key_headers)
+    assert missing.status_code == 400 and "video_url is required" in missing.json()["error"]
+    short = await client.post("/video/quote", json={**upscale, "video_url": _clip(3)}, headers=key_headers)
+    assert short.json() == {"quote": pytest.approx(0.02 * 3 * 1440 / 480)}
+    unreadable = {**upscale, "video_url": "data:video/mp4;base64,AAAA"}
+    bad = await client.post("/video/quote", json=unreadable, headers=key_headers)
+    assert bad.status_code == 400 and "Could not read" in bad.json()["error"]
 
 
 async def test_video_content_policy_refunds_the_wallet(

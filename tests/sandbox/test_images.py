@@ -142,6 +142,32 @@ async def test_generate_rejects_what_venice_rejects(
     assert words in response.text
 
 
+def _big_png() -> bytes:
+    """A PNG over 8 MB: random pixels do not compress."""
+    import os
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (1700, 1700), os.urandom(1700 * 1700 * 3)).save(out, "PNG", compress_level=0)
+    return out.getvalue()
+
+
+async def test_generate_takes_style_references_within_the_models_rules(
+    client: httpx2.AsyncClient, key_headers: dict[str, str]
+) -> None:
+    ok = {"image": "data:image/png;base64," + b64(png())}
+    body = {"model": "krea-v2-large", "prompt": "a harbour", "style_references": [ok, {"image": b64(png())}]}
+    assert (await post(client, "/image/generate", body, key_headers)).status_code == 200
+    cases = [
+        ([ok] * 4, "accepts at most 3 style references"),
+        ([{"image": b64(_big_png())}], "smaller than 8MB"),
+        ([{"image": b64(b"not an image")}], "corrupted or unreadable"),
+        ([{"image": "http://localhost/a.png"}], "not allowed"),
+    ]
+    for refs, words in cases:
+        refused = await post(client, "/image/generate", {**body, "style_references": refs}, key_headers)
+        assert refused.status_code == 400 and words in refused.text, (words, refused.text)
+
+
 async def test_steps_are_ignored_by_models_that_do_not_use_them(
     client: httpx2.AsyncClient, key_headers: dict[str, str]
 ) -> None:

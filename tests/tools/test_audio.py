@@ -73,6 +73,65 @@ async def test_speech_in_the_models_default_format_always_names_the_model(
     assert sent.json == {"model": "tts-orpheus", "input": "Hi there", "voice": "leah"}
 
 
+@pytest.mark.parametrize(
+    ("model", "sampling"),
+    [
+        ("tts-qwen3-1-7b", {"temperature": 0.9, "top_p": 0.95}),
+        ("tts-orpheus", {"temperature": 1.4}),
+        ("tts-gemini-3-1-flash", {"temperature": 0.0}),
+    ],
+)
+async def test_speech_sampling_reaches_venice_on_models_that_use_it(
+    client: Client, sandbox: SandboxState, model: str, sampling: dict[str, float]
+) -> None:
+    result = await client.call_tool("venice_speech", {"text": "We did it!", "model": model, **sampling})
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/audio/speech")
+    validate_body("/audio/speech", sent.json)
+    assert {k: sent.json[k] for k in sampling} == sampling
+
+
+@pytest.mark.parametrize(
+    ("model", "sampling", "needle"),
+    [
+        ("tts-kokoro", {"temperature": 0.9}, "tts-kokoro ignores temperature"),
+        ("tts-orpheus", {"top_p": 0.9}, "tts-orpheus ignores top_p; Venice applies it only on: tts-qwen3"),
+        ("tts-gemini-3-1-flash", {"temperature": 0.5, "top_p": 0.5}, "ignores top_p"),
+    ],
+)
+async def test_speech_sampling_is_refused_where_venice_would_ignore_it(
+    make_client: Callable[..., Client],
+    sandbox: SandboxState,
+    tmp_path: Path,
+    model: str,
+    sampling: dict[str, float],
+    needle: str,
+) -> None:
+    from venice_mcp.db import Database
+    from venice_mcp.payments.ledger import Ledger
+
+    async with make_client() as c:
+        result = await c.call_tool("venice_speech", {"text": "Hello", "model": model, **sampling})
+    assert result.is_error and needle in text_of(result), text_of(result)
+    assert "Nothing was sent to Venice" in text_of(result)
+    assert paths(sandbox) == [] and Ledger(Database.in_home(tmp_path / "home")).calls() == []
+
+
+def test_a_capability_flag_overrides_the_sampling_table() -> None:
+    flagged = {"capabilities": {"supportsTemperatureParam": True, "supportsTopPParam": False}}
+    media_specs.speech_sampling(flagged, "tts-kokoro", temperature=0.7, top_p=None)
+    with pytest.raises(media_specs.PreflightError, match="ignores top_p"):
+        media_specs.speech_sampling(flagged, "tts-qwen3-1-7b", temperature=None, top_p=0.9)
+
+
+@pytest.mark.parametrize("sampling", [{"temperature": 2.5}, {"top_p": 1.5}, {"temperature": -0.1}])
+async def test_speech_sampling_outside_venices_range_is_refused_by_the_schema(
+    client: Client, sandbox: SandboxState, sampling: dict[str, float]
+) -> None:
+    result = await client.call_tool("venice_speech", {"text": "Hi", "model": "tts-qwen3-0-6b", **sampling})
+    assert result.is_error and paths(sandbox) == []
+
+
 async def test_large_speech_is_a_link_only(client: Client) -> None:
     text = "A longer passage to read aloud. " * 30  # ~64 s of 16 kHz WAV, about 2 MB
     result = await client.call_tool("venice_speech", {"text": text, "response_format": "wav"})

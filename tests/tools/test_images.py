@@ -169,6 +169,61 @@ async def test_style_and_enhanced_prompt(client: Client, sandbox: SandboxState) 
     assert sent.json["style_preset"] == "3D Model" and sent.json["enhance_prompt"] is True
 
 
+async def test_style_references_are_read_and_sent(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path, public_dns: None
+) -> None:
+    painting = tmp_path / "painting.png"
+    painting.write_bytes(png(key="painting"))
+    inline = data_url(png(key="inline"))
+    refs = [str(painting), inline, "https://art.example/poster.jpg"]
+    async with make_client(input_roots=(tmp_path,)) as c:
+        result = await c.call_tool(
+            "venice_image_generate",
+            {"prompt": "a harbour", "model": "krea-v2-large", "style_references": refs},
+        )
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/image/generate")
+    assert sent.json["style_references"] == [
+        {"image": data_url(painting.read_bytes())},
+        {"image": inline},
+        {"image": "https://art.example/poster.jpg"},  # Venice fetches a URL itself
+    ]
+
+
+def noise_png(side: int) -> bytes:
+    """A PNG that does not compress: random pixels, about 3 bytes a pixel."""
+    import os
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG", compress_level=0)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("model", "refs", "words"),
+    [
+        ("z-image-turbo", [data_url(png())], "z-image-turbo takes no style_references"),
+        ("krea-v2-large", [data_url(png())] * 4, "at most 3 style_references (got 4)"),
+        ("luma-uni-1", ["data:text/plain;base64,aGk="], "Style reference 1 is not an image"),
+        ("luma-uni-1", [data_url(noise_png(1700))], "Venice takes less than 8 MB"),
+    ],
+)
+async def test_style_references_are_refused_before_spending(
+    make_client: Callable[..., Client],
+    sandbox: SandboxState,
+    tmp_path: Path,
+    model: str,
+    refs: list[str],
+    words: str,
+) -> None:
+    async with make_client() as c:
+        args = {"prompt": "a harbour", "model": model, "style_references": refs}
+        result = await c.call_tool("venice_image_generate", args)
+    assert result.is_error and words in text_of(result), text_of(result)
+    assert paid_requests(sandbox) == []
+    assert Ledger(Database.in_home(tmp_path / "home")).calls() == []
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

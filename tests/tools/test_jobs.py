@@ -3,8 +3,10 @@ transient failures that leave a job alone, and prices that spend nothing."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from mcp import Client
@@ -13,7 +15,7 @@ from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from tests.tools.media_helpers import ProgressLog, blocks, mp4_boxes, paths, read_link
 from venice_mcp.jobs import poll_seconds
-from venice_mcp.sandbox import SandboxState
+from venice_mcp.sandbox import SandboxState, media
 
 pytestmark = pytest.mark.anyio
 
@@ -160,6 +162,50 @@ async def test_quote_needs_no_credentials(make_client: Callable[..., Client], sa
     assert not result.is_error, text_of(result)
     [sent] = venice_requests(sandbox, "/video/quote")
     assert "authorization" not in sent.headers
+
+
+async def test_quote_prices_a_video_upscale_from_its_source(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(media.mp4(3, 64, 36))
+    args = {"kind": "video", "model": "topaz-video-upscale", "upscale_factor": 4, "video": str(clip)}
+    async with make_client(input_roots=(tmp_path,)) as client:
+        result = await client.call_tool("venice_quote", args)
+    assert not result.is_error, text_of(result)
+    # The sandbox's rate: $0.02 a second at 480p, scaled to the 4x short side (2160), 3 s of source.
+    assert result.structured_content["quote_usd"] == pytest.approx(0.02 * 3 * 2160 / 480)  # type: ignore[index]
+    [sent] = venice_requests(sandbox, "/video/quote")
+    assert sent.json["upscale_factor"] == 4 and "authorization" in sent.headers
+    assert base64.b64decode(sent.json["video_url"].split(",", 1)[1]) == clip.read_bytes()
+    assert paths(sandbox) == ["/video/quote"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"model": "topaz-video-upscale"}, "priced from its source: pass 'video'"),
+        ({"video": "data:video/mp4;base64,AAAA"}, "takes no source video"),
+        ({"model": "topaz-video-upscale", "video": "/nowhere/clip.mp4"}, "Cannot use video"),
+    ],
+)
+async def test_quote_of_an_upscale_checks_its_source_first(
+    client: Client, sandbox: SandboxState, args: dict[str, object], needle: str
+) -> None:
+    result = await client.call_tool("venice_quote", {"kind": "video", **args})
+    assert result.is_error and needle in text_of(result), text_of(result)
+    assert paths(sandbox) == []
+
+
+async def test_quote_of_an_upscale_without_an_api_key_says_why(
+    make_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    clip = "data:video/mp4;base64," + base64.b64encode(media.mp4(2, 64, 36)).decode()
+    async with make_client(api_key=None) as c:
+        args = {"kind": "video", "model": "topaz-video-upscale", "video": clip}
+        result = await c.call_tool("venice_quote", args)
+    assert result.is_error and "only to API-key callers" in text_of(result), text_of(result)
+    assert [r.status for r in venice_requests(sandbox, "/video/quote")] == [403]
 
 
 def test_poll_interval_knob() -> None:

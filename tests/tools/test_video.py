@@ -221,3 +221,264 @@ async def test_wallet_upscale_goes_through_the_gate_without_a_quote(
     assert not done.is_error, text_of(done)
     [queued] = venice_requests(sandbox, "/video/queue")
     assert queued.json["video_url"] == clip and "duration" not in queued.json and "prompt" not in queued.json
+
+
+# -- reference media -----------------------------------------------------------------------------
+
+
+def clip_url(seconds: int) -> str:
+    return "data:video/mp4;base64," + base64.b64encode(media.mp4(seconds, 64, 36)).decode()
+
+
+def wav_url(seconds: float) -> str:
+    return "data:audio/wav;base64," + base64.b64encode(media.wav(seconds)).decode()
+
+
+def png_url(key: str = "ref") -> str:
+    from venice_mcp.sandbox.images import render
+
+    return "data:image/png;base64," + base64.b64encode(render(320, 240, key, "png")).decode()
+
+
+def ledger_rows(home: Path) -> list[dict[str, object]]:
+    return Ledger(Database.in_home(home)).calls()
+
+
+async def test_seedance_references_reach_the_queue_and_the_quote(
+    make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path
+) -> None:
+    from venice_mcp.sandbox.images import render
+
+    face = tmp_path / "face.png"
+    face.write_bytes(render(320, 240, "face", "png"))
+    clip, voice = clip_url(3), wav_url(3)
+    refs = [
+        {"kind": "image", "src": str(face)},
+        {"kind": "video", "src": clip},
+        {"kind": "audio", "src": voice},
+    ]
+    args = {
+        "prompt": "Edit <Video 1>: make it snow; the narrator speaks with <Audio 1>.",
+        "model": "seedance-2-0-reference-to-video-basic",
+        "resolution": "480p",
+        "references": refs,
+    }
+    async with make_client(input_roots=(tmp_path,)) as c:
+        result = await c.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    validate_body("/video/queue", queued.json)
+    assert queued.json["reference_image_urls"] == [
+        "data:image/png;base64," + base64.b64encode(face.read_bytes()).decode()
+    ]
+    assert queued.json["reference_video_urls"] == [clip]
+    assert queued.json["reference_audio_urls"] == [voice]
+    # The quote prices the 3 s of reference video (Venice bills input video too): 4 s out + 3 s in.
+    [quote] = venice_requests(sandbox, "/video/quote")
+    assert quote.json["reference_video_total_duration"] == 3.0
+    [call] = [r for r in ledger_rows(tmp_path / "home") if r["tool"] == "venice_video_generate"]
+    assert call["charge_usd"] == pytest.approx(0.02 * 7 * 1.25)
+    # The job record keeps what was asked, not megabytes of inline media.
+    params = result.structured_content["job"]["params"]  # type: ignore[index]
+    assert params["reference_video_urls"] == ["data:video/mp4;base64,…"]
+
+
+async def test_kling_elements_and_scene_images(client: Client, sandbox: SandboxState) -> None:
+    hero, side, robot, street = png_url("hero"), png_url("side"), png_url("robot"), png_url("street")
+    refs = [
+        {"kind": "element", "src": hero},
+        {"kind": "element", "n": 1, "src": side},
+        {"kind": "element", "n": 2, "src": robot},
+        {"kind": "scene", "src": street},
+    ]
+    args = {
+        "prompt": "@Element1 walks toward @Element2 against @Image1.",
+        "model": "kling-o3-pro-reference-to-video",
+        "references": refs,
+    }
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    validate_body("/video/queue", queued.json)
+    assert queued.json["elements"] == [
+        {"frontal_image_url": hero, "reference_image_urls": [side]},
+        {"frontal_image_url": robot},
+    ]
+    assert queued.json["scene_image_urls"] == [street]
+    assert "image_url" not in queued.json  # references stand in for a first frame
+
+
+async def test_an_element_can_be_a_video(client: Client, sandbox: SandboxState) -> None:
+    clip = clip_url(3)
+    args = {
+        "prompt": "@Element1 dances.",
+        "model": "kling-o3-standard-reference-to-video",
+        "references": [{"kind": "element_video", "src": clip}],
+    }
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.json["elements"] == [{"video_url": clip}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "entry"),
+    [
+        ("keyframe", "keyframes", lambda src: {"image_url": src, "frame_index": 48}),
+        ("document", "reference_document_urls", lambda src: src),
+    ],
+)
+async def test_references_of_undescribed_models_are_left_to_venice(
+    client: Client, sandbox: SandboxState, kind: str, field: str, entry: Callable[[str], object]
+) -> None:
+    """No catalog model is documented to take keyframes or documents (Wan 3.0 is not listed), so
+    they go to Venice, whose free 400 comes back; nothing is charged."""
+    src = png_url(kind)
+    args = {
+        "prompt": PROMPT,
+        "model": "happyhorse-1-1-reference-to-video",
+        "references": [{"kind": "image", "src": png_url()}, {"kind": kind, "src": src, "n": 48}]
+        if kind == "keyframe"
+        else [{"kind": kind, "src": src}],
+    }
+    result = await client.call_tool("venice_video_generate", args)
+    assert result.is_error and f"does not support {field}" in text_of(result), text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.status == 400 and queued.json[field] == [entry(src)]
+
+
+REF_PNG = "data:image/png;base64,iVBORw0KGgo="
+REF_CLIP = "data:video/mp4;base64,AAAAIGZ0eXBpc29t"
+
+
+@pytest.mark.parametrize(
+    ("model", "refs", "extra", "needle"),
+    [
+        ("wan-2.6-text-to-video", [("image", REF_PNG)], {}, "is text-to-video and takes no reference media"),
+        (
+            "seedance-2-0-reference-to-video-basic",
+            [("video", REF_CLIP)] * 4,
+            {},
+            "at most 3 reference_video_urls",
+        ),
+        (
+            "seedance-2-0-reference-to-video-basic",
+            [("document", REF_PNG)],
+            {},
+            "does not take reference_document_urls",
+        ),
+        ("seedance-2-0-reference-to-video-basic", [("scene", REF_PNG)], {}, "does not take scene_image_urls"),
+        (
+            "seedance-2-0-reference-to-video-basic",
+            [("audio", REF_PNG)],
+            {},
+            "needs at least one reference image or video",
+        ),
+        (
+            "kling-o3-pro-reference-to-video",
+            [("image", REF_PNG), ("audio", REF_PNG)],
+            {},
+            "takes no input audio",
+        ),
+        ("kling-o3-pro-reference-to-video", [("image", REF_PNG)] * 5, {}, "at most 4 reference_image_urls"),
+        ("kling-o3-pro-reference-to-video", [("element", REF_PNG)] * 5, {}, "at most 3 more images"),
+        ("kling-v3-4k-reference-to-video", [("element", REF_PNG)], {}, "needs 'image'"),
+        (
+            "minimax-h3-reference-to-video",
+            [("image", REF_PNG)],
+            {"image": REF_PNG},
+            "either 'image'/'end_image' or reference media",
+        ),
+        ("happyhorse-1-1-reference-to-video", [("image", REF_PNG)] * 5, {}, "at most 4 reference images"),
+        ("happyhorse-1-1-reference-to-video", [("keyframe", REF_PNG)], {}, "needs n, its frame"),
+        (
+            "happyhorse-1-1-reference-to-video",
+            [("image", REF_PNG, 1)],
+            {},
+            "n applies to element and keyframe",
+        ),
+        ("happyhorse-1-1-reference-to-video", [("element", REF_PNG, 2)], {}, "numbered 1, 2"),
+        (
+            "happyhorse-1-1-reference-to-video",
+            [("keyframe", REF_PNG, 200)],
+            {"duration": "5s"},
+            "ends at frame 120",
+        ),
+        (
+            "happyhorse-1-1-reference-to-video",
+            [("keyframe", REF_PNG, 24), ("keyframe", REF_PNG, 24)],
+            {},
+            "its own frame",
+        ),
+    ],
+)
+async def test_reference_refusals_send_and_spend_nothing(
+    make_client: Callable[..., Client],
+    sandbox: SandboxState,
+    tmp_path: Path,
+    model: str,
+    refs: list[tuple[object, ...]],
+    extra: dict[str, object],
+    needle: str,
+) -> None:
+    references = [dict(zip(("kind", "src", "n"), r, strict=False)) for r in refs]
+    async with make_client() as c:
+        args = {"prompt": PROMPT, "model": model, "references": references, **extra}
+        result = await c.call_tool("venice_video_generate", args)
+    assert result.is_error and needle in text_of(result), text_of(result)
+    assert "Nothing was sent to Venice" in text_of(result)
+    assert paths(sandbox) == [] and ledger_rows(tmp_path / "home") == []
+
+
+async def test_reference_clip_lengths_are_checked_from_the_file(
+    client: Client, sandbox: SandboxState
+) -> None:
+    args = {
+        "prompt": PROMPT,
+        "model": "seedance-2-0-reference-to-video-basic",
+        "references": [{"kind": "video", "src": clip_url(16)}],
+    }
+    long = await client.call_tool("venice_video_generate", args)
+    assert long.is_error and "lasts 16.0 s" in text_of(long) and "2–15 s" in text_of(long)
+    args["references"] = [{"kind": "video", "src": clip_url(8)}, {"kind": "video", "src": clip_url(8)}]
+    together = await client.call_tool("venice_video_generate", args)
+    assert together.is_error and "16.0 s together" in text_of(together)
+    assert paths(sandbox) == []
+
+
+async def test_a_reference_url_is_quoted_at_the_longest_clip(
+    client: Client, sandbox: SandboxState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Venice fetches a URL reference itself; its length is unknown here, so the quote assumes the
+    longest clip the model takes rather than under-quote."""
+    import anyio
+
+    async def public(host: str, port: int, **_: object) -> list[object]:
+        return [(2, 1, 6, "", ("93.184.216.34", port))]
+
+    monkeypatch.setattr(anyio, "getaddrinfo", public)
+    args = {
+        "prompt": PROMPT,
+        "model": "seedance-2-0-reference-to-video-basic",
+        "resolution": "480p",
+        "references": [{"kind": "video", "src": "https://clips.example/run.mp4"}],
+        "confirm": True,
+    }
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    [quote] = venice_requests(sandbox, "/video/quote")
+    assert quote.json["reference_video_total_duration"] == 15.0
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.json["reference_video_urls"] == ["https://clips.example/run.mp4"]
+
+
+async def test_a_data_url_carrying_a_secret_is_refused(
+    make_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    from venice_mcp.sandbox import SANDBOX_API_KEY
+
+    leak = "data:text/plain;base64," + base64.b64encode(f"key={SANDBOX_API_KEY}".encode()).decode()
+    async with make_client() as c:
+        args = {"prompt": PROMPT, "model": "wan-2.6-image-to-video", "image": leak}
+        result = await c.call_tool("venice_video_generate", args)
+    assert result.is_error and paths(sandbox) == [], text_of(result)

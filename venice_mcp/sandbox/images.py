@@ -83,6 +83,7 @@ MIN_PIXELS = 65_536
 MIN_SIDE = 64
 MAX_INPUT_PIXELS = 33_177_600  # 7680 × 4320
 MAX_UPSCALE_PIXELS = 16_777_216  # 4096 × 4096
+MAX_STYLE_REFERENCE_BYTES = 8_000_000
 ENHANCE_USD = 0.04
 TIER_LONG_SIDE = {"1K": 1024, "2K": 2048, "4K": 4096}
 # Models that use `steps` (others accept any integer and ignore it).
@@ -380,6 +381,11 @@ def _check_generate(body: dict[str, Any], model: dict[str, Any]) -> None:
             raise error(400, f"{mid} does not support style_references")
         if len(refs) > cap:
             raise error(400, f"{mid} accepts at most {cap} style references")
+        for ref in refs:
+            data = _image_bytes(ref["image"], allow_url=True)
+            if data is not None and len(data) >= MAX_STYLE_REFERENCE_BYTES:
+                raise error(400, "Style reference images must be smaller than 8MB")
+            _open(data, check_size=False)
 
 
 async def generate(ctx: Context) -> Response:

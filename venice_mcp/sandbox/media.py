@@ -211,6 +211,30 @@ def _jpeg(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
+def mp4_seconds(data: bytes) -> float | None:
+    """Duration of an MP4/MOV from its mvhd box (None when there is none), as Venice reads a
+    reference or source clip before accepting it."""
+    moov = _child(data, b"moov")
+    mvhd = _child(moov, b"mvhd") if moov else None
+    if not mvhd or len(mvhd) < 20:
+        return None
+    version = mvhd[0]
+    scale, duration = struct.unpack(">IQ", mvhd[20:32]) if version == 1 else struct.unpack(">II", mvhd[12:20])
+    return duration / scale if scale else None
+
+
+def _child(data: bytes, kind: bytes) -> bytes | None:
+    pos = 0
+    while pos + 8 <= len(data):
+        size = struct.unpack(">I", data[pos : pos + 4])[0]
+        if size < 8:
+            return None
+        if data[pos + 4 : pos + 8] == kind:
+            return data[pos + 8 : pos + size]
+        pos += size
+    return None
+
+
 def mp4(seconds: int, width: int, height: int, seed: str = "") -> bytes:
     """A playable MP4: ``seconds`` Motion-JPEG frames at 1 fps, ``width`` x ``height``."""
     seconds = max(1, seconds)

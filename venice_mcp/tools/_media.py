@@ -48,9 +48,10 @@ async def queue_paid_job(
         charge=estimate.usd,
     )
     queued = response.body if isinstance(response.body, dict) else {}
-    # What was asked, for venice_jobs: inline media (data: URLs) is left out, the prompt cut short.
+    # What was asked, for venice_jobs: inline media (data: URLs, also inside reference lists and
+    # elements) is left out, the prompt cut short.
     summary: dict[str, Any] = {
-        k: v for k, v in body.items() if k != "model" and not str(v).startswith("data:")
+        k: _without_inline(v) for k, v in body.items() if k != "model" and not _is_inline(v)
     }
     if prompt:
         summary["prompt"] = prompt[:200]
@@ -64,6 +65,21 @@ async def queue_paid_job(
         params=summary,
         quote_usd=estimate.usd,
     )
+
+
+def _is_inline(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("data:")
+
+
+def _without_inline(value: Any) -> Any:
+    """``value`` with every data: URL replaced by a short stand-in (it can be megabytes)."""
+    if _is_inline(value):
+        return str(value).split(",", 1)[0] + ",…"
+    if isinstance(value, list):
+        return [_without_inline(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_inline(v) for k, v in value.items()}
+    return value
 
 
 async def wait_and_reply(call: Call, job: Job, wait_seconds: float) -> Reply:

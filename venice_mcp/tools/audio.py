@@ -48,16 +48,15 @@ async def venice_speech(
     call: Call,
     text: Annotated[str, Field(min_length=1, max_length=media_specs.MAX_SPEECH_CHARS)],
     model: Annotated[str, Field(description="venice_models type=tts.")] = DEFAULT_TTS_MODEL,
-    voice: Annotated[str | None, Field(description="A voice of the model.")] = None,
-    response_format: Annotated[
-        Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None,
-        Field(description="Default the model's."),
-    ] = None,
+    voice: Annotated[str | None, Field()] = None,
+    response_format: Annotated[Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None, Field()] = None,
     speed: Annotated[float | None, Field(ge=0.25, le=4)] = None,
     language: Annotated[str | None, Field(min_length=2, max_length=32)] = None,
     prompt: Annotated[
         str | None, Field(max_length=500, description="Style or emotion (Qwen 3, Gemini).")
     ] = None,
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+    top_p: Annotated[float | None, Field(ge=0, le=1)] = None,
     confirm: Confirm = False,
 ) -> Reply:
     """Speak text with a Venice voice; the audio is saved as a file."""
@@ -74,6 +73,7 @@ async def venice_speech(
         response_format=response_format,
         cloning_described=described,
     )
+    media_specs.speech_sampling(resolved.spec, resolved.id, temperature=temperature, top_p=top_p)
     estimate = media_specs.speech_price(resolved.spec, text)
     body: dict[str, Any] = {"model": resolved.id, "input": text}
     for key, value in (
@@ -82,6 +82,8 @@ async def venice_speech(
         ("speed", speed),
         ("language", language),
         ("prompt", prompt),
+        ("temperature", temperature),
+        ("top_p", top_p),
     ):
         if value is not None:
             body[key] = value

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from venice_mcp import pricing
+from venice_mcp import media_specs, pricing
 from venice_mcp.api.client import VeniceClient
 from venice_mcp.call import Call
 from venice_mcp.catalog import Resolved
@@ -44,6 +44,7 @@ MIN_SIDE = 64
 MAX_INPUT_PIXELS = 33_177_600  # 7680 × 4320
 MAX_UPSCALE_PIXELS = 16_777_216  # 4096 × 4096
 DEFAULT_MAX_INPUT_IMAGES = 3
+MAX_STYLE_REFERENCE_BYTES = 8_000_000  # "less than 8MB" (read as decimal, the stricter)
 # Previews of several variants share one budget, so the whole result stays well under 1 MiB.
 VARIANT_PREVIEW_SIDE = 384
 EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -316,11 +317,8 @@ async def venice_image_generate(
         str | None,
         Field(description="venice_models type=image."),
     ] = None,
-    negative_prompt: Annotated[str | None, Field(description="What should not appear (some models).")] = None,
-    width: Annotated[
-        int | None,
-        Field(ge=1, le=MAX_SIDE, description="Pixels (width/height models)."),
-    ] = None,
+    negative_prompt: Annotated[str | None, Field()] = None,
+    width: Annotated[int | None, Field(ge=1, le=MAX_SIDE)] = None,
     height: Annotated[int | None, Field(ge=1, le=MAX_SIDE)] = None,
     aspect_ratio: Annotated[
         str | None,
@@ -333,6 +331,7 @@ async def venice_image_generate(
     seed: Annotated[int | None, Field(ge=-999_999_999, le=999_999_999)] = None,
     variants: Annotated[int, Field(ge=1, le=4, description="Each is billed.")] = 1,
     style_preset: Annotated[str | None, Field(description="A venice_image_styles name.")] = None,
+    style_references: Annotated[list[str] | None, Field()] = None,
     format: Annotated[OutputFormat, Field()] = "webp",
     safe_mode: Annotated[bool, Field(description="Blur adult content.")] = True,
     hide_watermark: Annotated[bool, Field()] = False,
@@ -388,6 +387,8 @@ async def venice_image_generate(
                 f"Unknown style_preset {style_preset!r}.{hint} Styles (case-sensitive): {_allowed(known)}."
             )
         body["style_preset"] = style_preset
+    if style_references:
+        body["style_references"] = await _style_references(state, resolved, style_references)
     for key, value in (
         ("negative_prompt", negative_prompt),
         ("resolution", resolution),
@@ -439,6 +440,28 @@ async def venice_image_generate(
     if seed is not None:
         structured["seed"] = seed
     return _images_result(files, what="Image", details=details, structured=structured)
+
+
+async def _style_references(state: AppState, resolved: Resolved, refs: list[str]) -> list[dict[str, str]]:
+    """Checked against the model's maxStyleReferences, then each image read and checked."""
+    cap = _limits(resolved).get("maxStyleReferences")
+    if resolved.spec.get("supportsStyleReferences") is False or not isinstance(cap, (int, float)):
+        raise media_specs.PreflightError(
+            f"{resolved.id} takes no style_references (see venice_models: maxStyleReferences)."
+        )
+    if len(refs) > cap:
+        raise media_specs.PreflightError(
+            f"{resolved.id} takes at most {cap:g} style_references (got {len(refs)})."
+        )
+    out = []
+    for n, ref in enumerate(refs, start=1):
+        prepared = await _prepare(state, ref, f"Style reference {n}", pass_urls=True, check_size=False)
+        if prepared.data is not None and len(prepared.data) >= MAX_STYLE_REFERENCE_BYTES:
+            raise media_specs.PreflightError(
+                f"Style reference {n} is {len(prepared.data) / 1e6:.1f} MB; Venice takes less than 8 MB."
+            )
+        out.append({"image": prepared.value})
+    return out
 
 
 @tool("Edit an image", "paid", "images")

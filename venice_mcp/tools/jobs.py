@@ -8,6 +8,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from venice_mcp import media_specs
+from venice_mcp.api import errors
 from venice_mcp.call import Call
 from venice_mcp.jobs import Job
 from venice_mcp.reply import Reply
@@ -15,7 +16,7 @@ from venice_mcp.tools._common import usd
 from venice_mcp.tools._declare import tool
 from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, wait_and_reply
 from venice_mcp.tools.music import DEFAULT_MUSIC_MODEL, music_quote
-from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, video_quote
+from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, media_ref, video_quote
 
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py.
@@ -105,10 +106,11 @@ async def venice_quote(
         Field(description=f"Default {DEFAULT_TEXT_TO_VIDEO} or {DEFAULT_MUSIC_MODEL}."),
     ] = None,
     duration: Annotated[str | None, Field(description="Video, e.g. '5s'.")] = None,
-    resolution: Annotated[str | None, Field(description="Video, e.g. '720p'.")] = None,
-    aspect_ratio: Annotated[str | None, Field(description="Video, e.g. '16:9'.")] = None,
-    audio: Annotated[bool | None, Field(description="Video.")] = None,
+    resolution: Annotated[str | None, Field()] = None,
+    aspect_ratio: Annotated[str | None, Field()] = None,
+    audio: Annotated[bool | None, Field()] = None,
     upscale_factor: Annotated[Literal[1, 2, 4] | None, Field(description="Video upscalers.")] = None,
+    video: Annotated[str | None, Field(description="Upscale/v2v source.")] = None,
     duration_seconds: Annotated[int | None, Field(gt=0, description="Music.")] = None,
     prompt: Annotated[str | None, Field(description="Music text (per-character pricing).")] = None,
 ) -> Reply:
@@ -129,7 +131,23 @@ async def venice_quote(
         }
         args = media_specs.video_defaults(resolved.spec, resolved.id, args)
         media_specs.video(resolved.spec, resolved.id, args, for_quote=True)
-        price = await video_quote(state, {"model": resolved.id, **args})
+        body = dict(args)
+        if media_specs.video_kind(resolved.spec) == "video":
+            # Venice reads the source video's length (and, to upscale, its size) to price the job.
+            if not video:
+                raise media_specs.PreflightError(f"{resolved.id} is priced from its source: pass 'video'.")
+            body["video_url"] = await media_ref(state, video, "video")
+        elif video:
+            raise media_specs.PreflightError(f"{resolved.id} takes no source video; drop 'video'.")
+        try:
+            price = await video_quote(state, {"model": resolved.id, **body})
+        except errors.PermissionDeniedError as exc:
+            if not media_specs.is_upscale(resolved.id):
+                raise
+            raise ToolError(
+                f"Venice quotes upscale jobs only to API-key callers (VENICE_API_KEY); it answered: "
+                f"{exc}. venice_video_generate still asks before it queues one, without a price."
+            ) from exc
     else:
         resolved = await state.catalog.resolve(model or DEFAULT_MUSIC_MODEL, "music")
         args = {"prompt": prompt or ""}
