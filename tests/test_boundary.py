@@ -38,7 +38,7 @@ def test_payments_import_nothing_from_mcp() -> None:
 
 def test_every_tool_is_a_module_level_function_of_its_module() -> None:
     found = tool_functions(Settings(admin_tools=True))
-    assert len(found) == 35
+    assert len(found) == 34
     for fn, _ in found:
         module = importlib.import_module(fn.__module__)
         assert getattr(module, fn.__name__) is fn

@@ -20,7 +20,6 @@ READ_ONLY = {
     "venice_models",
     "venice_model_info",
     "venice_image_styles",
-    "venice_jobs",
     "venice_quote",
     "venice_crypto_networks",
     "venice_characters",
@@ -61,7 +60,7 @@ async def test_tools_list_of_every_default_tool_fits_in_24_kb(tmp_path: Path) ->
         listing = await c.list_tools()
     size = len(listing.model_dump_json(by_alias=True, exclude_none=True).encode())
     assert size <= 24_000, f"tools/list is {size} bytes"
-    assert len(listing.tools) == 32
+    assert len(listing.tools) == 31
 
 
 async def test_toolsets_load_only_the_groups_asked_for(tmp_path: Path) -> None:
@@ -102,7 +101,7 @@ async def test_instructions_tell_an_agent_how_to_work(tmp_path: Path) -> None:
     async with server(tmp_path) as c:
         text = c.instructions
     assert text
-    for needle in ("venice_quote", "confirm=true", "venice_job_status", "venice-mcp://outputs/"):
+    for needle in ("venice_quote", "confirm=true", "venice_jobs", "venice-mcp://outputs/"):
         assert needle in text
 
 

@@ -1,7 +1,7 @@
 """Queued music and video jobs: persisted in SQLite, waited on with a bound, finished once.
 
 A job row is written as soon as Venice accepts the queue call, so a restart (or another server
-sharing VENICE_MCP_HOME) can resume waiting with ``venice_job_status``. ``JobRunner.wait`` polls
+sharing VENICE_MCP_HOME) can resume waiting with ``venice_jobs``. ``JobRunner.wait`` polls
 retrieve for at most ``wait_seconds``, reports progress from Venice's ``average_execution_time``
 and ``execution_duration``, and when the media arrives saves it, cleans up on Venice's side and
 records the file. Failures Venice replays on every retrieve (content policy, provider errors,

@@ -53,5 +53,5 @@ def register(server: MCPServer[Any]) -> None:
             "Find an image-to-video model with venice_models (type 'video'), check its durations and "
             "resolutions with venice_model_info, and get the price with venice_quote. Tell me the price, "
             "then call venice_video_generate with the image and the shortest duration that fits. If it "
-            "returns a job id, poll venice_job_status until the video is ready and give me the file."
+            "returns a job id, poll venice_jobs with that job_id until the video is ready; give me the file."
         )

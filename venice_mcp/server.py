@@ -38,7 +38,7 @@ documents, crypto RPC, and the account or wallet that pays for them.
 - Media (images, audio, video, long text) is saved as a file under the output directory and
   returned as a venice-mcp://outputs/ link (read it with resources/read) plus a small preview.
 - Music and video are queued jobs: *_generate waits up to wait_seconds, then returns a job id;
-  continue with venice_job_status.
+  continue with venice_jobs (job_id).
 - Errors say what to do next: fix an argument, wait, top up the wallet, or configure a key."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from mcp import Client
 
@@ -382,3 +383,24 @@ async def test_a_deprecated_models_warning_reaches_the_agent(client: Client, san
         result
     )
     assert "zai-org-glm-6" in result.structured_content["deprecation"]
+
+
+async def test_every_structured_result_holds_to_the_declared_output_schema(
+    make_client: Callable[..., Client],
+) -> None:
+    async with make_client("legacy", max_call_usd=0.001) as c:
+        [tool] = [t for t in (await c.list_tools()).tools if t.name == "venice_chat"]
+        schema = tool.output_schema
+        assert schema is not None and schema["properties"]["tool_calls"] == {"type": "array"}
+        results = [
+            await c.call_tool("venice_chat", {"prompt": "hi", "max_tokens": 50}),
+            await c.call_tool(
+                "venice_chat", {"prompt": "use get_weather", "tools": [WEATHER], "max_tokens": 50}
+            ),
+            await c.call_tool("venice_chat", {"prompt": "hi", "n": 2, "max_tokens": 50}),
+            await c.call_tool("venice_chat", {"prompt": "hi", "model": "openai-gpt-54-pro"}),  # stopped
+        ]
+    assert results[3].structured_content["status"] == "confirmation_required"
+    for result in results:
+        assert not result.is_error, text_of(result)
+        jsonschema.validate(result.structured_content, schema)

@@ -535,3 +535,15 @@ async def test_wallet_pays_for_an_image_and_the_sandbox_debits_the_model_price(
     [sent] = venice_requests(sandbox, "/image/generate")
     assert "sign-in-with-x" in sent.headers and "authorization" not in sent.headers
     assert sandbox.balance(address) == pytest.approx(1.0 - 2 * 0.01)
+
+
+async def test_a_retiring_image_models_warning_reaches_the_agent(
+    client: Client, sandbox: SandboxState
+) -> None:
+    sandbox.deprecations["venice-sd35"] = {"date": "2027-03-01"}
+    result = await client.call_tool("venice_image_generate", {"prompt": "a fox", "model": "venice-sd35"})
+    assert not result.is_error, text_of(result)
+    assert "warning: The model venice-sd35 is deprecated and will be removed on 2027-03-01." in text_of(
+        result
+    )
+    assert result.structured_content["deprecation"].startswith("The model venice-sd35")  # type: ignore[index]

@@ -1,4 +1,4 @@
-"""venice_job_status, venice_jobs and venice_quote: bounded waits, resuming after a restart,
+"""venice_jobs and venice_quote: bounded waits, resuming after a restart,
 transient failures that leave a job alone, and prices that spend nothing."""
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ async def test_wait_runs_out_then_job_status_finishes_it(client: Client, sandbox
     data = first.structured_content
     assert data is not None and data["status"] == "processing"
     job_id = data["job_id"]
-    assert f"venice_job_status with job_id {job_id!r}" in text_of(first)
+    assert f"venice_jobs with job_id {job_id!r}" in text_of(first)
     assert blocks(first, "resource_link") == []
     assert len(venice_requests(sandbox, "/video/retrieve")) == 3
 
-    short = await client.call_tool("venice_job_status", {"job_id": job_id, "wait_seconds": 0})
+    short = await client.call_tool("venice_jobs", {"job_id": job_id, "wait_seconds": 0})
     assert short.structured_content["status"] == "processing"  # type: ignore[index]
     log = ProgressLog()
     done = await client.call_tool(
-        "venice_job_status", {"job_id": job_id, "wait_seconds": 240}, progress_callback=log
+        "venice_jobs", {"job_id": job_id, "wait_seconds": 240}, progress_callback=log
     )
     assert not done.is_error, text_of(done)
     assert done.structured_content["status"] == "completed"  # type: ignore[index]
@@ -46,7 +46,7 @@ async def test_wait_runs_out_then_job_status_finishes_it(client: Client, sandbox
     log.assert_strictly_increasing(at_least=2)
     assert len(venice_requests(sandbox, "/video/queue")) == 1  # waiting never queues again
 
-    again = await client.call_tool("venice_job_status", {"job_id": job_id})
+    again = await client.call_tool("venice_jobs", {"job_id": job_id})
     assert (
         not again.is_error and blocks(again, "resource_link")[0].uri == blocks(done, "resource_link")[0].uri
     )
@@ -66,7 +66,7 @@ async def test_a_new_server_instance_resumes_a_persisted_job(
     async with make_client("legacy") as second:  # a restart: new server, same VENICE_MCP_HOME
         listed = await second.call_tool("venice_jobs", {"status": "pending"})
         assert [j["id"] for j in listed.structured_content["jobs"]] == [job_id]  # type: ignore[index]
-        done = await second.call_tool("venice_job_status", {"job_id": job_id})
+        done = await second.call_tool("venice_jobs", {"job_id": job_id})
         assert not done.is_error, text_of(done)
         data = await read_link(second, blocks(done, "resource_link")[0].uri)
         assert data[:2] == b"\xff\xfb"
@@ -79,7 +79,7 @@ async def test_a_new_server_instance_resumes_a_persisted_job(
 async def test_job_status_by_venice_queue_id(client: Client) -> None:
     result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "wait_seconds": 0})
     queue_id = result.structured_content["job"]["queue_id"]  # type: ignore[index]
-    done = await client.call_tool("venice_job_status", {"job_id": queue_id})
+    done = await client.call_tool("venice_jobs", {"job_id": queue_id})
     assert done.structured_content["status"] == "completed"  # type: ignore[index]
 
 
@@ -89,11 +89,11 @@ async def test_transient_retrieve_failure_leaves_the_job_pending(
     first = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "wait_seconds": 0})
     job_id = first.structured_content["job_id"]  # type: ignore[index]
     sandbox.faults.add(path="/video/retrieve", status=503, times=4)  # outlasts the client's retries
-    blocked = await client.call_tool("venice_job_status", {"job_id": job_id})
+    blocked = await client.call_tool("venice_jobs", {"job_id": job_id})
     assert not blocked.is_error
     assert "could not be asked just now" in text_of(blocked) and "503" in text_of(blocked)
     assert blocked.structured_content["status"] == "processing"  # type: ignore[index]
-    done = await client.call_tool("venice_job_status", {"job_id": job_id})
+    done = await client.call_tool("venice_jobs", {"job_id": job_id})
     assert done.structured_content["status"] == "completed", text_of(done)  # type: ignore[index]
 
 
@@ -105,7 +105,7 @@ async def test_failed_job_stays_failed_without_asking_venice(client: Client, san
     assert failed.is_error
     [job] = (await client.call_tool("venice_jobs", {})).structured_content["jobs"]  # type: ignore[index]
     before = len(venice_requests(sandbox, "/video/retrieve"))
-    again = await client.call_tool("venice_job_status", {"job_id": job["id"]})
+    again = await client.call_tool("venice_jobs", {"job_id": job["id"]})
     assert again.is_error and "Credits were refunded" in text_of(again)
     assert len(venice_requests(sandbox, "/video/retrieve")) == before
 
@@ -114,18 +114,23 @@ async def test_expired_media_is_reported(client: Client, sandbox: SandboxState) 
     first = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "wait_seconds": 0})
     job = first.structured_content["job"]  # type: ignore[index]
     sandbox.media_jobs.jobs[job["queue_id"]].deleted = True
-    gone = await client.call_tool("venice_job_status", {"job_id": job["id"]})
+    gone = await client.call_tool("venice_jobs", {"job_id": job["id"]})
     assert gone.is_error and "no longer has this video" in text_of(gone)
 
 
 async def test_unknown_job(client: Client, sandbox: SandboxState) -> None:
-    result = await client.call_tool("venice_job_status", {"job_id": "job_nope"})
+    result = await client.call_tool("venice_jobs", {"job_id": "job_nope"})
     assert result.is_error and "venice_jobs" in text_of(result) and paths(sandbox) == []
 
 
-async def test_jobs_list_is_read_only_and_filters(client: Client) -> None:
+async def test_jobs_list_filters_and_waiting_is_repeatable(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert hints(tools["venice_jobs"])["read_only_hint"] is True
+    jobs = hints(tools["venice_jobs"])  # waiting saves the file and cleans it up at Venice
+    assert (
+        jobs["read_only_hint"] is False
+        and jobs["idempotent_hint"] is True
+        and jobs["destructive_hint"] is False
+    )
     assert hints(tools["venice_quote"])["read_only_hint"] is True
     assert hints(tools["venice_video_generate"])["read_only_hint"] is False
     empty = await client.call_tool("venice_jobs", {})

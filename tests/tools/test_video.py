@@ -482,3 +482,16 @@ async def test_a_data_url_carrying_a_secret_is_refused(
         args = {"prompt": PROMPT, "model": "wan-2.6-image-to-video", "image": leak}
         result = await c.call_tool("venice_video_generate", args)
     assert result.is_error and paths(sandbox) == [], text_of(result)
+
+
+async def test_a_retiring_models_warning_comes_with_the_video(client: Client, sandbox: SandboxState) -> None:
+    sandbox.deprecations["wan-2.6-text-to-video"] = {
+        "date": "2027-02-01",
+        "replacement": "wan-2-7-text-to-video",
+    }
+    result = await client.call_tool("venice_video_generate", {"prompt": PROMPT})
+    assert not result.is_error, text_of(result)
+    warning = "warning: The model wan-2.6-text-to-video is deprecated and will be removed on 2027-02-01."
+    assert warning in text_of(result) and "wan-2-7-text-to-video" in text_of(result)
+    listed = await client.call_tool("venice_jobs", {})
+    assert "2027-02-01" in listed.structured_content["jobs"][0]["params"]["deprecation"]  # type: ignore[index]

@@ -23,10 +23,10 @@ class Arguments(FuncMetadata):
     _parsed: frozenset[str] = PrivateAttr(default=frozenset())
 
     @classmethod
-    def of(cls, metadata: FuncMetadata) -> Arguments:
+    def of(cls, metadata: FuncMetadata, output_schema: dict[str, Any] | None = None) -> Arguments:
         out = cls(
             arg_model=metadata.arg_model,
-            output_schema=metadata.output_schema,
+            output_schema=output_schema or metadata.output_schema,
             output_model=metadata.output_model,
             wrap_output=metadata.wrap_output,
         )

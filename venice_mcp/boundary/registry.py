@@ -93,7 +93,7 @@ def build_tools(settings: Settings) -> list[Tool]:
             annotations=tool_annotations(info.title, info.kind),
         )
         tool.parameters = compact(tool.parameters)
-        tool.fn_metadata = Arguments.of(tool.fn_metadata)
+        tool.fn_metadata = Arguments.of(tool.fn_metadata, output_schema=info.output)
         tools.append(tool)
     return tools
 

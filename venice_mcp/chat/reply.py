@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from venice_mcp.api.headers import balance, deprecation
 from venice_mcp.outputs import truncate
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.reply import Reply
@@ -31,36 +32,6 @@ def reported_cost(body: Any) -> float | None:
     return float(raw) if isinstance(raw, (int, float)) else None
 
 
-def _number(raw: str | None) -> float | None:
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def deprecation(headers: Mapping[str, str]) -> str | None:
-    """Venice's warning for a model scheduled for retirement (chat, images, video), if any."""
-    warning = headers.get("x-venice-model-deprecation-warning")
-    if headers.get("x-venice-deprecated") != "true" and not warning:
-        return None
-    text = warning or "this model is deprecated"
-    date = headers.get("x-venice-model-deprecation-date")
-    if date and date not in text:
-        text += f" (retires {date})"
-    replacement = headers.get("x-venice-deprecated-replacement")
-    return text + (f"; use {replacement}" if replacement else "")
-
-
-def balance(headers: Mapping[str, str]) -> dict[str, float]:
-    """What Venice says is left to spend, from ``x-venice-balance-usd`` / ``-diem``."""
-    out = {}
-    for currency in ("usd", "diem"):
-        value = _number(headers.get(f"x-venice-balance-{currency}"))
-        if value is not None:
-            out[currency] = value
-    return out
-
-
 def _assistant_turn(message: dict[str, Any]) -> dict[str, Any]:
     turn: dict[str, Any] = {"role": "assistant"}
     turn.update({k: message[k] for k in ROUND_TRIP if message.get(k) is not None})
@@ -69,8 +40,11 @@ def _assistant_turn(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _logprob_line(logprobs: Any) -> str | None:
-    rows = logprobs.get("content") if isinstance(logprobs, dict) else None
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(logprobs, dict):
+        return None
+    # OpenAI's shape (one row per token under content), or the spec's single token object.
+    rows = logprobs.get("content") if isinstance(logprobs.get("content"), list) else [logprobs]
+    if not rows or "token" not in rows[0]:
         return None
     shown = []
     for row in rows[:LOGPROB_TOKENS_SHOWN]:

@@ -28,11 +28,16 @@ class ToolInfo:
     kind: Kind
     toolsets: tuple[Toolset, ...]  # listed when any of these is on
     admin: bool = False  # only with VENICE_MCP_ADMIN_TOOLS
+    # The outputSchema published for the structured content: it must hold for every result the
+    # tool returns, a spend-gate stop included (tests validate them against it).
+    output: dict[str, Any] | None = None
 
 
-def tool(title: str, kind: Kind, *toolsets: Toolset, admin: bool = False) -> Callable[[F], F]:
+def tool(
+    title: str, kind: Kind, *toolsets: Toolset, admin: bool = False, output: dict[str, Any] | None = None
+) -> Callable[[F], F]:
     def mark(fn: F) -> F:
-        setattr(fn, ATTRIBUTE, ToolInfo(title, kind, toolsets, admin))
+        setattr(fn, ATTRIBUTE, ToolInfo(title, kind, toolsets, admin, output))
         return fn
 
     return mark

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from venice_mcp.api.headers import deprecation
 from venice_mcp.call import Call
 from venice_mcp.jobs import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Job, JobFailed, JobUnreachable, Kind
 from venice_mcp.outputs import OutputFile, audio_preview
@@ -55,6 +56,9 @@ async def queue_paid_job(
     }
     if prompt:
         summary["prompt"] = prompt[:200]
+    warning = deprecation(response.headers)
+    if warning:
+        summary["deprecation"] = warning  # told again with the file, however later that comes
     download_url = queued.get("download_url")
     return call.state.jobs.create(
         kind=kind,
@@ -105,6 +109,8 @@ def _facts(job: Job) -> list[str]:
     facts = [f"model {job.model}", f"job {job.id}"]
     if job.quote_usd is not None:
         facts.append(f"quoted {usd(job.quote_usd)}")
+    if job.parameters.get("deprecation"):
+        facts.append(f"warning: {job.parameters['deprecation']}")
     return facts
 
 
@@ -131,9 +137,11 @@ def pending_reply(job: Job, note: str = "") -> Reply:
         where = "queued"
     lines = [
         f"The {what} job {job.id} is still running ({where}; model {job.model}).",
-        f"Call venice_job_status with job_id {job.id!r} to wait for it (wait_seconds up to "
+        f"Call venice_jobs with job_id {job.id!r} to wait for it (wait_seconds up to "
         f"{MAX_WAIT_SECONDS}). Waiting costs nothing more; the file is saved when it is ready.",
     ]
+    if job.parameters.get("deprecation"):
+        lines.append(f"Warning: {job.parameters['deprecation']}")
     if note:
         lines.append(note)
     structured = {"status": job.status, "job_id": job.id, "job": job.summary()}

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from venice_mcp import media_specs, pricing
 from venice_mcp.api.client import VeniceClient
+from venice_mcp.api.headers import deprecation
 from venice_mcp.call import Call
 from venice_mcp.catalog import Resolved
 from venice_mcp.context import AppState
@@ -230,10 +231,10 @@ def _details(model: str, estimate: Estimate, headers: Mapping[str, str]) -> tupl
     if enhanced:
         structured["enhanced_prompt"] = unquote(enhanced)
         details.append(f"enhanced prompt: {structured['enhanced_prompt'][:300]}")
-    if headers.get("x-venice-deprecated") == "true" or headers.get("x-venice-model-deprecation-warning"):
-        warning = headers.get("x-venice-model-deprecation-warning") or "this model is deprecated"
-        replacement = headers.get("x-venice-deprecated-replacement")
-        details.append(warning + (f" (use {replacement})" if replacement else ""))
+    warning = deprecation(headers)
+    if warning:
+        details.append(f"warning: {warning}")
+        structured["deprecation"] = warning
     return details, structured
 
 

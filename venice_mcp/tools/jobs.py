@@ -1,4 +1,4 @@
-"""Queued jobs: wait on one (venice_job_status), list them (venice_jobs), and price one without
+"""Queued jobs: list them or wait on one (venice_jobs), and price one without
 queueing it (venice_quote)."""
 
 import time
@@ -21,10 +21,10 @@ from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, media_ref, video_quote
 # The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
 # complete are sent by venice_mcp/jobs.py.
 ENDPOINTS = {
-    "POST /audio/retrieve": ("venice_job_status",),
-    "POST /audio/complete": ("venice_job_status",),
-    "POST /video/retrieve": ("venice_job_status",),
-    "POST /video/complete": ("venice_job_status",),
+    "POST /audio/retrieve": ("venice_jobs",),
+    "POST /audio/complete": ("venice_jobs",),
+    "POST /video/retrieve": ("venice_jobs",),
+    "POST /video/complete": ("venice_jobs",),
     "POST /audio/quote": ("venice_quote",),
     "POST /video/quote": ("venice_quote",),
 }
@@ -53,42 +53,32 @@ def _line(job: Job) -> str:
     return " · ".join(parts)
 
 
-@tool("Wait for a job", "waits", "audio", "video")
-async def venice_job_status(
-    call: Call,
-    job_id: Annotated[
-        str,
-        Field(description="Job id or Venice's queue id."),
-    ],
-    wait_seconds: WaitSeconds = DEFAULT_WAIT,
-) -> Reply:
-    """Wait on a music or video job up to wait_seconds; when ready the file is saved. Costs
-    nothing."""
-    state = call.state
-    job = state.jobs.get(job_id.strip())
-    if job is None:
-        raise ToolError(f"No job {job_id!r} here. List known jobs with venice_jobs.")
-    if job.base_url != state.settings.base_url and not job.done:
-        raise ToolError(
-            f"Job {job.id} was queued with Venice at {job.base_url}, but this server talks to "
-            f"{state.settings.base_url}; start it with that VENICE_BASE_URL (or without --sandbox) "
-            "to fetch the job."
-        )
-    return await wait_and_reply(call, job, wait_seconds)
-
-
-@tool("List jobs", "read_only", "audio", "video")
+@tool("Jobs", "waits", "audio", "video")
 async def venice_jobs(
     call: Call,
+    job_id: Annotated[str | None, Field(description="Wait on this one (or Venice's queue id).")] = None,
+    wait_seconds: WaitSeconds = DEFAULT_WAIT,
     status: Annotated[
         Literal["pending", "queued", "processing", "completed", "failed"] | None,
         Field(description="'pending' = queued or processing."),
     ] = None,
-    kind: Annotated[Literal["music", "video"] | None, Field()] = None,
+    kind: Literal["music", "video"] | None = None,
     limit: Annotated[int, Field(ge=1, le=200)] = 20,
 ) -> Reply:
-    """Music and video jobs queued here, newest first (local record)."""
+    """Music and video jobs queued here, newest first; with job_id, wait on one up to wait_seconds
+    and save its file. Free."""
     state = call.state
+    if job_id is not None:
+        job = state.jobs.get(job_id.strip())
+        if job is None:
+            raise ToolError(f"No job {job_id!r} here. List known jobs with venice_jobs.")
+        if job.base_url != state.settings.base_url and not job.done:
+            raise ToolError(
+                f"Job {job.id} was queued with Venice at {job.base_url}, but this server talks to "
+                f"{state.settings.base_url}; start it with that VENICE_BASE_URL (or without --sandbox) "
+                "to fetch the job."
+            )
+        return await wait_and_reply(call, job, wait_seconds)
     jobs = state.jobs.list(status=status, kind=kind, limit=limit)
     if not jobs:
         text = "No jobs" + (f" with status {status}" if status else "") + " yet."

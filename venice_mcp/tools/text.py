@@ -141,7 +141,22 @@ def _extras(venice: dict[str, Any], messages: list[dict[str, Any]]) -> list[tupl
     return extras
 
 
-@tool("Chat", "paid", "text")
+# What hosts may rely on in venice_chat's structured content (a stop at the spend gate carries
+# status, estimate_usd, basis and limit_usd instead).
+CHAT_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string"},
+        "tool_calls": {"type": "array"},
+        "message": {"type": "object"},
+        "choices": {"type": "array"},
+        "cost_usd": {"type": ["number", "null"]},
+        "status": {"type": "string"},
+    },
+}
+
+
+@tool("Chat", "paid", "text", output=CHAT_OUTPUT)
 async def venice_chat(
     call: Call,
     prompt: Annotated[str | None, Field(description="Or messages.")] = None,
