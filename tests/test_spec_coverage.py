@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 from mcp import Client
 
+from tests import spec_script
 from venice_mcp.config import Settings
 from venice_mcp.sandbox import seed
 from venice_mcp.server import build_server
@@ -18,16 +19,11 @@ from venice_mcp.tools import _coverage
 from venice_mcp.tools import text as text_tools
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "tools" / "spec_coverage.py"
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("spec_coverage", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return spec_script.load()
 
 
 def all_operations(script: ModuleType) -> list[tuple[str, str]]:
@@ -52,7 +48,8 @@ def test_exit_status_follows_the_issue_table(script: ModuleType, monkeypatch: py
 
 
 def test_the_real_run_lists_every_operation_and_agrees_with_its_exit_code(script: ModuleType) -> None:
-    run = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120)
+    command = [sys.executable, str(spec_script.SCRIPT)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
     ops = all_operations(script)
     _, missing = script.report(ops, _coverage.reaches())
     assert run.returncode == (1 if missing else 0), run.stderr
@@ -63,6 +60,17 @@ def test_the_real_run_lists_every_operation_and_agrees_with_its_exit_code(script
         ("venice_crypto_rpc", "POST /crypto/rpc/{network}"),
     ]:
         assert any(op in line and tool in line and line.startswith("  ok") for line in body)
+    _, exposed, total = script.parameter_report(seed.openapi(), _coverage.reaches())
+    assert f"{exposed} of {total} exposed" in run.stdout and exposed < total
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert (
+        f"{exposed} of {total} are exposed" in readme and f"each of the {total - exposed} left out" in readme
+    )
+    after = run.stdout.split("POST /chat/completions\n", 1)[1].splitlines()
+    chat = [
+        line.strip() for line in itertools.takewhile(lambda line: line.startswith(" " * 12 + "- "), after)
+    ]
+    assert "- stream: a tool answers with the whole result; a stream would not reach the agent sooner" in chat
 
 
 def test_declarations_name_real_operations_and_registered_tools(tmp_path: Path) -> None:

@@ -16,11 +16,12 @@ import gzip
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from venice_mcp.tools._coverage import METHODS, Reach, reaches  # noqa: E402
+from venice_mcp.tools._coverage import METHODS, Reach, reaches, spec_parameters  # noqa: E402
 
 # Issue 3's table: these operations must each be reached by a tool.
 REQUIRED = frozenset(
@@ -85,6 +86,74 @@ LEFT_OUT = {
 }
 
 
+_DISCARDED = "accepted and discarded by Venice (OpenAI compatibility)"
+_STREAM = "a tool answers with the whole result; a stream would not reach the agent sooner"
+_STREAM_ONLY = "applies only to streamed replies, and tools answer whole"
+_E2EE = (
+    "E2EE needs every message encrypted on the client, and streaming; without E2EE headers Venice "
+    "runs TEE-only anyway"
+)
+_ON_CHAT = "venice_chat takes it; venice_responses keeps to what the Responses API adds"
+_REFINE = (
+    "a speed switch for a few models (supportsOptimizePromptThinking); left out to keep tools/list small"
+)
+# Request parameters of reached operations that no tool argument sets, with the reason. Every other
+# parameter of a reached operation counts as exposed, and test_parameter_coverage.py checks that
+# the tool tests really sent each one to the sandbox.
+LEFT_OUT_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/chat/completions"): {
+        "include": "removed by Venice before validation (OpenAI compatibility)",
+        "metadata": "removed by Venice before validation (OpenAI compatibility)",
+        "store": _DISCARDED,
+        "user": _DISCARDED + "; not an alias of anon_user_id",
+        "max_tokens": "deprecated alias: max_tokens is sent as max_completion_tokens",
+        "stream": _STREAM,
+        "stream_options": _STREAM_ONLY,
+        "text": "text.verbosity is the same setting as verbosity (options.verbosity)",
+        "venice_parameters.enable_e2ee": _E2EE,
+        "venice_parameters.include_search_results_in_stream": _STREAM_ONLY,
+    },
+    ("POST", "/responses"): {
+        "include": "OpenAI-compatible extra response fields; the tool already returns every output item",
+        "stream": _STREAM,
+        "top_p": _ON_CHAT,
+        "fallbacks": _ON_CHAT,
+        "venice_parameters.enable_web_scraping": _ON_CHAT,
+        "venice_parameters.include_venice_system_prompt": _ON_CHAT,
+        "venice_parameters.enable_web_search": "web_search=true sends the top-level web_search, its alias",
+        "venice_parameters.enable_e2ee": "E2EE is not available on /responses",
+        "venice_parameters.include_search_results_in_stream": _STREAM_ONLY,
+    },
+    ("POST", "/embeddings"): {"user": _DISCARDED},
+    ("POST", "/image/generate"): {
+        "inpaint": "retired by Venice (400: use /image/edit, which venice_image_edit reaches)",
+        "disable_prompt_optimization_thinking": _REFINE,
+        "embed_exif_metadata": "the prompt and settings come back in the reply and the file name instead",
+        "enable_web_search": "a paid extra on a few models the catalog does not mark; left out to keep "
+        "tools/list small",
+        "lora_strength": "applies only to models with extra LoRAs, which the catalog does not mark",
+    },
+    ("POST", "/image/edit"): {
+        "modelId": "deprecated alias of model",
+        "disable_prompt_optimization_thinking": _REFINE,
+    },
+    ("POST", "/image/multi-edit"): {"disable_prompt_optimization_thinking": _REFINE},
+    ("POST", "/audio/speech"): {"streaming": _STREAM},
+    ("POST", "/audio/queue"): {
+        "language_code": "venice_music_generate takes it, but no model in the catalog does yet (refused "
+        "free)",
+    },
+    ("POST", "/audio/retrieve"): {
+        "delete_media_on_completion": "media are removed with /audio/complete once the file is saved, so a "
+        "lost download can be fetched again",
+    },
+    ("POST", "/video/queue"): {
+        "consents": "only for Seedance ids outside the catalog, which the server cannot price or use",
+        "omni_reference_task_type": "chosen by Venice from the references given",
+    },
+}
+
+
 def load_spec(path: Path | None) -> dict[str, object]:
     candidates = [path] if path else [ROOT.parent / "shared" / "venice" / "openapi.json"]
     for candidate in candidates:
@@ -129,11 +198,30 @@ def report(
     return lines, missing
 
 
+def parameter_report(
+    spec: dict[str, Any], found: dict[tuple[str, str], tuple[Reach, ...]]
+) -> tuple[list[str], int, int]:
+    """Per reached operation: exposed / total request parameters, each left-out one with its reason."""
+    lines: list[str] = []
+    exposed_total = total = 0
+    for op in sorted(set(found) & set(operations(spec)), key=lambda o: (o[1], o[0])):
+        names = spec_parameters(spec, *op)
+        if not names:
+            continue
+        left_out = {k: v for k, v in LEFT_OUT_PARAMETERS.get(op, {}).items() if k in names}
+        exposed = len(names) - len(left_out)
+        exposed_total, total = exposed_total + exposed, total + len(names)
+        lines.append(f"  {exposed:>3}/{len(names):<3} {op[0]} {op[1]}")
+        lines += [f"            - {name}: {reason}" for name, reason in sorted(left_out.items())]
+    return lines, exposed_total, total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, help="openapi.json to check against")
     args = parser.parse_args(argv)
-    ops = operations(load_spec(args.spec))
+    spec = load_spec(args.spec)
+    ops = operations(spec)
     lines, missing = report(ops, reaches())
     reached = sum(1 for line in lines if line.startswith("  ok"))
     print(f"Venice operations: {len(ops)}, reached by a tool: {reached}")
@@ -145,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     print("\nEvery operation in issue 3's table is reached by a tool.")
+    param_lines, exposed, total = parameter_report(spec, reaches())
+    print(
+        f"\nRequest parameters of the reached operations (query and body fields, venice_parameters key "
+        f"by key): {exposed} of {total} exposed ({exposed / total:.0%}); the rest, with the reason:"
+    )
+    print("\n".join(param_lines))
     return 0
 
 

@@ -198,3 +198,23 @@ async def test_deprecated_models_carry_venices_headers(
     assert "2027-01-15" in headers["x-venice-model-deprecation-warning"]
     other = (await post(client, key_headers, chat(model="qwen3-5-9b"))).headers
     assert "x-venice-deprecated" not in other
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        chat(),
+        chat("use get_weather", tools=[WEATHER]),
+        chat("two", model="qwen3-5-9b", n=2, logprobs=True, top_logprobs=2),
+        chat("news", venice_parameters={"enable_web_search": "on"}),
+        chat(model="zai-org-glm-5-2:disable_thinking=true", max_completion_tokens=3),
+    ],
+)
+async def test_replies_are_valid_against_the_spec(
+    client: httpx2.AsyncClient, key_headers: dict[str, str], body: dict[str, Any]
+) -> None:
+    from venice_mcp.sandbox import spec
+
+    response = await post(client, key_headers, body)
+    assert response.status_code == 200, response.text
+    assert spec.response_errors("/chat/completions", response.json(), method="post") == []

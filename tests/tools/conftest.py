@@ -76,6 +76,29 @@ def venice_requests(sandbox: SandboxState, path: str) -> list[Any]:
     return [r for r in sandbox.requests if r.path == path]
 
 
+# Every parameter name a tool sent to the sandbox in these tests, per (METHOD, spec path):
+# test_parameter_coverage.py holds tools/spec_coverage.py's parameter report to it, when the run
+# is the whole of tests/tools (PARTIAL says why it is not).
+SENT: dict[tuple[str, str], set[str]] = {}
+PARTIAL: list[str] = []
+HERE = Path(__file__).parent
+COVERAGE_TEST = "test_parameter_coverage.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The parameter coverage test runs after every other tool test."""
+    items.sort(key=lambda item: Path(str(item.path)).name == COVERAGE_TEST)
+    ran = {Path(str(i.path)).name for i in items if Path(str(i.path)).parent == HERE}
+    every = {p.name for p in HERE.glob("test_*.py")}
+    if ran != every:
+        PARTIAL.append(f"only {len(ran)} of the {len(every)} tool test modules were collected")
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if any(Path(str(i.path)).parent == HERE for i in items):
+        PARTIAL.append("some tool tests were deselected")
+
+
 @pytest.fixture(autouse=True)
 def requests_are_declared(request: pytest.FixtureRequest, sandbox: SandboxState) -> Iterator[None]:
     """What tools/spec_coverage.py reports must be what the tools do: while the tests of a tool
@@ -83,6 +106,9 @@ def requests_are_declared(request: pytest.FixtureRequest, sandbox: SandboxState)
     from venice_mcp.tools import _coverage
 
     yield
+    for r in sandbox.requests:
+        path = _coverage.spec_path(r.path)  # the sandbox's templates may name parameters differently
+        SENT.setdefault((r.method, path), set()).update(_coverage.sent_parameters(r.query, r.json, r.form))
     stem = Path(str(request.node.path)).stem.removeprefix("test_")
     module = next((m for m in _coverage.tool_modules() if m.__name__.rsplit(".", 1)[-1] == stem), None)
     if module is None or not hasattr(module, "ENDPOINTS"):

@@ -201,6 +201,9 @@ def _endpoint(ep: Endpoint, state: SandboxState) -> Callable[[Request], Awaitabl
         except VeniceError as exc:
             response = exc.response()
         record.status = response.status_code
+        form = getattr(request, "_form", None)  # Starlette keeps the parsed multipart form here
+        if form is not None:
+            record.form = list(form.keys())
         return response
 
     return serve
@@ -249,6 +252,9 @@ async def _serve(
     except BaseException:
         cleanup()
         raise
+    finally:
+        if record.json is None:
+            record.json = ctx.body  # a handler that reads its own body (PATCH) leaves it here
     _decorate(response, ep, caller, ctx, extra)
     return _Cleanup(response, cleanup)
 

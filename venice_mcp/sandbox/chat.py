@@ -175,6 +175,8 @@ def _thinks(body: dict[str, Any], model: dict[str, Any], params: dict[str, Any])
 
 
 def _logprobs(text: str, top: int) -> dict[str, Any]:
+    """The spec describes ``choices[].logprobs`` as one token object; OpenAI-compatible clients
+    read ``content[]``, one per token. Both are sent: the first token's fields, and every token."""
     rows = []
     for i, token in enumerate(re.findall(r"\S+\s*", text)):
         logprob = -round(0.05 * (i % 7), 4)
@@ -191,7 +193,8 @@ def _logprobs(text: str, top: int) -> dict[str, Any]:
                 "top_logprobs": alternatives[:top],
             }
         )
-    return {"content": rows}
+    first = rows[0] if rows else {"token": "", "logprob": 0.0, "bytes": [], "top_logprobs": []}
+    return {**first, "content": rows}
 
 
 @dataclass

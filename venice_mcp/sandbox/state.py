@@ -40,6 +40,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     json: Any
     status: int | None = None
+    form: list[str] | None = None  # field names of a multipart body
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class RecordedRequest:
             "headers": self.headers,
             "json": self.json,
             "status": self.status,
+            "form": self.form,
         }
 
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 import venice_mcp.tools
 
@@ -117,3 +118,68 @@ def reaches() -> dict[tuple[str, str], tuple[Reach, ...]]:
                 for tool in sorted(tools):
                     out.setdefault(key, []).append(Reach(tool, module.__name__, "source scan"))
     return {k: tuple(v) for k, v in out.items()}
+
+
+# -- request parameters --------------------------------------------------------------------------
+
+
+def _resolve(node: Any, schemas: dict[str, Any]) -> Any:
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _properties(schema: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    schema = _resolve(schema, schemas)
+    if not isinstance(schema, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            out.update(_properties(sub, schemas))
+    out.update(schema.get("properties") or {})
+    return out
+
+
+def spec_parameters(spec: dict[str, Any], method: str, path: str) -> list[str]:
+    """An operation's request parameters: query parameters and body fields (JSON or multipart),
+    with ``venice_parameters`` counted key by key as ``venice_parameters.<key>``. Path parameters
+    are not counted: reaching the operation at all takes them."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    operation = spec["paths"][path][method.lower()]
+    names = {
+        str(p["name"])
+        for p in (_resolve(p, schemas) for p in operation.get("parameters") or [])
+        if isinstance(p, dict) and p.get("in") == "query"
+    }
+    for content in (operation.get("requestBody") or {}).get("content", {}).values():
+        for name, schema in _properties(content.get("schema"), schemas).items():
+            if name == "venice_parameters":
+                names |= {f"venice_parameters.{key}" for key in _properties(schema, schemas)}
+            else:
+                names.add(name)
+    return sorted(names)
+
+
+def spec_path(path: str) -> str:
+    """The spec's name for a path template written with other parameter names."""
+    from venice_mcp.sandbox import seed
+
+    paths = list(seed.openapi()["paths"])
+    return match_path(re.sub(r"\{[^}]+\}", "{}", path), paths) or path
+
+
+def sent_parameters(query: dict[str, Any], body: Any, form: list[str] | None) -> set[str]:
+    """The parameter names one recorded request carried, named as spec_parameters names them."""
+    names = set(query) | set(form or ())
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key == "venice_parameters" and isinstance(value, dict):
+                names |= {f"venice_parameters.{k}" for k in value}
+            else:
+                names.add(key)
+    elif isinstance(body, list):  # a JSON-RPC batch
+        for item in body:
+            if isinstance(item, dict):
+                names |= set(item)
+    return names
