@@ -37,6 +37,7 @@ CALLS = [
     ["venice_video_generate", {"prompt": "a lighthouse at dawn"}],
     ["venice_embeddings", {"input": ["one", "two", "three", "four", "five"]}],
 ]
+CURRENT_TS = "1.32.2"  # @modelcontextprotocol/sdk, December 2026
 BLOCKS = {"2024-11-05": {"text", "image", "resource"}, "2025-03-26": {"text", "image", "audio", "resource"}}
 MIME = {
     ".webp": "image/webp",
@@ -93,3 +94,44 @@ def test_old_clients_get_every_media_result(old_client: list[str], tmp_path: Pat
     assert len(summary["reads"]) == len(CALLS)  # one file per call, each read back with its type
     for read in summary["reads"]:
         assert read["mimeType"] == MIME[Path(read["uri"]).suffix], read
+
+
+@pytest.fixture(scope="module")
+def current_ts_client(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A current TypeScript SDK: it checks each structured result against the tool's outputSchema."""
+    where = tmp_path_factory.mktemp("typescript-current")
+    npm = shutil.which("npm")
+    assert npm is not None, "the registry tests need node and npm"
+    _run(
+        [npm, "install", "--silent", "--no-audit", "--no-fund", f"@modelcontextprotocol/sdk@{CURRENT_TS}"],
+        where,
+    )
+    shutil.copy(HERE / "ts_client.mjs", where / "client.mjs")
+    return ["node", str(where / "client.mjs")]
+
+
+def test_a_current_ts_client_accepts_every_chat_result_under_its_output_schema(
+    current_ts_client: list[str], tmp_path: Path
+) -> None:
+    weather = {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    calls = [
+        ["venice_chat", {"prompt": "hello", "max_tokens": 100}],
+        ["venice_chat", {"prompt": "use get_weather", "tools": [weather], "max_tokens": 100}],
+        ["venice_chat", {"prompt": "two", "n": 2, "max_tokens": 100}],
+        ["venice_chat", {"prompt": "hello", "model": "openai-gpt-54-pro", "max_tokens": 100_000}],  # stopped
+    ]
+    done = subprocess.run(
+        [*current_ts_client, json.dumps(calls), *cli("serve", "--sandbox")],
+        env=child_env(tmp_path),
+        capture_output=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    summary: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    assert summary["protocolVersion"] not in BLOCKS  # an era with structured content
+    for call in summary["calls"]:
+        assert "exception" not in call and not call["isError"], call

@@ -1,4 +1,4 @@
-// An MCP client of an older protocol era, run with an old release of the TypeScript SDK.
+// An MCP client run with a given release of the TypeScript SDK (older eras, and the current one).
 // Usage: node ts_client.mjs CALLS_JSON COMMAND [ARGS...]; prints one JSON summary on stdout.
 // The SDK validates every result with its own (zod) schemas, as the hosts built on it do.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -11,6 +11,8 @@ const transport = new StdioClientTransport({ command, args, env: process.env, st
 const client = new Client({ name: "old-ts-client", version: "0" }, { capabilities: {} });
 const out = { protocolVersion: LATEST_PROTOCOL_VERSION, calls: [], reads: [] };
 await client.connect(transport);
+// Listing first is what hosts do, and what lets a current SDK check results against outputSchema.
+await client.listTools();
 const uris = new Set();
 for (const [tool, argumentsObject] of calls) {
   try {
