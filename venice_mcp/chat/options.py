@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from venice_mcp.chat import ChatError
 from venice_mcp.chat.parts import Media
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -127,7 +128,7 @@ TYPED = {
 }
 
 
-class OptionError(ValueError):
+class OptionError(ChatError):
     """An option or argument the request cannot carry; the message says which and why."""
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from venice_mcp.chat import ChatError
 from venice_mcp.inputs import InputError, InputLoader, LoadedInput, check_secrets, kind_of
 from venice_mcp.pricing import CHARS_PER_TOKEN
 
@@ -74,7 +75,7 @@ def _kb(size: int) -> float:
     return size / 1024
 
 
-class PartError(ValueError):
+class PartError(ChatError):
     """A content part that cannot be sent; the message says which and why."""
 
 

@@ -9,8 +9,9 @@ from pydantic import Field
 from venice_mcp import model_suffix, pricing
 from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
-from venice_mcp.chat.options import OptionError, check_model
-from venice_mcp.chat.parts import Media, PartError, prepare, text_tokens
+from venice_mcp.chat import ChatError, request
+from venice_mcp.chat.options import check_model
+from venice_mcp.chat.parts import Media, prepare, text_tokens
 from venice_mcp.outputs import truncate
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.reply import Reply
@@ -45,25 +46,6 @@ def _as_messages(items: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
     if isinstance(items, str):
         return [{"role": "user", "content": items}]
     return [i for i in items if isinstance(i, dict)]
-
-
-def _tool_choice(choice: str | None) -> Any:
-    if choice is None or choice in ("auto", "none", "required"):
-        return choice
-    return {"type": "function", "function": {"name": choice}}
-
-
-def _tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Function definitions in either OpenAI form; a bare {name, parameters} becomes a function tool."""
-    if not tools:
-        return None
-    out = []
-    for spec in tools:
-        if "type" not in spec and "name" in spec:
-            out.append({"type": "function", "function": spec})
-        else:
-            out.append(spec)
-    return out
 
 
 @tool("Responses API", "paid", "text")
@@ -102,19 +84,18 @@ async def venice_responses(
     items = _input_items(input, instructions)
     try:
         media = await prepare(_as_messages(items), state.inputs)
-    except PartError as exc:
+    except ChatError as exc:
         raise ToolError(str(exc)) from None
     state.client.ensure_credentials()
     chosen = model or await state.catalog.default_model("text", DEFAULT_MODEL)
     body: dict[str, Any] = {"model": chosen, "input": items}
-    for key, value in (
-        ("max_output_tokens", max_output_tokens),
-        ("temperature", temperature),
-        ("tools", _tools(tools)),
-        ("tool_choice", _tool_choice(tool_choice)),
-    ):
+    for key, value in (("max_output_tokens", max_output_tokens), ("temperature", temperature)):
         if value is not None:
             body[key] = value
+    try:
+        body.update(request.tool_fields(tools, tool_choice))
+    except ChatError as exc:
+        raise ToolError(str(exc)) from None
     if reasoning_effort is not None:
         body["reasoning"] = {"effort": reasoning_effort}
     venice: dict[str, Any] = {}
@@ -150,7 +131,7 @@ async def _price(
         return pricing.ChatPrice(Estimate(None, "model not in the catalog", could_be_large=False))
     try:
         check_model(resolved.id, resolved.spec, {**body, "max_completion_tokens": max_tokens}, media)
-    except OptionError as exc:
+    except ChatError as exc:
         raise ToolError(str(exc)) from None
     search = [(pricing.WEB_SEARCH_USD, "web search")] if body.get("web_search") else []
     return pricing.chat(

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import re
 import struct
 from typing import Annotated, Any, Literal
 
@@ -12,9 +11,10 @@ from pydantic import Field
 from venice_mcp import model_suffix, pricing
 from venice_mcp.call import Call
 from venice_mcp.catalog import UnknownModelError
-from venice_mcp.chat.options import OptionError, check_model, check_parts_per_message
+from venice_mcp.chat import ChatError, request
 from venice_mcp.chat.options import apply as apply_options
-from venice_mcp.chat.parts import Media, PartError, prepare, text_tokens
+from venice_mcp.chat.options import check_model, check_parts_per_message
+from venice_mcp.chat.parts import Media, prepare, text_tokens
 from venice_mcp.chat.reply import chat_reply, reported_cost
 from venice_mcp.payments.budget import Estimate
 from venice_mcp.reply import Attachment, Reply
@@ -31,114 +31,6 @@ DEFAULT_TEXT_MODEL = "zai-org-glm-5-2"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-bge-m3"
 # Vectors beyond this many numbers go to a file: 4,096 floats are ~80 KB of JSON.
 INLINE_FLOATS = 4096
-
-
-ROLES = ("system", "developer", "user", "assistant", "tool")
-# Fields a message may carry: assistant turns come back with name, reasoning_content,
-# reasoning_details or thought_signature, which must round-trip verbatim.
-MESSAGE_FIELDS = frozenset(
-    {"role", "content", "tool_calls", "tool_call_id", "name", "reasoning_content", "reasoning_details"}
-    | {"thought_signature"}
-)
-SEARCH_MODES = ("on", "auto")
-_URL = re.compile(r"https?://[^\s<>\"')\]]+")
-
-
-def _message(index: int, message: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAI chat message, checked here so a malformed one costs nothing."""
-    where = f"messages[{index}]"
-    role, content = message.get("role"), message.get("content")
-    if role not in ROLES:
-        raise ToolError(f"{where}: role must be one of {', '.join(ROLES)}")
-    unknown = set(message) - MESSAGE_FIELDS
-    if unknown:
-        raise ToolError(f"{where} has unknown field(s) {', '.join(sorted(unknown))}")
-    if content is not None and not isinstance(content, (str, list)):
-        raise ToolError(f"{where}: content is a string or a list of parts")
-    calls = message.get("tool_calls")
-    if calls is not None and (not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls)):
-        raise ToolError(f"{where}: tool_calls is a list of tool calls as a reply gave them")
-    out = {k: v for k, v in message.items() if v is not None}
-    if role == "tool" and (not isinstance(message.get("tool_call_id"), str) or content is None):
-        raise ToolError(f"{where}: a tool message needs tool_call_id and content")
-    if role == "assistant":
-        if content is None and not calls:
-            raise ToolError(f"{where}: an assistant message needs content or tool_calls")
-        out.setdefault("content", None)  # Venice's assistant turn with only tool calls
-    elif content is None:
-        raise ToolError(f"{where}: a {role} message needs content")
-    return out
-
-
-def _messages(
-    prompt: str | None, messages: list[dict[str, Any]] | None, system: str | None
-) -> list[dict[str, Any]]:
-    if (prompt is None) == (messages is None):
-        raise ToolError(
-            "Give exactly one of 'prompt' (a single user message) or 'messages' (a conversation)."
-        )
-    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    if prompt is not None:
-        if not prompt.strip():
-            raise ToolError("'prompt' is empty; say what you want the model to do.")
-        out.append({"role": "user", "content": prompt})
-    else:
-        assert messages is not None
-        if not messages:
-            raise ToolError("'messages' is empty; give at least one user message.")
-        out.extend(_message(i, m) for i, m in enumerate(messages))
-    return out
-
-
-def function_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Function definitions as Venice's chat takes them, from the OpenAI nested form, the flat
-    form ({name, description, parameters}) or Anthropic's ({name, description, input_schema})."""
-    out = []
-    for i, spec in enumerate(tools):
-        if spec.get("type") in ("web_search", "x_search"):
-            raise ToolError(
-                f"tools[{i}]: a {spec['type']} tool does nothing on Venice; use web_search "
-                "(or options.enable_x_search) instead."
-            )
-        fn = spec.get("function") if spec.get("type") == "function" else spec
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
-            raise ToolError(f"tools[{i}]: expected {{type: 'function', function: {{name, parameters}}}}")
-        fn = dict(fn)
-        fn.pop("type", None)
-        if "input_schema" in fn:
-            fn["parameters"] = fn.pop("input_schema")
-        out.append({"type": "function", "function": fn})
-    return out
-
-
-def _tool_choice(choice: str, tools: list[dict[str, Any]] | None) -> Any:
-    if choice in ("auto", "none", "required"):
-        return choice
-    names = [t["function"]["name"] for t in tools or []]
-    if choice not in names:
-        raise ToolError(f"tool_choice {choice!r} is not a tool given ({', '.join(names) or 'none'})")
-    return {"type": "function", "function": {"name": choice}}
-
-
-def _extras(venice: dict[str, Any], messages: list[dict[str, Any]]) -> list[tuple[float, str]]:
-    """Venice's per-request add-ons: scraping the URLs of the last user message replaces web
-    search when there are any; X search is billed per search."""
-    extras: list[tuple[float, str]] = []
-    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-    content = last.get("content")
-    text = (
-        content
-        if isinstance(content, str)
-        else " ".join(str(p.get("text", "")) for p in content or [] if isinstance(p, dict))
-    )
-    urls = len(set(_URL.findall(text))) if venice.get("enable_web_scraping") is True else 0
-    if urls:
-        extras.append((urls * pricing.WEB_SCRAPE_USD, f"scraping {urls} URL(s)"))
-    elif venice.get("enable_web_search") in SEARCH_MODES:
-        extras.append((pricing.WEB_SEARCH_USD, "web search"))
-    if venice.get("enable_x_search") is True:
-        extras.append((pricing.X_SEARCH_USD, "X search (each further search $0.01)"))
-    return extras
 
 
 # What hosts may rely on in venice_chat's structured content (a stop at the spend gate carries
@@ -211,13 +103,14 @@ async def venice_chat(
 ) -> Reply:
     """Ask a Venice text model; returns the reply, tool calls, tokens and cost."""
     state = call.state
-    body: dict[str, Any] = {"messages": _messages(prompt, messages, system)}
     venice: dict[str, Any] = {}
     try:
+        body: dict[str, Any] = {"messages": request.messages(prompt, messages, system)}
         check_parts_per_message(body["messages"])
         media = await prepare(body["messages"], state.inputs)
         apply_options(options or {}, body, venice)
-    except (OptionError, PartError) as exc:
+        body.update(request.tool_fields(tools, tool_choice))
+    except ChatError as exc:
         raise ToolError(str(exc)) from None
     state.client.ensure_credentials()
     body["model"] = model or await state.catalog.default_model("text", DEFAULT_TEXT_MODEL)
@@ -233,10 +126,6 @@ async def venice_chat(
         body["logprobs"] = True
         if logprobs:
             body["top_logprobs"] = logprobs
-    if tools:
-        body["tools"] = function_tools(tools)
-    if tool_choice is not None:
-        body["tool_choice"] = _tool_choice(tool_choice, body.get("tools"))
     if thinking == "on":
         body["reasoning"] = {**body.get("reasoning", {}), "enabled": True}
     if response_schema is not None:
@@ -298,14 +187,14 @@ async def _chat_price(
     venice = {**body.get("venice_parameters", {}), **switches}
     try:
         check_model(resolved.id, resolved.spec, {**body, "venice_parameters": venice}, media)
-    except OptionError as exc:
+    except ChatError as exc:
         raise ToolError(str(exc)) from None
     return pricing.chat(
         resolved.spec,
         text_tokens(body["messages"]) + media.tokens,
         max_tokens,
         choices=body.get("n", 1),
-        extras=_extras(venice, body["messages"]),
+        extras=request.add_ons(venice, body["messages"]),
         afford_usd=call.state.gate.limit,
         whole_context=media.unbounded,
     )
