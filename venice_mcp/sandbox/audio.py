@@ -27,14 +27,6 @@ _INSUFFICIENT = (
 )
 
 
-def _require_model(body: Any) -> None:
-    if isinstance(body, dict):
-        if body.get("model") is None:
-            raise error(400, "model is required")
-        if not isinstance(body["model"], str):
-            raise error(400, "model must be a string")
-
-
 def _owner(ctx: Context) -> str:
     return owner_of(ctx.caller.wallet, ctx.caller.key_type)
 
@@ -43,7 +35,7 @@ def _owner(ctx: Context) -> str:
 
 
 async def speech(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/audio/speech", ctx.body)
     body: dict[str, Any] = ctx.body
     model = catalog.resolve(body, "tts")
@@ -186,7 +178,7 @@ async def transcriptions(ctx: Context) -> Response:
     form = await ctx.request.form(max_part_size=MAX_UPLOAD + 1)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     upload = form.get("file")
-    _require_model(fields)
+    catalog.require_model(fields)
     model = catalog.resolve(fields, "asr")
     fmt = fields.get("response_format", "json")
     if fmt not in ("json", "text"):
@@ -283,7 +275,7 @@ def music_price(model: dict[str, Any], seconds: int | None, characters: int | No
 
 
 async def quote(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/audio/quote", ctx.body)
     model = catalog.resolve(ctx.body, "music")
     seconds = _duration(model.get("model_spec", {}), ctx.body.get("duration_seconds"))
@@ -358,7 +350,7 @@ def refund(ctx: Context, job: MediaJob) -> None:
 
 
 async def queue(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/audio/queue", ctx.body)
     body: dict[str, Any] = ctx.body
     model = catalog.resolve(body, "music")
@@ -391,7 +383,7 @@ def _violation(job: MediaJob) -> bool:
 
 
 async def retrieve(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/audio/retrieve", ctx.body)
     jobs = ctx.state.media_jobs
     job = jobs.find("audio", ctx.body, _owner(ctx))
@@ -422,7 +414,7 @@ async def retrieve(ctx: Context) -> Response:
 
 
 async def complete(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/audio/complete", ctx.body)
     jobs = ctx.state.media_jobs
     try:

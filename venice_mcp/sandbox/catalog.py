@@ -219,13 +219,19 @@ def find(name: str, kind: str) -> dict[str, Any] | None:
     return index.get(key) or index.get(key.removeprefix("venice-"))
 
 
+def require_model(body: Any) -> None:
+    """Venice's 400 for a missing or non-string model, given before the body's schema is checked."""
+    if isinstance(body, dict):
+        if body.get("model") is None:
+            raise error(400, "model is required")
+        if not isinstance(body["model"], str):
+            raise error(400, "model must be a string")
+
+
 def resolve(body: dict[str, Any], kind: str) -> dict[str, Any]:
     """The model a request names, or Venice's 400/404/503 for a missing, non-string or unknown one."""
-    if "model" not in body or body["model"] is None:
-        raise error(400, "model is required")
+    require_model(body)
     name = body["model"]
-    if not isinstance(name, str):
-        raise error(400, "model must be a string")
     model = find(name, kind)
     if model is None:
         raise error(404, f"Specified model not found: {name}")

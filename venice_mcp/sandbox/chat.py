@@ -43,6 +43,7 @@ _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
 def tokens(text: str) -> int:
+    """The sandbox's token count for text: four characters a token."""
     return math.ceil(len(text) / 4)
 
 
@@ -52,14 +53,6 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
-
-
-def _require_model(body: Any) -> None:
-    if isinstance(body, dict):
-        if body.get("model") is None:
-            raise error(400, "model is required")
-        if not isinstance(body["model"], str):
-            raise error(400, "model must be a string")
 
 
 def _compat_rewrites(body: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +273,7 @@ def _citations(query: str) -> list[dict[str, Any]]:
 
 
 async def chat_completions(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     body = _compat_rewrites(ctx.body) if isinstance(ctx.body, dict) else ctx.body
     spec.validate_body("/chat/completions", body)
     name, overrides = _split_suffix(body["model"])

@@ -9,20 +9,16 @@ Streaming is not simulated here (``stream: true`` → 400).
 from __future__ import annotations
 
 import json
-import math
 import time
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from venice_mcp.sandbox import catalog, spec
+from venice_mcp.sandbox.chat import tokens
 from venice_mcp.sandbox.context import Context, new_id
 from venice_mcp.sandbox.errors import error
 from venice_mcp.sandbox.schema_instance import minimal_instance
-
-
-def tokens(text: str) -> int:
-    return math.ceil(len(text) / 4)
 
 
 def _part_text(content: Any) -> str:

@@ -12,20 +12,9 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from venice_mcp.sandbox import catalog, spec
+from venice_mcp.sandbox.chat import tokens
 from venice_mcp.sandbox.context import Context, new_id
 from venice_mcp.sandbox.errors import error
-
-
-def tokens(text: str) -> int:
-    return math.ceil(len(text) / 4)
-
-
-def _require_model(body: Any) -> None:
-    if isinstance(body, dict):
-        if body.get("model") is None:
-            raise error(400, "model is required")
-        if not isinstance(body["model"], str):
-            raise error(400, "model must be a string")
 
 
 def _vector(model_id: str, text: str, dims: int) -> list[float]:
@@ -38,7 +27,7 @@ def _vector(model_id: str, text: str, dims: int) -> list[float]:
 
 
 async def embeddings(ctx: Context) -> Response:
-    _require_model(ctx.body)
+    catalog.require_model(ctx.body)
     body = ctx.body
     if (
         isinstance(body, dict)

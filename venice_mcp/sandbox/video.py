@@ -176,7 +176,7 @@ def _caller_owner(ctx: Context) -> str:
 
 
 async def quote(ctx: Context) -> Response:
-    audio._require_model(ctx.body)
+    catalog.require_model(ctx.body)
     body = ctx.body
     model = catalog.resolve(body if isinstance(body, dict) else {}, "video")
     if is_upscale(model):
@@ -348,7 +348,7 @@ def reference_seconds(model: dict[str, Any], body: dict[str, Any]) -> float:
 
 
 async def queue(ctx: Context) -> Response:
-    audio._require_model(ctx.body)
+    catalog.require_model(ctx.body)
     body: Any = ctx.body
     model = catalog.resolve(body if isinstance(body, dict) else {}, "video")
     ctx.deprecation(model)
@@ -419,7 +419,7 @@ def _policy_failure(job: MediaJob) -> VeniceError:
 
 
 async def retrieve(ctx: Context) -> Response:
-    audio._require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/video/retrieve", ctx.body)
     jobs = ctx.state.media_jobs
     job = jobs.find("video", ctx.body, _caller_owner(ctx))
@@ -449,7 +449,7 @@ async def retrieve(ctx: Context) -> Response:
 
 
 async def complete(ctx: Context) -> Response:
-    audio._require_model(ctx.body)
+    catalog.require_model(ctx.body)
     spec.validate_body("/video/complete", ctx.body)
     jobs = ctx.state.media_jobs
     if jobs.video_complete_rejects:
