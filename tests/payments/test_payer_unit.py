@@ -64,10 +64,10 @@ def test_reserve_is_atomic_across_connections(tmp_path: Path) -> None:
     for t in threads:
         t.join(timeout=30)
     assert sorted(outcomes) == [False] * 7 + [True]
-    assert Ledger(Database.in_home(home)).topups_since(0, origin="https://api.venice.ai/api/v1") == 10.0
+    assert Ledger(Database.in_home(home)).topups_since(0, wallet="0x" + "11" * 20) == 10.0
 
 
-def test_failed_payments_do_not_count_and_other_origins_are_separate(tmp_path: Path) -> None:
+def test_failed_payments_do_not_count_and_the_limit_is_the_wallets_at_every_origin(tmp_path: Path) -> None:
     ledger = Ledger(Database.in_home(tmp_path))
     owner = new_owner()
     assert ledger.reserve_payment(_payment(1), daily_limit_usd=10.0, owner=owner)[0]
@@ -76,8 +76,13 @@ def test_failed_payments_do_not_count_and_other_origins_are_separate(tmp_path: P
     final = ledger.finish_payment("intent-1", "failed", owner=owner, own_submissions=1, detail="400")
     assert final is not None and final["status"] == "failed"
     assert ledger.reserve_payment(_payment(3), daily_limit_usd=10.0)[0]
-    other = NewPayment(**{**_payment(4).__dict__, "origin": "http://sandbox.local/api/v1"})
-    assert ledger.reserve_payment(other, daily_limit_usd=10.0)[0]
+    # The same wallet through another spelling of a Venice origin: the same allowance, spent.
+    respelled = {"origin": "http://localhost:8787/api/v1", "wallet": ("0x" + "11" * 20).upper()}
+    assert not ledger.reserve_payment(
+        NewPayment(**{**_payment(4).__dict__, **respelled}), daily_limit_usd=10.0
+    )[0]
+    other_wallet = NewPayment(**{**_payment(5).__dict__, "wallet": "0x" + "33" * 20})
+    assert ledger.reserve_payment(other_wallet, daily_limit_usd=10.0)[0]
 
 
 @pytest.mark.anyio

@@ -181,6 +181,19 @@ async def test_daily_limit_holds_across_a_restart(
     assert balance.structured_content["limits"]["remaining_24h_usd"] == 5.0
 
 
+async def test_the_daily_limit_is_the_wallets_however_venice_is_spelled(
+    wallet: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    """The same Venice reached as 127.0.0.1 and as localhost: one wallet, one 24 h allowance."""
+    async with wallet(daily_topup_usd=15.0, base_url="http://127.0.0.1:8787/api/v1", **NO_GATE) as c:
+        first = await c.call_tool("venice_wallet_top_up", {"amount_usd": 10})
+    async with wallet(daily_topup_usd=15.0, base_url="http://localhost:8787/api/v1", **NO_GATE) as c:
+        second = await c.call_tool("venice_wallet_top_up", {"amount_usd": 10})
+    assert not first.is_error, text_of(first)
+    assert second.is_error and "$10.00 already topped up" in text_of(second)
+    assert len(paid_submissions(sandbox)) == 1
+
+
 @pytest.mark.parametrize("servers", [1, 2])
 async def test_concurrent_top_ups_racing_for_the_last_allowance_pay_once(
     wallet: Callable[..., Client], sandbox: SandboxState, servers: int

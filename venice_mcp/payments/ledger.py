@@ -267,12 +267,14 @@ class Ledger:
 
     # -- payments -------------------------------------------------------------------------------
 
-    def topups_since(self, since: float, *, origin: str) -> float:
-        """USD of top-ups since ``since`` that may have moved money (pending, settled, unknown)."""
+    def topups_since(self, since: float, *, wallet: str) -> float:
+        """USD the wallet topped up since ``since`` that may have moved money (pending, settled,
+        unknown). The limits belong to the wallet: every Venice origin it paid counts alike, so
+        the same server spelled two ways (127.0.0.1 and localhost) is still one allowance."""
         rows = self.db.query(
-            f"SELECT COALESCE(SUM(amount_usd), 0) AS total FROM payments WHERE ts >= ? AND origin = ?"
-            f" AND status IN ({','.join('?' * len(COUNTED))})",
-            (since, origin, *COUNTED),
+            f"SELECT COALESCE(SUM(amount_usd), 0) AS total FROM payments WHERE ts >= ?"
+            f" AND lower(wallet) = lower(?) AND status IN ({','.join('?' * len(COUNTED))})",
+            (since, wallet, *COUNTED),
         )
         return float(rows[0]["total"])
 
@@ -296,9 +298,9 @@ class Ledger:
         with self.db.transaction() as conn:
             used = float(
                 conn.execute(
-                    f"SELECT COALESCE(SUM(amount_usd), 0) FROM payments WHERE ts >= ? AND origin = ?"
-                    f" AND status IN ({','.join('?' * len(COUNTED))})",
-                    (now - DAY_S, payment.origin, *COUNTED),
+                    f"SELECT COALESCE(SUM(amount_usd), 0) FROM payments WHERE ts >= ?"
+                    f" AND lower(wallet) = lower(?) AND status IN ({','.join('?' * len(COUNTED))})",
+                    (now - DAY_S, payment.wallet, *COUNTED),
                 ).fetchone()[0]
             )
             if used + payment.amount_usd > daily_limit_usd + 1e-9:

@@ -505,7 +505,7 @@ class Payer:
         return Limits(
             max_topup_usd=s.max_topup_usd,
             daily_topup_usd=s.daily_topup_usd,
-            topped_up_24h_usd=self.ledger.topups_since(self.clock() - DAY_S, origin=self.origin),
+            topped_up_24h_usd=self.ledger.topups_since(self.clock() - DAY_S, wallet=self.address),
             auto_topup=s.auto_topup,
             auto_amount_usd=min(s.topup_amount_usd, s.max_topup_usd),
             max_call_usd=s.max_call_usd,
