@@ -134,11 +134,16 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
             "Local file paths are not accepted on this remote server; pass an https:// URL or a data: URL "
             "(the operator can allow paths with VENICE_MCP_ALLOW_REMOTE_PATHS)."
         )
+    shown = ref if len(ref) <= 200 else ref[:200] + "…"
+    if "\0" in ref:
+        raise InputError(f"The path {shown!r} contains a NUL character; no file has such a name")
     path = Path(os.path.expanduser(ref))
     try:
         real = path.resolve(strict=True)
     except (FileNotFoundError, RuntimeError):
-        raise InputError(f"No such file: {ref}") from None
+        raise InputError(f"No such file: {shown}") from None
+    except OSError as exc:  # a name too long, a loop of links, a folder that cannot be entered
+        raise InputError(f"Cannot open {shown}: {exc.strerror or type(exc).__name__}") from None
     roots = [r.resolve() for r in policy.roots]
     root = next((r for r in roots if real == r or r in real.parents), None)
     if root is None:

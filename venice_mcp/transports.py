@@ -50,8 +50,13 @@ class ExposureError(Exception):
 
 
 def run_stdio(server: MCPServer) -> None:
-    """Serve one host over stdin/stdout until it closes the pipe (the SDK guards stdout)."""
-    server.run("stdio")
+    """Serve one host over stdin/stdout until it closes the pipe (the SDK guards stdout; every
+    line gets an answer, an unreadable one a JSON-RPC error: see stdio.py)."""
+    import anyio
+
+    from venice_mcp import stdio
+
+    anyio.run(stdio.serve, server)
 
 
 # --- exposure and host checks -----------------------------------------------------------------

@@ -36,6 +36,12 @@ class RawPeer:
     async def send(self, message: dict[str, Any]) -> None:
         await self._stdin.send(json.dumps(message).encode() + b"\n")
 
+    async def send_line(self, line: bytes) -> dict[str, Any]:
+        """Write one raw line and return the next message the server writes."""
+        await self._stdin.send(line + b"\n")
+        reply: dict[str, Any] = json.loads(await self._stdout.receive_until(b"\n", MAX_LINE))
+        return reply
+
     async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """The whole response message (``result`` or ``error``), skipping notifications."""
         self._next += 1

@@ -34,4 +34,10 @@ def translate(exc: Exception, tool: str) -> ToolError | None:
         return ToolError(f"{exc} {NOTHING_SPENT}")
     if isinstance(exc, InputError):
         return ToolError(str(exc))
+    if isinstance(exc, ValueError) and "not JSON compliant" in str(exc):
+        # json.dumps(allow_nan=False), as the HTTP client encodes request bodies.
+        return ToolError(
+            f"An argument of {tool} holds NaN or Infinity, which JSON cannot carry. {NOTHING_SPENT} "
+            "Use a finite number (or null)."
+        )
     return None

@@ -133,8 +133,15 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             error = translate(exc, name)
             if error is None:
-                raise
-            log.info("%s failed: %s", name, type(exc).__name__)
+                # A bug: the traceback goes to the server's log (stderr), the agent gets a reason
+                # to stop retrying, never the exception text (it may quote arguments or headers).
+                log.exception("%s failed on an unexpected %s", name, type(exc).__name__)
+                error = ToolError(
+                    f"{name} stopped on an unexpected {type(exc).__name__}, a bug in venice-mcp "
+                    "(the server log has the details). Retrying the same call will fail the same way."
+                )
+            else:
+                log.info("%s failed: %s", name, type(exc).__name__)
             raise error from exc
         return to_result(reply, ctx.protocol_version)
 
