@@ -6,7 +6,9 @@ retrieve for at most ``wait_seconds``, reports progress from Venice's ``average_
 and ``execution_duration``, and when the media arrives saves it, cleans up on Venice's side and
 records the file. Failures Venice replays on every retrieve (content policy, provider errors,
 expired media) are terminal and recorded; transient ones (429, 5xx, network) leave the job as
-it was, to be asked again.
+it was, to be asked again. Every Venice call (retrieve, download, complete) is a typed operation
+of the client (``client.video``/``client.music``, api/media.py), so retries, auth and streaming to
+disk are the client's.
 
 Polling: every VENICE_MCP_POLL_SECONDS (default 3 s, inside Venice's advised 2-5 s). That
 variable is a test knob too (the e2e test polls every few milliseconds); sleeping goes through
@@ -23,19 +25,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import anyio
-import httpx2
 
 from venice_mcp.api import errors
-from venice_mcp.api.client import TIMEOUTS, VeniceClient, VeniceResponse
+from venice_mcp.api.client import VeniceClient
+from venice_mcp.api.types import JobStatus, MediaKind, SavedMedia
 from venice_mcp.db import Database
 from venice_mcp.outputs import OutputFile, OutputStore
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["music", "video"]
+Kind = MediaKind
 Status = Literal["queued", "processing", "completed", "failed"]
 TERMINAL = ("completed", "failed")
 
@@ -280,28 +282,25 @@ class JobRunner:
         while True:
             polls += 1
             dest = self.outputs.new_path(job.kind, "mp4" if job.kind == "video" else "bin", job.model)
-            response = await self._retrieve(job, dest)
-            if response.path is not None:
-                saved = self._keep(job, response)
+            answer = await self._retrieve(job, dest)
+            if isinstance(answer, SavedMedia):
+                saved = self._keep(job, answer)
                 await self._cleanup(job)
                 reported = await self._report(progress, reported, job, final=True)
                 return Waited(self.store.update(job, status="completed"), saved)
-            body = response.body if isinstance(response.body, dict) else {}
-            status = str(body.get("status") or "").upper()
-            if status == "COMPLETED":
+            if answer.state == "COMPLETED":
                 saved = await self._download(job, dest)
                 await self._cleanup(job)
                 reported = await self._report(progress, reported, job, final=True)
                 return Waited(self.store.update(job, status="completed"), saved)
-            if status != "PROCESSING":
-                message = f"Venice answered the {job.kind} job's status with {json.dumps(body)[:300]}"
-                self.store.update(job, status="failed", error=message)
-                raise JobFailed(message)
+            if answer.state != "PROCESSING":
+                shown = json.dumps(answer.model_dump(exclude_unset=True), default=str)
+                self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
             self.store.update(
                 job,
                 status="processing",
-                average_ms=_int(body.get("average_execution_time")),
-                execution_ms=_int(body.get("execution_duration")),
+                average_ms=answer.average_execution_time,
+                execution_ms=answer.execution_duration,
             )
             reported = await self._report(progress, reported, job, polls=polls)
             remaining = wait_seconds - max(self.clock() - started, slept)
@@ -311,13 +310,18 @@ class JobRunner:
             await self.client.retry.sleep(step)
             slept += step
 
-    async def _retrieve(self, job: Job, dest: Path) -> VeniceResponse:
-        # Never delete on retrieve: if the download died midway, a paid video would be gone. The
-        # media is cleaned up only once it is safely on disk (_cleanup).
-        body: dict[str, Any] = {"model": job.model, "queue_id": job.queue_id}
-        path = "/video/retrieve" if job.kind == "video" else "/audio/retrieve"
+    def _fail(self, job: Job, message: str) -> NoReturn:
+        """Record a terminal failure and raise it."""
+        self.store.update(job, status="failed", error=message)
+        raise JobFailed(message)
+
+    async def _retrieve(self, job: Job, dest: Path) -> JobStatus | SavedMedia:
+        # The media is cleaned up at Venice only once it is safely on disk (_cleanup).
         try:
-            return await self.client.request("POST", path, json_body=body, kind="media", save_to=dest)
+            return await self.client.media(job.kind).retrieve(job.model, job.queue_id, save_to=dest)
+        except errors.APIResponseError as exc:
+            shown = json.dumps(exc.body, default=str)
+            self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
         except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError) as exc:
             raise JobUnreachable(_agent_text(exc)) from exc
         except errors.NotFoundError as exc:
@@ -361,68 +365,46 @@ class JobRunner:
             )
         return f"The {what} job failed: {exc.agent_message()}"
 
-    def _keep(self, job: Job, response: VeniceResponse) -> OutputFile:
-        assert response.path is not None
-        path = response.path
-        mime = response.content_type or ("video/mp4" if job.kind == "video" else "audio/mpeg")
+    def _keep(self, job: Job, media: SavedMedia) -> OutputFile:
+        path = media.path
+        mime = media.content_type or ("video/mp4" if job.kind == "video" else "audio/mpeg")
         ext = "mp4" if job.kind == "video" else AUDIO_EXTENSIONS.get(mime, "bin")
         if path.suffix != "." + ext:
             target = path.with_suffix("." + ext)
             path.rename(target)
             path = target
-        saved = OutputFile(path=path, size=response.size, mime_type=mime)
+        saved = OutputFile(path=path, size=media.size, mime_type=mime)
         self.store.update(job, output_path=str(path), mime_type=mime, size=saved.size)
         return saved
 
     async def _download(self, job: Job, dest: Path) -> OutputFile:
-        """A VPS model's media: GET the queue-time download_url, without credentials."""
+        """A VPS model's media: GET the queue-time download_url (the client sends no credentials)."""
         if not job.download_url:
-            message = (
+            self._fail(
+                job,
                 f"Venice reports the {job.kind} job COMPLETED but gave no download_url when it was "
-                "queued, so the media cannot be fetched."
+                "queued, so the media cannot be fetched.",
             )
-            self.store.update(job, status="failed", error=message)
-            raise JobFailed(message)
-        tmp = dest.with_name(dest.name + ".part")
         try:
-            async with self.client.http.stream(
-                "GET", job.download_url, timeout=TIMEOUTS["media"], follow_redirects=True
-            ) as response:
-                if response.status_code >= 400:
-                    raw = await response.aread()
-                    error = errors.from_response(
-                        response.status_code,
-                        dict(response.headers),
-                        errors.parse_body(raw, response.headers.get("content-type", "")),
-                    )
-                    if response.status_code in (404, 410, 403):
-                        message = f"The download link of this {job.kind} has expired or is gone ({error})."
-                        self.store.update(job, status="failed", error=message)
-                        raise JobFailed(message)
-                    raise JobUnreachable(_agent_text(error))
-                mime = response.headers.get("content-type", "video/mp4").split(";")[0].strip()
-                size = 0
-                async with await anyio.open_file(tmp, "wb") as fh:
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        await fh.write(chunk)
-            os.replace(tmp, dest)
-        except httpx2.TransportError as exc:
-            raise JobUnreachable(f"Could not download the {job.kind} ({type(exc).__name__}).") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-        saved = OutputFile(path=dest, size=size, mime_type=mime if mime.startswith("video/") else "video/mp4")
-        self.store.update(job, output_path=str(dest), mime_type=saved.mime_type, size=size)
+            media = await self.client.media(job.kind).download(job.download_url, save_to=dest)
+        except (errors.NotFoundError, errors.GoneError, errors.PermissionDeniedError) as exc:
+            self._fail(job, f"The download link of this {job.kind} has expired or is gone ({exc}).")
+        except errors.APIConnectionError as exc:
+            raise JobUnreachable(f"Could not download the {job.kind} ({exc}).") from exc
+        except errors.VeniceError as exc:
+            raise JobUnreachable(_agent_text(exc)) from exc
+        mime = media.content_type if media.content_type.startswith("video/") else "video/mp4"
+        saved = OutputFile(path=media.path, size=media.size, mime_type=mime)
+        self.store.update(job, output_path=str(media.path), mime_type=mime, size=media.size)
         return saved
 
     async def _cleanup(self, job: Job) -> None:
         """Ask Venice to delete the stored media once it is safely on disk (best effort)."""
-        body = {"model": job.model, "queue_id": job.queue_id}
-        path = "/audio/complete" if job.kind == "music" else "/video/complete"
+        jobs = self.client.media(job.kind)
+        path = jobs.path("complete")
         try:
-            response = await self.client.request("POST", path, json_body=body, kind="fast")
-            ok = isinstance(response.body, dict) and response.body.get("success") is True
-            self.store.update(job, cleanup="completed" if ok else "complete returned success=false")
+            done = await jobs.complete(job.model, job.queue_id)
+            self.store.update(job, cleanup="completed" if done.success else "complete returned success=false")
             return
         except errors.VeniceError as exc:
             note = f"{path} failed: {exc}"
@@ -432,9 +414,8 @@ class JobRunner:
             note += "; the media stays at Venice until it expires (24 h after queueing)"
         elif job.kind == "video":
             # A VPS model's retrieve answers with a small JSON status, so a deleting one is cheap.
-            retry = {**body, "delete_media_on_completion": True}
             try:
-                await self.client.request("POST", "/video/retrieve", json_body=retry, kind="fast")
+                await jobs.delete_media(job.model, job.queue_id)
                 note = "deleted by retrieve (complete was refused)"
             except errors.VeniceError as exc:
                 note += f"; deleting retrieve failed: {exc}"
@@ -462,10 +443,6 @@ class JobRunner:
         value = last + 1
         await progress(value, None, f"{what} ready" if final else f"{what} generating (poll {polls})")
         return value
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _agent_text(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState, media
 from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
 from venice_mcp.sandbox.spec import validate_body
+from venice_mcp.sandbox.video import DOWNLOAD_ROUTE
 
 pytestmark = pytest.mark.anyio
 
@@ -71,6 +72,21 @@ async def test_vps_model_downloads_from_download_url_then_cleans_up(
     assert polls[-1].json["delete_media_on_completion"] is True
     job = result.structured_content["job"]  # type: ignore[index]
     assert job["download_url"] and job["cleanup"].startswith("deleted by retrieve")
+
+
+async def test_vps_download_goes_through_the_client_retries(client: Client, sandbox: SandboxState) -> None:
+    # The media link answers 503 once (storage has bad moments too): the client backs off and
+    # fetches it again, instead of leaving a finished, paid video pending.
+    sandbox.faults.add(path=DOWNLOAD_ROUTE, method="GET", status=503)
+    args = {"prompt": "A cat on a roof", "model": "grok-imagine-text-to-video-private", "duration": "3s"}
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["status"] == "completed"  # type: ignore[index]
+    assert (await read_link(client, blocks(result, "resource_link")[0].uri))[4:8] == b"ftyp"
+    [job] = sandbox.media_jobs.jobs.values()
+    assert len(job.downloads) == 2
+    # Venice's links need no credentials, and the API key never goes to the link's host.
+    assert all("authorization" not in h and "sign-in-with-x" not in h for h in job.downloads)
 
 
 async def test_image_to_video_sends_a_data_url_for_a_local_file(

@@ -64,3 +64,22 @@ async def test_key_never_appears_in_results(
     for r in results:
         dumped = r.model_dump_json()
         assert KEY[2:] not in dumped and KEY[2:].upper() not in dumped
+
+
+async def test_video_job_signs_every_venice_call_and_sends_nothing_to_the_download_link(
+    wallet_client: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    sandbox.credit(EthAccountSigner(KEY).address, 5.0)
+    sandbox.faults.add(path="/video/retrieve", status=503)  # a retry must sign afresh too
+    args = {"prompt": "A cat on a roof", "model": "grok-imagine-text-to-video-private", "duration": "3s"}
+    async with wallet_client() as c:
+        result = await c.call_tool("venice_video_generate", {**args, "confirm": True})
+    assert not result.is_error, text_of(result)
+    calls = [r for r in sandbox.requests if r.path.startswith("/video/")]
+    assert {r.path for r in calls} >= {"/video/queue", "/video/retrieve"}
+    # The sandbox verified each header; each is single-use, so every call (and retry) has its own.
+    headers = [r.headers.get("sign-in-with-x") for r in calls if r.path != "/video/quote"]
+    assert all(headers) and len(set(headers)) == len(headers)
+    [job] = sandbox.media_jobs.jobs.values()
+    assert len(job.downloads) == 1
+    assert "sign-in-with-x" not in job.downloads[0] and "authorization" not in job.downloads[0]

@@ -2,7 +2,8 @@
 
 One request path does auth (a Bearer key, or a freshly signed SIWX header on every attempt),
 timeouts by kind of route, retries where they cannot charge twice, error mapping, and JSON or
-binary bodies (binary streamed to disk when a destination is given).
+binary bodies (binary streamed to disk when a destination is given). Queued media jobs are typed
+operations on top of it: ``client.video`` and ``client.music`` (api/media.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import anyio
 import httpx2
 
 from venice_mcp.api import errors
+from venice_mcp.api.media import MediaJobs
 from venice_mcp.api.retry import (
     Idempotency,
     RetryPolicy,
@@ -28,6 +30,7 @@ from venice_mcp.api.retry import (
     rate_limit_wait,
     should_retry_status,
 )
+from venice_mcp.api.types import MediaKind
 from venice_mcp.payments.signer import Signer
 from venice_mcp.payments.siwx import HEADER as SIWX_HEADER
 from venice_mcp.payments.siwx import sign_in_header
@@ -157,6 +160,12 @@ class VeniceClient:
         self.auth = auth
         self.retry = retry or RetryPolicy()
         self.on_insufficient_balance = on_insufficient_balance
+        self.video = MediaJobs(self, "video")
+        self.music = MediaJobs(self, "music")
+
+    def media(self, kind: MediaKind) -> MediaJobs:
+        """The typed job operations of ``kind`` (video under /video, music under /audio)."""
+        return self.video if kind == "video" else self.music
 
     @property
     def http(self) -> httpx2.AsyncClient:
@@ -214,14 +223,74 @@ class VeniceClient:
         """
         if auth == "required":
             self.ensure_credentials()
-        url = self.url(path)
+        return await self._send(
+            method,
+            self.url(path),
+            path,
+            json_body=json_body,
+            params=params,
+            data=data,
+            files=files,
+            headers=headers,
+            kind=kind,
+            auth=auth,
+            idempotency=idempotency,
+            save_to=save_to,
+            allow_top_up=allow_top_up,
+        )
+
+    async def download(self, url: str, *, save_to: Path) -> VeniceResponse:
+        """GET an absolute URL Venice handed out (a VPS job's download_url) and stream its body
+        to ``save_to``. It carries no credentials (Venice's links need none, and the host may not
+        be Venice's), follows redirects (such links may point on to storage) and is retried like
+        any free read: 429, 5xx and transport errors.
+
+        Raises:
+            APIStatusError: the link answered with an error status (after the retries).
+            APIConnectionError: no response could be had.
+        """
+        return await self._send(
+            "GET", url, "download_url", kind="media", auth="none", save_to=save_to, follow_redirects=True
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        label: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        kind: RouteKind = "inference",
+        auth: AuthNeed = "required",
+        idempotency: Idempotency = "safe",
+        save_to: Path | None = None,
+        allow_top_up: bool = True,
+        follow_redirects: bool = False,
+    ) -> VeniceResponse:
+        # ``label`` names the request in logs: the API path, never a full URL (links can be signed).
+        # Credentials never follow a redirect: httpx2 drops Authorization across origins, not SIWX.
+        assert not (follow_redirects and auth != "none"), "redirects are followed only without credentials"
         attempt = 0
         hook_used = not allow_top_up or auth == "none"
         started = time.perf_counter()
         while True:
             try:
                 response = await self._attempt(
-                    method, url, json_body, params, data, files, headers, kind, auth, save_to
+                    method,
+                    url,
+                    json_body,
+                    params,
+                    data,
+                    files,
+                    headers,
+                    kind,
+                    auth,
+                    save_to,
+                    follow_redirects,
                 )
             except httpx2.TransportError as exc:
                 if self._retry_transport(exc, method, idempotency, attempt):
@@ -238,13 +307,13 @@ class VeniceClient:
                 hook_used = True
                 assert self.on_insufficient_balance is not None
                 if await self.on_insufficient_balance(error):  # type: ignore[arg-type]
-                    log.info("venice %s %s -> 402; credit added, retrying once", method, path)
+                    log.info("venice %s %s -> 402; credit added, retrying once", method, label)
                     continue
                 raise error
             wait = self._retry_wait(response, idempotency, attempt)
             if wait is None:
                 raise error
-            log.info("venice %s %s -> %s; retrying in %.2fs", method, path, response.status, wait)
+            log.info("venice %s %s -> %s; retrying in %.2fs", method, label, response.status, wait)
             await self.retry.sleep(wait)
             attempt += 1
 
@@ -260,6 +329,7 @@ class VeniceClient:
         kind: RouteKind,
         auth: AuthNeed,
         save_to: Path | None,
+        follow_redirects: bool,
     ) -> VeniceResponse:
         slot = self.auth.slots if auth != "none" and isinstance(self.auth, WalletAuth) else _NO_SLOT
         async with slot:
@@ -280,7 +350,9 @@ class VeniceClient:
                 timeout=TIMEOUTS[kind],
             )
             # Bodies bound for a file are streamed to it; anything else is read whole by send().
-            response = await self.http.send(request, stream=save_to is not None)
+            response = await self.http.send(
+                request, stream=save_to is not None, follow_redirects=follow_redirects
+            )
             try:
                 return await _read(response, save_to)
             finally:

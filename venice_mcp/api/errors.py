@@ -4,6 +4,7 @@
     ├── NotConfiguredError          no API key and no wallet
     ├── APIConnectionError          no HTTP response (DNS, refused, dropped)
     │   └── APITimeoutError
+    ├── APIResponseError            a success whose body is not what the operation returns
     └── APIStatusError              Venice answered with an error status
         ├── BadRequestError         400 (field errors in .fields)
         ├── AuthenticationError     401 (SIWX failures carry .code)
@@ -61,6 +62,18 @@ class APITimeoutError(APIConnectionError):
         return (
             f"Venice did not answer in time ({self}). Retry; for long text generations ask for fewer tokens."
         )
+
+
+class APIResponseError(VeniceError):
+    """Venice answered with success, but not in the shape its operation promises."""
+
+    def __init__(self, what: str, body: Any, reason: str = "") -> None:
+        shown = body if isinstance(body, str) else json.dumps(body, default=str)
+        super().__init__(f"{what} answered {shown[:300]}" + (f" ({reason})" if reason else ""))
+        self.body = body
+
+    def agent_message(self) -> str:
+        return f"Venice's answer could not be read: {self}. Retry later; if it persists, report it."
 
 
 class APIStatusError(VeniceError):

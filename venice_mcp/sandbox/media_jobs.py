@@ -43,6 +43,8 @@ class MediaJob:
     download_url: str | None = None
     refunded: bool = False
     completed_calls: int = 0
+    # Headers of each GET of download_url (it is not a Venice API route, so not in requests).
+    downloads: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def execution_ms(self) -> int:

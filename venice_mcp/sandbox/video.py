@@ -25,11 +25,12 @@ from starlette.routing import BaseRoute, Route
 
 from venice_mcp.sandbox import audio, catalog, media, spec
 from venice_mcp.sandbox.context import Context
-from venice_mcp.sandbox.errors import VeniceError, error
+from venice_mcp.sandbox.errors import STATUS_MESSAGES, VeniceError, error
 from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER, MediaJob, owner_of
 from venice_mcp.sandbox.state import SandboxState
 
 DOWNLOAD_PREFIX = "/_sandbox/media/"
+DOWNLOAD_ROUTE = DOWNLOAD_PREFIX + "{queue_id}"
 DEFAULT_PROMPT_LIMIT = 2500
 SHORT_SIDES = {
     "256p": 256,
@@ -480,12 +481,19 @@ async def transcriptions(ctx: Context) -> Response:
 
 
 def routes(state: SandboxState) -> list[BaseRoute]:
-    """GET of a VPS download_url: no credentials, the MP4 while the job lives (24 h at Venice)."""
+    """GET of a VPS download_url: no credentials, the MP4 while the job lives (24 h at Venice).
+    Faults injected for ``DOWNLOAD_ROUTE`` fire here too (storage has bad moments as well)."""
 
     async def download(request: Request) -> Response:
         job = state.media_jobs.by_download(request.path_params["queue_id"])
+        if job is not None:
+            job.downloads.append({k.lower(): v for k, v in request.headers.items()})
+        fault = state.faults.take("GET", DOWNLOAD_ROUTE)
+        if fault is not None and fault.status is not None:
+            message = fault.message or STATUS_MESSAGES.get(fault.status, "An unknown error occurred")
+            return JSONResponse({"error": message}, status_code=fault.status)
         if job is None or not job.finished or job.failure is not None:
             return JSONResponse({"error": "Not found"}, status_code=404)
         return Response(video_bytes(job), media_type="video/mp4")
 
-    return [Route(DOWNLOAD_PREFIX + "{queue_id}", download, methods=["GET"])]
+    return [Route(DOWNLOAD_ROUTE, download, methods=["GET"])]

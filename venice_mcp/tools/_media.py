@@ -30,25 +30,19 @@ async def queue_paid_job(
     call: Call,
     *,
     kind: Kind,
-    path: str,
     model: str,
     body: dict[str, Any],
     prompt: str | None,
     estimate: Estimate,
     confirm: bool,
 ) -> Job:
-    """Spend gate, then queue the job once and record it."""
-    # A lost queue response must never be re-sent: it may already have been charged.
-    response = await call.paid_request(
-        model=model,
-        estimate=estimate,
-        confirm=confirm,
-        path=path,
-        json_body=body,
-        idempotency="rejected_only",
-        charge=estimate.usd,
-    )
-    queued = response.body if isinstance(response.body, dict) else {}
+    """Spend gate, then queue the job once (the client never re-sends a lost queue answer: it
+    may already have been charged) and record it."""
+    await call.approve(model=model, estimate=estimate, confirm=confirm)
+    with call.ledgered(model=model, estimate=estimate) as spend:
+        queued = await call.state.client.media(kind).queue(body)
+        spend.request_id = queued.queue_id
+        spend.charge_usd = estimate.usd
     # What was asked, for venice_jobs: inline media (data: URLs, also inside reference lists and
     # elements) is left out, the prompt cut short.
     summary: dict[str, Any] = {
@@ -56,16 +50,15 @@ async def queue_paid_job(
     }
     if prompt:
         summary["prompt"] = prompt[:200]
-    warning = deprecation(response.headers)
+    warning = deprecation(queued.headers)
     if warning:
         summary["deprecation"] = warning  # told again with the file, however later that comes
-    download_url = queued.get("download_url")
     return call.state.jobs.create(
         kind=kind,
-        model=str(queued.get("model") or model),
-        queue_id=str(queued["queue_id"]),
+        model=queued.model or model,
+        queue_id=queued.queue_id,
         base_url=call.state.settings.base_url,
-        download_url=download_url if isinstance(download_url, str) else None,
+        download_url=queued.download_url,
         params=summary,
         quote_usd=estimate.usd,
     )

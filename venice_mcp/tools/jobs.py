@@ -18,8 +18,9 @@ from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, wait_and_reply
 from venice_mcp.tools.music import DEFAULT_MUSIC_MODEL, music_quote
 from venice_mcp.tools.video import DEFAULT_TEXT_TO_VIDEO, media_ref, video_quote
 
-# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
-# complete are sent by venice_mcp/jobs.py.
+# The Venice operations these tools reach (tools/spec_coverage.py reads this), all through the
+# client's typed job operations (api/media.py); retrieve and complete are sent by
+# venice_mcp/jobs.py.
 ENDPOINTS = {
     "POST /audio/retrieve": ("venice_jobs",),
     "POST /audio/complete": ("venice_jobs",),

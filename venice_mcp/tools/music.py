@@ -13,8 +13,9 @@ from venice_mcp.tools._common import Confirm
 from venice_mcp.tools._declare import tool
 from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, queue_paid_job, wait_and_reply
 
-# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
-# complete are sent by venice_mcp/jobs.py while the tool waits.
+# The Venice operations these tools reach (tools/spec_coverage.py reads this), all through the
+# client's typed job operations (api/media.py); retrieve and complete are sent by
+# venice_mcp/jobs.py while the tool waits.
 ENDPOINTS = {
     "POST /audio/quote": ("venice_music_generate",),
     "POST /audio/queue": ("venice_music_generate",),
@@ -32,11 +33,7 @@ async def music_quote(state: AppState, model: str, spec: dict[str, Any], body: d
         quote["duration_seconds"] = body["duration_seconds"]
     if media_specs.music_charges_by_characters(spec):
         quote["character_count"] = max(1, len(str(body.get("prompt") or "")))
-    response = await state.client.request(
-        "POST", "/audio/quote", json_body=quote, kind="fast", auth="optional"
-    )
-    value = response.body.get("quote") if isinstance(response.body, dict) else None
-    return float(value) if isinstance(value, (int, float)) else 0.0
+    return (await state.client.music.quote(quote)).quote
 
 
 @tool("Generate music or sound", "paid", "audio")
@@ -89,7 +86,6 @@ async def venice_music_generate(
     job = await queue_paid_job(
         call,
         kind="music",
-        path="/audio/queue",
         model=resolved.id,
         body=body,
         prompt=prompt,

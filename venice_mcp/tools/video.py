@@ -16,8 +16,9 @@ from venice_mcp.tools._common import Confirm
 from venice_mcp.tools._declare import tool
 from venice_mcp.tools._media import DEFAULT_WAIT, WaitSeconds, queue_paid_job, wait_and_reply
 
-# The Venice operations these tools reach (tools/spec_coverage.py reads this); retrieve and
-# complete are sent by venice_mcp/jobs.py while the tool waits.
+# The Venice operations these tools reach (tools/spec_coverage.py reads this), all through the
+# client's typed job operations (api/media.py); retrieve and complete are sent by
+# venice_mcp/jobs.py while the tool waits.
 ENDPOINTS = {
     "POST /video/quote": ("venice_video_generate",),
     "POST /video/queue": ("venice_video_generate",),
@@ -134,11 +135,7 @@ async def video_quote(state: AppState, body: dict[str, Any], **extra: Any) -> fl
     """Venice's price (POST /video/quote: no credentials needed except for upscalers, nothing spent)."""
     quote = {"model": body["model"], **{k: body[k] for k in QUOTE_FIELDS if k in body}, **extra}
     quote.setdefault("duration", "5s")  # required by the schema; upscalers ignore it
-    response = await state.client.request(
-        "POST", "/video/quote", json_body=quote, kind="fast", auth="optional"
-    )
-    value = response.body.get("quote") if isinstance(response.body, dict) else None
-    return float(value) if isinstance(value, (int, float)) else 0.0
+    return (await state.client.video.quote(quote)).quote
 
 
 @tool("Generate a video", "paid", "video")
@@ -212,7 +209,6 @@ async def venice_video_generate(
     job = await queue_paid_job(
         call,
         kind="video",
-        path="/video/queue",
         model=resolved.id,
         body=body,
         prompt=prompt,
