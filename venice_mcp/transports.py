@@ -12,7 +12,9 @@ Remote safety, in layers:
     (``BearerAuth``, constant-time compare);
   * DNS-rebinding protection stays on: only loopback Host headers, the bound host and the hosts
     listed in ``VENICE_MCP_ALLOWED_HOSTS`` are accepted (421 otherwise);
-  * request bodies are capped at 4 MiB by the SDK (413 above).
+  * request bodies are capped at 4 MiB by the SDK (413 above);
+  * a request must arrive whole within a read deadline, and open connections are capped
+    (``connections.py``).
 
 Lifespans: Streamable HTTP enters the server lifespan once, at app startup (the outer lifespan
 runs the session manager); the SDK's SSE transport enters it once per SSE connection.
@@ -26,6 +28,8 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+
+from venice_mcp.config import DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT_S
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -198,9 +202,13 @@ def serve_http(
     auth_token: Secret | None,
     allowed_hosts: Iterable[str] = (),
     log_level: str = "WARNING",
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
 ) -> None:
     """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
     import uvicorn
+
+    from venice_mcp.connections import guarded_protocol, redact_access_log
 
     check_exposure(host, auth_token)
     app = build_http_app(server, host=host, auth_token=auth_token, allowed_hosts=allowed_hosts)
@@ -220,7 +228,10 @@ def serve_http(
         access_log=log_level == "DEBUG",
         lifespan="on",
         server_header=False,
+        http=guarded_protocol(max_connections=max_connections, read_timeout=read_timeout),
+        ws="none",
     )
+    redact_access_log()
     uvicorn.Server(config).run()
 
 
