@@ -243,6 +243,8 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
         log_level=settings.log_level,
         max_connections=settings.max_connections,
         read_timeout=settings.read_timeout_s,
+        max_sessions=settings.max_sessions,
+        session_idle_timeout=settings.session_idle_s,
     )
     return EXIT_OK
 
