@@ -111,7 +111,7 @@ def test_http_limits_have_defaults_and_take_numbers() -> None:
     assert (s.max_connections, s.read_timeout_s, s.max_sessions, s.session_idle_s) == (
         1000,
         30.0,
-        1000,
+        500,
         1800.0,
     )
     s = load_settings(

@@ -29,11 +29,12 @@ PaymentShape = Literal["venice", "x402v2"]
 
 # HTTP transports. Connections: half the open-file limit at most (the rest stays for the database,
 # output files and Venice connections); a request must arrive whole within the read timeout (Go's
-# http.Server.ReadTimeout; 30 s lets a slow link send the 4 MiB body limit). Sessions: per
-# transport, ~25 KB each for Streamable HTTP; the idle expiry is the SDK's own default.
+# http.Server.ReadTimeout; 30 s lets a slow link send the 4 MiB body limit). Sessions, per
+# transport: measured at ~40 KB each for Streamable HTTP and ~110 KB for SSE, so 500 of each stay
+# under ~75 MB; the idle expiry is the SDK's own default.
 DEFAULT_MAX_CONNECTIONS = 1000
 DEFAULT_READ_TIMEOUT_S = 30.0
-DEFAULT_MAX_SESSIONS = 1000
+DEFAULT_MAX_SESSIONS = 500
 DEFAULT_SESSION_IDLE_S = 1800.0
 
 # VENICE_MCP_TOOLSETS chooses among these (tools/_declare.py assigns each tool to one or more).
