@@ -104,3 +104,45 @@ def test_toolsets_are_a_list_and_all_means_all() -> None:
     assert load_settings({}).toolsets == TOOLSETS
     assert load_settings({"VENICE_MCP_TOOLSETS": "all"}).toolsets == TOOLSETS
     assert load_settings({"VENICE_MCP_TOOLSETS": " Images, text ,images"}).toolsets == ("images", "text")
+
+
+def test_http_limits_have_defaults_and_take_numbers() -> None:
+    s = load_settings({})
+    assert (s.max_connections, s.read_timeout_s, s.max_sessions, s.session_idle_s) == (
+        1000,
+        30.0,
+        500,
+        1800.0,
+    )
+    s = load_settings(
+        {
+            "VENICE_MCP_MAX_CONNECTIONS": "64",
+            "VENICE_MCP_READ_TIMEOUT_SECONDS": "2.5",
+            "VENICE_MCP_MAX_SESSIONS": "200",
+            "VENICE_MCP_SESSION_IDLE_SECONDS": "1",
+        }
+    )
+    assert (s.max_connections, s.read_timeout_s, s.max_sessions, s.session_idle_s) == (64, 2.5, 200, 1.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "VENICE_MCP_MAX_CONNECTIONS",
+        "VENICE_MCP_READ_TIMEOUT_SECONDS",
+        "VENICE_MCP_MAX_SESSIONS",
+        "VENICE_MCP_SESSION_IDLE_SECONDS",
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "inf", "1e9", "0x" + "ab" * 32])
+def test_a_bad_http_limit_names_the_variable_and_never_echoes_the_value(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({name: value})
+    message = str(info.value)
+    assert message.startswith(name) and "ab" * 8 not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("name", ["VENICE_MCP_MAX_CONNECTIONS", "VENICE_MCP_MAX_SESSIONS"])
+def test_counts_are_whole_numbers(name: str) -> None:
+    with pytest.raises(ConfigError, match="whole number"):
+        load_settings({name: "2.5"})

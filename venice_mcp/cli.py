@@ -241,6 +241,10 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
         auth_token=settings.auth_token,
         allowed_hosts=transports.allowed_hosts_from_env(os.environ),
         log_level=settings.log_level,
+        max_connections=settings.max_connections,
+        read_timeout=settings.read_timeout_s,
+        max_sessions=settings.max_sessions,
+        session_idle_timeout=settings.session_idle_s,
     )
     return EXIT_OK
 

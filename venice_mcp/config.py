@@ -27,6 +27,16 @@ DEFAULT_TOPUP_AMOUNT_USD = 10.0
 
 PaymentShape = Literal["venice", "x402v2"]
 
+# HTTP transports. Connections: half the open-file limit at most (the rest stays for the database,
+# output files and Venice connections); a request must arrive whole within the read timeout (Go's
+# http.Server.ReadTimeout; 30 s lets a slow link send the 4 MiB body limit). Sessions, per
+# transport: measured at ~40 KB each for Streamable HTTP and ~110 KB for SSE, so 500 of each stay
+# under ~75 MB; the idle expiry is the SDK's own default.
+DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_READ_TIMEOUT_S = 30.0
+DEFAULT_MAX_SESSIONS = 500
+DEFAULT_SESSION_IDLE_S = 1800.0
+
 # VENICE_MCP_TOOLSETS chooses among these (tools/_declare.py assigns each tool to one or more).
 TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wallet")
 
@@ -97,6 +107,11 @@ class Settings:
     transport: Literal["stdio", "http"] = "stdio"
     # Set by --sandbox: the base URL then points at the in-process simulator.
     sandbox: bool = False
+    # HTTP transports only (see connections.py and sessions.py).
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_s: float = DEFAULT_SESSION_IDLE_S
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this server holds, as the strings that could appear in a file."""
@@ -156,6 +171,32 @@ def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     if not (lo <= value <= hi) or value != value:
         raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
     return value
+
+
+def _bounded(
+    env: Mapping[str, str], name: str, default: float, lo: float, hi: float, *, whole: bool
+) -> float:
+    # The value is never echoed: a key pasted into the wrong variable must not reach the logs.
+    raw = env.get(name)
+    if _unset(raw):
+        return default
+    assert raw is not None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not lo <= value <= hi or (whole and value != int(value)):  # NaN fails too
+        what = "a whole number" if whole else "a number of seconds"
+        raise ConfigError(f"{name} must be {what} between {lo:g} and {hi:g}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, hi: int) -> int:
+    return int(_bounded(env, name, default, 1, hi, whole=True))
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    return _bounded(env, name, default, lo, hi, whole=False)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -287,4 +328,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_key=state_key,
         log_level=level_raw,
         input_roots=input_roots,
+        max_connections=_count(env, "VENICE_MCP_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 100_000),
+        read_timeout_s=_seconds(env, "VENICE_MCP_READ_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT_S, 0.1, 3600),
+        max_sessions=_count(env, "VENICE_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS, 100_000),
+        session_idle_s=_seconds(env, "VENICE_MCP_SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_S, 0.1, 86400),
     )

@@ -12,7 +12,9 @@ Remote safety, in layers:
     (``BearerAuth``, constant-time compare);
   * DNS-rebinding protection stays on: only loopback Host headers, the bound host and the hosts
     listed in ``VENICE_MCP_ALLOWED_HOSTS`` are accepted (421 otherwise);
-  * request bodies are capped at 4 MiB by the SDK (413 above).
+  * request bodies are capped at 4 MiB by the SDK (413 above);
+  * a request must arrive whole within a read deadline, and open connections are capped
+    (``connections.py``); sessions are capped and idle ones expire (``sessions.py``).
 
 Lifespans: Streamable HTTP enters the server lifespan once, at app startup (the outer lifespan
 runs the session manager); the SDK's SSE transport enters it once per SSE connection.
@@ -26,6 +28,13 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+
+from venice_mcp.config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_READ_TIMEOUT_S,
+    DEFAULT_SESSION_IDLE_S,
+)
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -160,12 +169,20 @@ def build_http_app(
     auth_token: Secret | None = None,
     allowed_hosts: Iterable[str] = (),
     max_request_body_size: int = MAX_REQUEST_BODY_SIZE,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
 ) -> ASGIApp:
-    """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health."""
+    """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health.
+
+    At most ``max_sessions`` sessions per transport; a Streamable HTTP session with no request for
+    ``session_idle_timeout`` seconds ends (an SSE session ends with its stream).
+    """
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
+
+    from venice_mcp.sessions import SseSessionLimit
 
     security = transport_security(host, allowed_hosts)
     common: dict[str, Any] = {
@@ -174,7 +191,12 @@ def build_http_app(
         "host": host,
     }
     # streamable_http_app() creates server.session_manager, so it must come first.
-    http_app = server.streamable_http_app(streamable_http_path="/mcp", **common)
+    http_app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        max_sessions=max_sessions,
+        session_idle_timeout=session_idle_timeout,
+        **common,
+    )
     sse_app = server.sse_app(sse_path="/sse", message_path="/messages/", **common)
 
     @asynccontextmanager
@@ -190,9 +212,10 @@ def build_http_app(
     # The SDK apps carry no middleware of their own (the server configures no SDK auth), so
     # their routes can be merged into one table.
     app = Starlette(routes=[Route("/health", health), *http_app.routes, *sse_app.routes], lifespan=lifespan)
+    limited = SseSessionLimit(app, max_sessions)
     if auth_token is None:
-        return app
-    return BearerAuth(app, auth_token.get())
+        return limited
+    return BearerAuth(limited, auth_token.get())
 
 
 def serve_http(
@@ -203,12 +226,25 @@ def serve_http(
     auth_token: Secret | None,
     allowed_hosts: Iterable[str] = (),
     log_level: str = "WARNING",
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
 ) -> None:
     """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
     import uvicorn
 
+    from venice_mcp.connections import guarded_protocol, redact_access_log
+
     check_exposure(host, auth_token)
-    app = build_http_app(server, host=host, auth_token=auth_token, allowed_hosts=allowed_hosts)
+    app = build_http_app(
+        server,
+        host=host,
+        auth_token=auth_token,
+        allowed_hosts=allowed_hosts,
+        max_sessions=max_sessions,
+        session_idle_timeout=session_idle_timeout,
+    )
     if host.strip() in _WILDCARDS and not list(allowed_hosts):
         log.warning(
             "bound to %s: only loopback Host headers are accepted; list public names in %s",
@@ -225,7 +261,10 @@ def serve_http(
         access_log=log_level == "DEBUG",
         lifespan="on",
         server_header=False,
+        http=guarded_protocol(max_connections=max_connections, read_timeout=read_timeout),
+        ws="none",
     )
+    redact_access_log()
     uvicorn.Server(config).run()
 
 
