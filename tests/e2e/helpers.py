@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,12 @@ class HttpServer:
     port: int
     token: str | None
     stderr: Path
-    pid: int = 0
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     @property
     def base(self) -> str:
@@ -99,7 +104,7 @@ def spawn_http(tmp: Path, token: str | None) -> Iterator[HttpServer]:
             anyio.run(wait_until_listening, port, proc)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}; its stderr:\n{log.read_text()[-3000:]}") from None
-        yield HttpServer(port, token, log, proc.pid)
+        yield HttpServer(port, token, log, proc)
     finally:
         stop(proc)
 
@@ -123,7 +128,7 @@ async def http_child(home: Path, *args: str, **env: str) -> AsyncIterator[HttpSe
             await wait_until_listening(port, proc)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}; its stderr:\n{log.read_text()[-3000:]}") from None
-        yield HttpServer(port, env.get("VENICE_MCP_AUTH_TOKEN"), log, proc.pid)
+        yield HttpServer(port, env.get("VENICE_MCP_AUTH_TOKEN"), log, proc)
     finally:
         stop(proc)
 
