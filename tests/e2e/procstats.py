@@ -36,11 +36,12 @@ def state_handles(pid: int, home: Path) -> int:
     return sum(1 for t in fd_targets(pid) if t.startswith(prefix))
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (or ``VmHWM``: its peak so far), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+    raise RuntimeError(f"no {field} for {pid}")
 
 
 def client_connections(pid: int, port: int) -> int:
