@@ -58,7 +58,8 @@ def make_auth(settings: Settings) -> Auth:
 
 
 class Runtime:
-    """One server's AppState, built once on first use and closed with the server."""
+    """One server's AppState, built once on first use and closed with the server (every
+    connection holds the same Runtime: see venice_mcp/shared.py)."""
 
     def __init__(
         self,

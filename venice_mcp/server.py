@@ -1,4 +1,4 @@
-"""build_server(settings) -> MCPServer: the lifespan that owns the Runtime, tools, resources, prompts.
+"""build_server(settings) -> MCPServer: the lifespan that shares its Runtime, tools, resources, prompts.
 
 Everything heavy (tool modules, argument models, the Venice client, the database, a wallet's
 signing library) waits for the first request that needs it, so a host's ``initialize`` is answered
@@ -20,6 +20,7 @@ from venice_mcp import __version__
 from venice_mcp.boundary.deferred import defer
 from venice_mcp.config import Settings
 from venice_mcp.context import Runtime
+from venice_mcp.shared import SharedRuntime
 
 if TYPE_CHECKING:
     import httpx2
@@ -76,15 +77,14 @@ def build_server(
 
     ``transport`` replaces the network (tests and --sandbox pass the in-process sandbox);
     ``retry`` replaces the retry policy (tests pass one that does not really sleep).
+    The server owns one Runtime, shared by every connection (see venice_mcp/shared.py).
     """
+    shared = SharedRuntime(lambda: Runtime(settings, transport=transport, retry=retry))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
-        runtime = Runtime(settings, transport=transport, retry=retry)
-        try:
+        async with shared.hold() as runtime:
             yield runtime
-        finally:
-            await runtime.aclose()
 
     server: MCPServer[Runtime] = MCPServer(
         "venice-mcp",

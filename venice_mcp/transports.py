@@ -16,8 +16,11 @@ Remote safety, in layers:
   * a request must arrive whole within a read deadline, and open connections are capped
     (``connections.py``); sessions are capped and idle ones expire (``sessions.py``).
 
-Lifespans: Streamable HTTP enters the server lifespan once, at app startup (the outer lifespan
-runs the session manager); the SDK's SSE transport enters it once per SSE connection.
+State: one Runtime per process, shared by every connection and both transports. The SDK enters
+the server lifespan once at app startup for Streamable HTTP (the outer lifespan below runs the
+session manager, which holds it until shutdown) and once more per SSE connection; every entry
+holds the same Runtime (venice_mcp/shared.py), so an SSE connection that ends closes nothing, and
+the state is closed once, when the app shuts down.
 """
 
 from __future__ import annotations
@@ -202,7 +205,7 @@ def build_http_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Starlette runs only the outer app's lifespan; the session manager (and with it the
-        # server lifespan for Streamable HTTP) must be entered here.
+        # server lifespan, which holds the shared state until shutdown) must be entered here.
         async with server.session_manager.run():
             yield
 

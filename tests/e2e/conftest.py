@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import TOKEN, HttpServer, spawn_http
+from tests.e2e.helpers import TOKEN, HttpServer, Sandbox, sandbox_child, spawn_http
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +20,10 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer
 def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
     """One child with VENICE_MCP_AUTH_TOKEN set."""
     yield from spawn_http(tmp_path_factory.mktemp("token"), TOKEN)
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """The simulator as its own process, for a server child pointed at it by VENICE_BASE_URL."""
+    async with sandbox_child(tmp_path) as box:
+        yield box

@@ -11,11 +11,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
+import httpx2
 
 # A cold start is ~0.6 s; a loaded 2-core CI machine can be many times slower.
 START_TIMEOUT = 60.0
@@ -68,6 +71,12 @@ class HttpServer:
     port: int
     token: str | None
     stderr: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     @property
     def base(self) -> str:
@@ -95,6 +104,70 @@ def spawn_http(tmp: Path, token: str | None) -> Iterator[HttpServer]:
             anyio.run(wait_until_listening, port, proc)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}; its stderr:\n{log.read_text()[-3000:]}") from None
-        yield HttpServer(port, token, log)
+        yield HttpServer(port, token, log, proc)
     finally:
         stop(proc)
+
+
+@asynccontextmanager
+async def http_child(home: Path, *args: str, **env: str) -> AsyncIterator[HttpServer]:
+    """``serve --transport http`` (plus ``args``, e.g. ``--sandbox``) as a child, from async tests."""
+    port = free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    log = home.parent / f"{home.name}-stderr.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            cli("serve", "--transport", "http", "--port", str(port), *args),
+            env=child_env(home, **env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        try:
+            await wait_until_listening(port, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}; its stderr:\n{log.read_text()[-3000:]}") from None
+        yield HttpServer(port, env.get("VENICE_MCP_AUTH_TOKEN"), log, proc)
+    finally:
+        stop(proc)
+
+
+# --- the simulator as a process of its own ----------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    port: int
+    http: httpx2.AsyncClient
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        response = await self.http.request(method, f"/_sandbox/{path}", json=body, params=params or None)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@asynccontextmanager
+async def sandbox_child(tmp: Path) -> AsyncIterator[Sandbox]:
+    """``venice-mcp sandbox`` on a loopback port, with its /_sandbox control routes."""
+    port = free_port()
+    log = (tmp / "sandbox.log").open("wb")
+    proc = subprocess.Popen(
+        cli("sandbox", "--port", str(port)),
+        env=child_env(tmp / "sandbox-home"),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        await wait_until_listening(port, proc)
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=130) as http:
+            yield Sandbox(port, http)
+            await http.post("/_sandbox/topups/release")
+    finally:
+        stop(proc)
+        log.close()

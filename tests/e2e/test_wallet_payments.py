@@ -10,59 +10,20 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from eth_account import Account
 
-from tests.e2e.helpers import CALL_TIMEOUT, child_env, cli, free_port, stop, wait_until_listening
+from tests.e2e.helpers import CALL_TIMEOUT, Sandbox, child_env, cli, stop
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.payments.x402 import select_requirement, sign_payment
 
 pytestmark = pytest.mark.anyio
 
 SDK = "venice-x402-client@0.2.0"
-
-
-@dataclass
-class Sandbox:
-    port: int
-    http: httpx2.AsyncClient
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
-
-    async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        response = await self.http.request(method, f"/_sandbox/{path}", json=body, params=params or None)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    port = free_port()
-    log = (tmp_path / "sandbox.log").open("wb")
-    proc = subprocess.Popen(
-        cli("sandbox", "--port", str(port)),
-        env=child_env(tmp_path / "sandbox-home"),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        await wait_until_listening(port, proc)
-        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=130) as http:
-            yield Sandbox(port, http)
-            await http.post("/_sandbox/topups/release")
-    finally:
-        stop(proc)
-        log.close()
 
 
 def _key() -> str:

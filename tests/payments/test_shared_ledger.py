@@ -1,8 +1,8 @@
-"""Payers sharing one ledger file (two stdio servers with one VENICE_MCP_HOME, or the SSE
-connections of one HTTP server, each of which starts a payer and reconciles): a payment another
-live payer is sending is not resubmitted, a refusal is recorded ``failed`` only when no other send
-of the header can have happened, ``settled`` is never overwritten, and a crashed payer's rows are
-reconciled at once. Also the 503 rule: only ``X402_NOT_CONFIGURED`` proves that nothing moved."""
+"""Payers sharing one ledger file (servers in several processes with one VENICE_MCP_HOME, each of
+which starts a payer and reconciles): a payment another live payer is sending is not resubmitted,
+a refusal is recorded ``failed`` only when no other send of the header can have happened,
+``settled`` is never overwritten, and a crashed payer's rows are reconciled at once. Also the 503
+rule: only ``X402_NOT_CONFIGURED`` proves that nothing moved."""
 
 from __future__ import annotations
 

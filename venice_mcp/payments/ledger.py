@@ -11,13 +11,13 @@ Payment statuses: ``pending`` (signed and committed; its outcome not yet known) 
 ambiguous after bounded resubmission; resubmitted again at the next start). Everything but
 ``failed`` counts against the rolling 24-hour top-up limit.
 
-Several payers may share one ledger file (two stdio servers with the same VENICE_MCP_HOME, or one
-HTTP server whose lifespan runs once per SSE connection). A payer sending a payment holds a lease
-on its row (``owner``: host, pid and a per-payer uuid; ``claimed_until``), set when the row is
-committed and refreshed at every send; reconciliation claims a row only when that lease has
-expired or its owner is a dead process on this host. Statuses move only forward: ``settled`` is
-never overwritten, and ``failed`` is written only when no send but the writer's own can have
-reached Venice (otherwise ``unknown``, which keeps counting and is resubmitted later).
+Several payers may share one ledger file: servers in several processes with the same
+VENICE_MCP_HOME (within one process, every connection shares one payer). A payer sending a payment
+holds a lease on its row (``owner``: host, pid and a per-payer uuid; ``claimed_until``), set when
+the row is committed and refreshed at every send; reconciliation claims a row only when that
+lease has expired or its owner is a dead process on this host. Statuses move only forward:
+``settled`` is never overwritten, and ``failed`` is written only when no send but the writer's own
+can have reached Venice (otherwise ``unknown``, which keeps counting and is resubmitted later).
 """
 
 from __future__ import annotations
