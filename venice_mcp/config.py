@@ -41,7 +41,10 @@ def default_home() -> Path:
 
 
 class ConfigError(ValueError):
-    """A setting is malformed; the message is one line naming the variable and the fix."""
+    """A setting is malformed; the message is one line naming the variable and what it expects.
+
+    Never the value: a key pasted into the wrong setting would land in the host's logs.
+    """
 
 
 class Secret:
@@ -152,9 +155,9 @@ def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of US dollars, got {raw!r}") from None
-    if not (lo <= value <= hi) or value != value:
-        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
+        raise ConfigError(f"{name} must be a number of US dollars (such as {default:g})") from None
+    if not (lo <= value <= hi):  # NaN fails this too
+        raise ConfigError(f"{name} must be a number of US dollars between {lo:g} and {hi:g}")
     return value
 
 
@@ -168,13 +171,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    raise ConfigError(f"{name} must be true or false")
 
 
 def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"VENICE_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}")
+        raise ConfigError(f"VENICE_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}")
     return raw.rstrip("/")
 
 
@@ -247,11 +250,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     shape_raw = "venice" if _unset(get("VENICE_MCP_PAYMENT_SHAPE")) else get("VENICE_MCP_PAYMENT_SHAPE", "")
     shape_raw = shape_raw.strip().lower()
     if shape_raw not in ("venice", "x402v2"):
-        raise ConfigError(f"VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2', got {shape_raw!r}")
+        raise ConfigError("VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2'")
     level_raw = "WARNING" if _unset(get("VENICE_MCP_LOG_LEVEL")) else get("VENICE_MCP_LOG_LEVEL", "")
     level_raw = level_raw.strip().upper()
     if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
+        raise ConfigError("VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     toolsets = TOOLSETS if _unset(get("VENICE_MCP_TOOLSETS")) else _toolsets(get("VENICE_MCP_TOOLSETS", ""))
     state_key = None if _unset(get("VENICE_MCP_STATE_KEY")) else _state_key(get("VENICE_MCP_STATE_KEY", ""))
@@ -264,7 +267,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if wallet_key is not None and not _safe_for_wallet(base_url):
         # Top-up discovery is unauthenticated: over plain HTTP anyone on the path could swap payTo.
         raise ConfigError(
-            f"VENICE_BASE_URL must be https:// when VENICE_WALLET_KEY is set (got {base_url}); "
+            "VENICE_BASE_URL must be https:// when VENICE_WALLET_KEY is set; "
             "plain http is allowed only for a loopback address"
         )
 
