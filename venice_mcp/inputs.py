@@ -4,7 +4,9 @@ An input may be a local path, an http(s) URL or a ``data:`` URL. Local paths are
 configured roots, and only on stdio unless the operator allows them remotely (a remote caller
 must not read the server's disk). URLs are fetched with an SSRF guard: http/https only, every
 resolved address public (loopback, private, link-local, multicast, reserved and IPv4-mapped or
--embedded IPv6 forms refused), redirects followed by hand and re-checked, 25 MB cap.
+-embedded IPv6 forms refused), redirects followed by hand and re-checked, 25 MB cap. A URL Venice
+fetches itself passes through after the same checks, except that a name this machine cannot
+resolve is left to Venice's resolver.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import ipaddress
 import mimetypes
 import os
+import re
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -203,33 +206,86 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
     return [str(info[4][0]) for info in infos]
 
 
+# Names that only mean something on a local network (RFC 6761, 6762, 8375 and common practice).
+LOCAL_SUFFIXES = (
+    ".localhost", ".local", ".internal", ".localdomain", ".lan", ".home.arpa", ".intranet", ".corp",
+)  # fmt: skip
+_LABELS = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+# How long a URL Venice fetches may wait on the local resolver before it is left to Venice's.
+PASSTHROUGH_RESOLVE_SECONDS = 5.0
+
+
+def _normal_host(raw: str) -> str:
+    """The host as a URL parser that maps Unicode (IDNA) would see it, lower-case ASCII.
+
+    Fullwidth digits or circled letters fold to ASCII here as they do in Venice's fetcher, so
+    "１２７.０.０.１" is judged as 127.0.0.1; percent-encoded hosts are refused outright.
+    """
+    if ":" in raw:
+        return raw  # an IPv6 literal (urlsplit removed the brackets)
+    if "%" in raw:
+        raise InputError("Percent-encoded host names are refused; write the host plainly")
+    try:
+        host = raw.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InputError(f"{raw!r} is not a valid host name") from None
+    host = host.removesuffix(".")  # one trailing dot is the DNS root: "localhost." is localhost
+    if not _LABELS.fullmatch(host):
+        raise InputError(f"{raw!r} is not a valid host name")
+    return host
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host spells, including the legacy IPv4 forms URL parsers still accept
+    (2130706433, 0x7f.1, 0177.0.0.1, 127.1), or None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9a-fx.]+", host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def check_url_shape(url: str) -> tuple[str, int]:
     """Scheme and host checks that need no network; returns (host, port).
 
     Raises:
-        InputError: not http(s), no host, credentials in the URL, or a literal non-public address.
+        InputError: not http(s), no host, credentials in the URL, a literal non-public address,
+            or a name only a local network knows.
     """
+    if any(ch.isspace() or ch == "\\" or not ch.isprintable() for ch in url):
+        # Parsers disagree on these (WHATWG reads a backslash as "/"), so the host judged here
+        # could differ from the one Venice's fetcher dials.
+        raise InputError("URLs with spaces, backslashes or control characters are refused")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise InputError(f"Only http:// and https:// URLs are fetched, not {parts.scheme or 'this'}: URLs")
     if not parts.hostname:
         raise InputError(f"The URL {url!r} has no host")
-    if parts.username or parts.password:
+    if parts.username is not None or parts.password is not None:
         raise InputError("URLs with credentials in them are refused")
-    host = parts.hostname
     try:
-        literal = ipaddress.ip_address(host)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        literal = None
-    if literal is not None and not is_public_address(str(literal)):
-        raise InputError(f"{host} is not a public address; URLs must point to the public internet")
-    if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal")):
+        raise InputError(f"The URL {url!r} has an invalid port") from None
+    host = _normal_host(parts.hostname)
+    literal = _literal_address(host)
+    if literal is not None:
+        if not is_public_address(str(literal)):
+            raise InputError(f"{host} is not a public address; URLs must point to the public internet")
+        return str(literal), port
+    if "." not in host or host == "localhost" or host.endswith(LOCAL_SUFFIXES):
         raise InputError(f"{host} is not a public host; URLs must point to the public internet")
-    return host, parts.port or (443 if parts.scheme == "https" else 80)
+    return host, port
 
 
 async def check_url(url: str, resolver: Resolver = system_resolver) -> str:
-    """Refuse a URL unless every address its host resolves to is public; return one to dial."""
+    """For a URL venice-mcp fetches itself: refuse it unless its host resolves here and every
+    address it resolves to is public; return one to dial."""
     host, port = check_url_shape(url)
     try:
         addresses = await resolver(host, port)
@@ -238,6 +294,25 @@ async def check_url(url: str, resolver: Resolver = system_resolver) -> str:
     if not addresses or not all(is_public_address(a) for a in addresses):
         raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
     return addresses[0]
+
+
+async def check_passthrough_url(url: str, resolver: Resolver = system_resolver) -> None:
+    """For a URL Venice fetches itself: the same shape rules, and a name that resolves here must
+    resolve only to public addresses. A name this machine cannot resolve (offline, or a resolver
+    that differs from Venice's) goes to Venice, whose fetcher resolves it and guards itself.
+
+    Raises:
+        InputError: refused, with the reason.
+    """
+    host, port = check_url_shape(url)
+    addresses: Sequence[str] = ()
+    with anyio.move_on_after(PASSTHROUGH_RESOLVE_SECONDS):
+        try:
+            addresses = await resolver(host, port)
+        except OSError:
+            addresses = ()
+    if addresses and not all(is_public_address(a) for a in addresses):
+        raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
 
 
 def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -369,6 +444,7 @@ class InputLoader:
         return check_secrets(loaded, self.policy)
 
     async def check_passthrough(self, url: str) -> str:
-        """For a URL Venice fetches itself: the same public-address rule, without downloading."""
-        await check_url(url, self.resolver)
+        """For a URL Venice fetches itself: the public-address rules, without downloading (and
+        without needing this machine to resolve the name; see check_passthrough_url)."""
+        await check_passthrough_url(url.strip(), self.resolver)
         return url

@@ -547,3 +547,18 @@ async def test_a_retiring_image_models_warning_reaches_the_agent(
         result
     )
     assert result.structured_content["deprecation"].startswith("The model venice-sd35")  # type: ignore[index]
+
+
+async def test_urls_venice_fetches_need_no_local_resolver(
+    client: Client, sandbox: SandboxState, offline_dns: None
+) -> None:
+    args = {"image": "https://img.example/photo.jpg", "prompt": "sunrise"}
+    result = await client.call_tool("venice_image_edit", args)
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/image/edit")
+    assert sent.json["image"] == "https://img.example/photo.jpg"
+    refused = await client.call_tool("venice_image_edit", {**args, "image": "http://0x7f.1/photo.jpg"})
+    assert refused.is_error and "not a public address" in text_of(refused)
+    # venice_image_upscale downloads the image itself: that one must resolve here.
+    upscale = await client.call_tool("venice_image_upscale", {"image": "https://img.example/photo.jpg"})
+    assert upscale.is_error and "Could not resolve" in text_of(upscale)
