@@ -4,6 +4,7 @@ SSRF guard that re-checks every redirect hop."""
 from __future__ import annotations
 
 import base64
+import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -301,3 +302,29 @@ async def test_no_spelling_of_a_private_host_passes_through(url: str) -> None:
 async def test_ordinary_public_urls_pass_through(url: str) -> None:
     loader = InputLoader(InputPolicy(roots=()), http_with(None), _unresolvable)
     assert await loader.check_passthrough(url) == url
+
+
+async def test_links_and_fifos_into_the_servers_folder_are_not_read(tmp_path: Path) -> None:
+    import anyio
+
+    home = tmp_path / "venice-home"
+    (home / "outputs").mkdir(parents=True)
+    (home / "secrets").mkdir()
+    (home / "secrets" / "api-key-k1.txt").write_text("VENICE_INFERENCE_KEY_created")
+    (home / "state.sqlite3").write_bytes(b"SQLite format 3\x00")
+    os.link(home / "state.sqlite3", home / "outputs" / "db.png")
+    (home / "outputs" / "key.txt").symlink_to(home / "secrets" / "api-key-k1.txt")
+    (home / "outputs" / "api-key-old.txt").write_text("VENICE_INFERENCE_KEY_older")
+    os.mkfifo(home / "outputs" / "pipe.png")
+    policy = InputPolicy(
+        roots=(tmp_path,),
+        private=home,
+        readable_private=home,
+        sealed=(home / "secrets", home / "state.sqlite3"),
+    )
+    for name in ("db.png", "key.txt", "api-key-old.txt", "pipe.png"):
+        with anyio.fail_after(5), pytest.raises(InputError):
+            await load(str(home / "outputs" / name), policy, http_with(None))
+    for ref in (str(home / "secrets" / "api-key-k1.txt"), str(home / "state.sqlite3"), "a\x00b"):
+        with pytest.raises(InputError):
+            await load(ref, policy, http_with(None))

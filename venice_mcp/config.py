@@ -32,6 +32,15 @@ TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wal
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
+# The server's own files under VENICE_MCP_HOME. No input or output read reaches them, wherever the
+# output folder is (even the home itself).
+STATE_DB_FILE = "state.sqlite3"
+STATE_KEY_FILE = "request-state.key"
+SECRETS_DIR = "secrets"
+# API keys venice_api_key_create saved are named so; before the secrets folder existed they were
+# written to the output folder, where they are still never read.
+SECRET_FILE_PREFIX = "api-key-"
+
 
 def default_home() -> Path:
     """The platform's user data folder for venice-mcp (platformdirs loads only when needed)."""
@@ -111,6 +120,18 @@ class Settings:
             if secret is not None:
                 values.append(secret.get())
         return tuple(values)
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where created API keys are kept (mode 700): outside every folder a tool reads."""
+        return self.home / SECRETS_DIR
+
+    @property
+    def sealed(self) -> tuple[Path, ...]:
+        """The server's own files and folders, never an input nor an output."""
+        db = self.home / STATE_DB_FILE
+        journals = tuple(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))
+        return (self.secrets_dir, db, *journals, self.home / STATE_KEY_FILE)
 
     @property
     def readable_roots(self) -> tuple[Path, ...]:

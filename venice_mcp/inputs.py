@@ -27,6 +27,9 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit, urlunsplit
 import anyio
 import httpx2
 
+from venice_mcp.config import SECRET_FILE_PREFIX
+from venice_mcp.files import open_regular
+
 MAX_BYTES = 25 * 1024 * 1024
 MAX_REDIRECTS = 5
 FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
@@ -48,6 +51,9 @@ class InputPolicy:
     # Files under ``readable_private`` (the output folder, often inside it) stay readable.
     private: Path | None = None
     readable_private: Path | None = None
+    # The server's own files and folders (database, created API keys): never read, even where
+    # they fall inside ``readable_private`` (an output folder set to the home itself).
+    sealed: tuple[Path, ...] = ()
     # This server's secrets (wallet key, API key, auth token): an input containing one is refused,
     # whichever file, URL or data: URL it came from, so no tool can carry it off to Venice.
     secrets: tuple[str, ...] = ()
@@ -140,7 +146,7 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     path = Path(os.path.expanduser(ref))
     try:
         real = path.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # missing, a loop, not a folder, a NUL byte
         raise InputError(f"No such file: {ref}") from None
     roots = [r.resolve() for r in policy.roots]
     root = next((r for r in roots if real == r or r in real.parents), None)
@@ -154,14 +160,26 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     # configs), never media a tool should send to Venice.
     if any(part.startswith(".") for part in real.relative_to(root).parts):
         raise InputError(f"{ref} is a hidden file or inside a hidden folder; those are never read")
-    if _inside(real, policy.private) and not _inside(real, policy.readable_private):
+    if (
+        (_inside(real, policy.private) and not _inside(real, policy.readable_private))
+        or any(_inside(real, sealed) for sealed in policy.sealed)
+        or (_inside(real, policy.readable_private) and real.name.startswith(SECRET_FILE_PREFIX))
+    ):
         raise InputError(f"{ref} is part of this server's own state; it is never read as an input")
-    if not real.is_file():
-        raise InputError(f"{ref} is not a regular file")
-    size = real.stat().st_size
-    if size > policy.max_bytes:
-        raise InputError(f"{ref} is {size / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB")
-    data = real.read_bytes()
+    try:
+        # Opened without following a link at its end: the path checked above is the file read
+        # (it cannot be swapped for a symlink in between), and a hard link into the server's own
+        # folder is refused like the file it names.
+        fh = open_regular(real, single_link=_inside(real, policy.private))
+    except FileNotFoundError:
+        raise InputError(f"{ref} is not a regular file") from None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > policy.max_bytes:
+            raise InputError(f"{ref} is {size / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB")
+        data = fh.read(policy.max_bytes + 1)
+    if len(data) > policy.max_bytes:
+        raise InputError(f"{ref} is over the {policy.max_bytes / 1e6:.0f} MB limit")
     return LoadedInput(data, _guess_mime(real.name, data), real.name, "path")
 
 
