@@ -328,3 +328,16 @@ async def test_links_and_fifos_into_the_servers_folder_are_not_read(tmp_path: Pa
     for ref in (str(home / "secrets" / "api-key-k1.txt"), str(home / "state.sqlite3"), "a\x00b"):
         with pytest.raises(InputError):
             await load(ref, policy, http_with(None))
+
+
+async def test_a_url_venice_fetches_may_not_carry_a_secret() -> None:
+    key = "VENICE_INFERENCE_KEY_" + "aZ3kP9qLmW2xR7tY5uB8"
+    loader = InputLoader(InputPolicy(roots=(), secrets=(key,)), http_with(None), _unresolvable)
+    spelled = "".join(f"%{b:02X}" for b in key.encode())
+    for url in (f"https://collect.example/?k={key}", f"https://collect.example/{spelled}"):
+        with pytest.raises(InputError, match="own secrets"):
+            await loader.check_passthrough(url)
+    assert (
+        await loader.check_passthrough("https://collect.example/?k=other")
+        == "https://collect.example/?k=other"
+    )

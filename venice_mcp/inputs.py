@@ -29,6 +29,7 @@ import httpx2
 
 from venice_mcp.config import SECRET_FILE_PREFIX
 from venice_mcp.files import open_regular
+from venice_mcp.secret_scan import contains_secret
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -126,14 +127,13 @@ def _inside(path: Path, folder: Path | None) -> bool:
 
 
 def check_secrets(loaded: LoadedInput, policy: InputPolicy) -> LoadedInput:
-    """Refuse an input that carries one of this server's secrets (any letter case)."""
-    if policy.secrets:
-        haystack = loaded.data.lower()
-        if any(secret.lower().encode() in haystack for secret in policy.secrets):
-            raise InputError(
-                "This input contains one of this server's own secrets (its wallet key, API key or "
-                "auth token); it is never sent anywhere. Use another file."
-            )
+    """Refuse an input that carries one of this server's secrets, also split, re-encoded or
+    compressed (secret_scan.py says which forms)."""
+    if contains_secret(loaded.data, policy.secrets):
+        raise InputError(
+            "This input contains one of this server's own secrets (its wallet key, API key or "
+            "auth token); it is never sent anywhere. Use another file."
+        )
     return loaded
 
 
@@ -459,10 +459,19 @@ class InputLoader:
             loaded = await load(ref, self.policy, self.http, self.resolver)
         else:
             loaded = await load_offline(ref, self.policy)  # paths and data: URLs need no client
-        return check_secrets(loaded, self.policy)
+        return await self.check(loaded)
+
+    async def check(self, loaded: LoadedInput) -> LoadedInput:
+        """check_secrets, off the event loop: 25 MB take a few tenths of a second."""
+        if not self.policy.secrets:
+            return loaded
+        return await anyio.to_thread.run_sync(check_secrets, loaded, self.policy)
 
     async def check_passthrough(self, url: str) -> str:
         """For a URL Venice fetches itself: the public-address rules, without downloading (and
-        without needing this machine to resolve the name; see check_passthrough_url)."""
+        without needing this machine to resolve the name; see check_passthrough_url), and no
+        secret of this server in it, as written or percent-encoded."""
         await check_passthrough_url(url.strip(), self.resolver)
+        spelled = url.encode() + b" " + unquote_to_bytes(url)
+        check_secrets(LoadedInput(spelled, "text/uri-list", "url", "url"), self.policy)
         return url
