@@ -130,30 +130,31 @@ def truncate(text: str, limit: int = INLINE_TEXT_LIMIT, *, how_to_continue: str 
 
 
 def image_preview(
-    data: bytes, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
+    path: Path, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
 ) -> Preview | None:
-    """A downscaled JPEG (PNG when the image has transparency) of an image, or None if it cannot be
-    made small enough or the bytes are not an image Pillow reads."""
-    from PIL import Image, UnidentifiedImageError  # Pillow loads only when a preview is made
+    """A downscaled JPEG (PNG when the image has transparency) of a saved image, or None if it
+    cannot be made small enough, cheaply enough (previews.py), or is not an image Pillow reads.
+    Blocking: call it in a worker thread."""
+    from venice_mcp.previews import decoded_image
 
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.thumbnail((max_side, max_side))
-            alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
-            out = io.BytesIO()
+    img = decoded_image(path, max_side)
+    if img is None:
+        return None
+    with img:
+        alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
+        out = io.BytesIO()
+        try:
             if alpha:
                 img.convert("RGBA").save(out, "PNG", optimize=True)
-                mime = "image/png"
             else:
                 img.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
-                mime = "image/jpeg"
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        log.info("no preview: %s", exc)
-        return None
+        except (OSError, ValueError) as exc:
+            log.info("no preview: %s", exc)
+            return None
     preview = out.getvalue()
     if len(preview) > max_bytes:
         return None
-    return Preview("image", preview, mime)
+    return Preview("image", preview, "image/png" if alpha else "image/jpeg")
 
 
 def audio_preview(data: bytes, mime_type: str, max_bytes: int = AUDIO_INLINE_MAX_BYTES) -> Preview | None:
