@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from venice_mcp import config
 from venice_mcp.config import DEFAULT_BASE_URL, TOOLSETS, ConfigError, load_settings
 
 
@@ -146,3 +150,44 @@ def test_a_bad_http_limit_names_the_variable_and_never_echoes_the_value(name: st
 def test_counts_are_whole_numbers(name: str) -> None:
     with pytest.raises(ConfigError, match="whole number"):
         load_settings({name: "2.5"})
+
+
+WALLET_KEY = "0x" + "5eed" * 16
+API_KEY = "VENICE_ADMIN_KEY_" + "Qw7" * 12
+SETTINGS = sorted(set(re.findall(r'"(VENICE_[A-Z_]+)"', Path(config.__file__).read_text())))
+
+
+def _leaks(message: str, value: str) -> bool:
+    """Whether 8 characters in a row of a key's secret part in ``value`` show in ``message``."""
+    lowered = message.lower()
+    parts = [p for p in ("5eed" * 16, "Qw7" * 12) if p in value]
+    return any(p[i : i + 8].lower() in lowered for p in parts for i in range(len(p) - 7))
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+@pytest.mark.parametrize("pasted", [WALLET_KEY, API_KEY, f"{API_KEY} {WALLET_KEY}", f"${{{API_KEY}}}"])
+def test_no_setting_echoes_a_malformed_value(name: str, pasted: str) -> None:
+    """A key pasted into the wrong setting must not reach the host's logs through the error."""
+    try:
+        load_settings({name: pasted})
+    except ConfigError as exc:
+        assert name in str(exc) and not _leaks(str(exc), pasted), str(exc)
+
+
+def test_every_setting_is_checked_for_echoes() -> None:
+    assert {"VENICE_MCP_MAX_CALL_USD", "VENICE_MCP_LOG_LEVEL", "VENICE_BASE_URL"} <= set(SETTINGS)
+    assert len(SETTINGS) >= 18
+
+
+def test_the_wallet_https_rule_does_not_echo_the_url() -> None:
+    url = f"http://user:{API_KEY}@venice.example/api/v1"
+    with pytest.raises(ConfigError) as info:
+        load_settings({"VENICE_WALLET_KEY": WALLET_KEY, "VENICE_BASE_URL": url})
+    assert "VENICE_BASE_URL" in str(info.value) and not _leaks(str(info.value), API_KEY)
+
+
+def test_a_malformed_poll_interval_is_not_echoed(caplog: pytest.LogCaptureFixture) -> None:
+    from venice_mcp.jobs import POLL_ENV, poll_seconds
+
+    assert poll_seconds({POLL_ENV: API_KEY}) == 3.0
+    assert POLL_ENV in caplog.text and not _leaks(caplog.text, API_KEY)

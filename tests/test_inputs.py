@@ -4,13 +4,15 @@ SSRF guard that re-checks every redirect hop."""
 from __future__ import annotations
 
 import base64
+import os
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from venice_mcp.inputs import InputError, InputPolicy, is_public_address, load
+from venice_mcp.inputs import InputError, InputLoader, InputPolicy, is_public_address, load
 
 pytestmark = pytest.mark.anyio
 
@@ -206,3 +208,136 @@ async def test_the_fetch_dials_the_address_that_was_checked() -> None:
     assert first.headers["host"] == "img.example:8443" and first.extensions["sni_hostname"] == "img.example"
     assert str(second.url) == "http://[2606:2800:220:1:248:1893:25c8:1946]/cat.png"
     assert second.headers["host"] == "v6.example" and "sni_hostname" not in second.extensions
+
+
+async def _unresolvable(host: str, port: int) -> Sequence[str]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+async def test_a_url_venice_fetches_needs_no_local_resolver() -> None:
+    """Venice fetches these itself: a name this machine cannot resolve is Venice's to resolve."""
+    loader = InputLoader(InputPolicy(roots=()), http_with(None), _unresolvable)
+    url = "https://offline-only.example/page"
+    assert await loader.check_passthrough(url) == url
+    # A name that resolves here is still held to public addresses.
+    table = {"corp.example": ["10.0.0.7"]}
+    private = InputLoader(InputPolicy(roots=()), http_with(None), resolver_for(table))
+    with pytest.raises(InputError, match="non-public"):
+        await private.check_passthrough("https://corp.example/")
+
+
+async def test_a_resolver_that_hangs_leaves_the_name_to_venice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+
+    from venice_mcp import inputs
+
+    async def hang(host: str, port: int) -> Sequence[str]:
+        await anyio.sleep(60)
+        return ["10.0.0.1"]
+
+    monkeypatch.setattr(inputs, "PASSTHROUGH_RESOLVE_SECONDS", 0.05)
+    with anyio.fail_after(5):
+        await InputLoader(InputPolicy(roots=()), http_with(None), hang).check_passthrough(
+            "https://slow.example/"
+        )
+
+
+async def test_a_url_venice_mcp_fetches_itself_must_still_resolve() -> None:
+    with pytest.raises(InputError, match="Could not resolve"):
+        url = "https://offline-only.example/a.png"
+        await load(url, InputPolicy(roots=()), http_with(None), _unresolvable)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://2130706433/",  # 127.0.0.1 as one number
+        "http://0x7f.1/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://0/",
+        "http://127.0.0.1./",
+        "http://localhost./",
+        "http://LOCALHOST/",
+        "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",  # circled "localhost"
+        "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",  # fullwidth 127.0.0.1
+        "http://127\u30020\u30020\u30021/",  # ideographic full stops
+        "http://127.0.0.%31/",
+        "https://127.0.0.1\\@public.example/",  # WHATWG: host 127.0.0.1
+        "https://public.example\\@127.0.0.1/",
+        "http://127.0.0.1\t/",
+        "http://pub\u200blic.example/",
+        "http://[::ffff:7f00:1]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[fe80::1%25eth0]/",
+        "http://[::]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.google.internal/",
+        "http://printer.home.arpa/",
+        "http://nas.lan/",
+        "http://intranet/",
+        "https://user@public.example/",
+        "https://:pw@public.example/",
+        "https://public.example:99999/",
+        "gopher://public.example/",
+    ],
+)
+async def test_no_spelling_of_a_private_host_passes_through(url: str) -> None:
+    """Judged without any resolver (this one fails every lookup), as Venice's fetcher would read them."""
+    loader = InputLoader(InputPolicy(roots=()), http_with(None), _unresolvable)
+    with pytest.raises(InputError):
+        await loader.check_passthrough(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a?b=c#d",
+        "https://m\u00fcnchen.example/",
+        "http://8.8.8.8/",
+        "https://EXAMPLE.com./x",
+    ],
+)
+async def test_ordinary_public_urls_pass_through(url: str) -> None:
+    loader = InputLoader(InputPolicy(roots=()), http_with(None), _unresolvable)
+    assert await loader.check_passthrough(url) == url
+
+
+async def test_links_and_fifos_into_the_servers_folder_are_not_read(tmp_path: Path) -> None:
+    import anyio
+
+    home = tmp_path / "venice-home"
+    (home / "outputs").mkdir(parents=True)
+    (home / "secrets").mkdir()
+    (home / "secrets" / "api-key-k1.txt").write_text("VENICE_INFERENCE_KEY_created")
+    (home / "state.sqlite3").write_bytes(b"SQLite format 3\x00")
+    os.link(home / "state.sqlite3", home / "outputs" / "db.png")
+    (home / "outputs" / "key.txt").symlink_to(home / "secrets" / "api-key-k1.txt")
+    (home / "outputs" / "api-key-old.txt").write_text("VENICE_INFERENCE_KEY_older")
+    os.mkfifo(home / "outputs" / "pipe.png")
+    policy = InputPolicy(
+        roots=(tmp_path,),
+        private=home,
+        readable_private=home,
+        sealed=(home / "secrets", home / "state.sqlite3"),
+    )
+    for name in ("db.png", "key.txt", "api-key-old.txt", "pipe.png"):
+        with anyio.fail_after(5), pytest.raises(InputError):
+            await load(str(home / "outputs" / name), policy, http_with(None))
+    for ref in (str(home / "secrets" / "api-key-k1.txt"), str(home / "state.sqlite3"), "a\x00b"):
+        with pytest.raises(InputError):
+            await load(ref, policy, http_with(None))
+
+
+async def test_a_url_venice_fetches_may_not_carry_a_secret() -> None:
+    key = "VENICE_INFERENCE_KEY_" + "aZ3kP9qLmW2xR7tY5uB8"
+    loader = InputLoader(InputPolicy(roots=(), secrets=(key,)), http_with(None), _unresolvable)
+    spelled = "".join(f"%{b:02X}" for b in key.encode())
+    for url in (f"https://collect.example/?k={key}", f"https://collect.example/{spelled}"):
+        with pytest.raises(InputError, match="own secrets"):
+            await loader.check_passthrough(url)
+    assert (
+        await loader.check_passthrough("https://collect.example/?k=other")
+        == "https://collect.example/?k=other"
+    )

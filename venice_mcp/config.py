@@ -42,6 +42,15 @@ TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wal
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
+# The server's own files under VENICE_MCP_HOME. No input or output read reaches them, wherever the
+# output folder is (even the home itself).
+STATE_DB_FILE = "state.sqlite3"
+STATE_KEY_FILE = "request-state.key"
+SECRETS_DIR = "secrets"
+# API keys venice_api_key_create saved are named so; before the secrets folder existed they were
+# written to the output folder, where they are still never read.
+SECRET_FILE_PREFIX = "api-key-"
+
 
 def default_home() -> Path:
     """The platform's user data folder for venice-mcp (platformdirs loads only when needed)."""
@@ -51,7 +60,10 @@ def default_home() -> Path:
 
 
 class ConfigError(ValueError):
-    """A setting is malformed; the message is one line naming the variable and the fix."""
+    """A setting is malformed; the message is one line naming the variable and what it expects.
+
+    Never the value: a key pasted into the wrong setting would land in the host's logs.
+    """
 
 
 class Secret:
@@ -125,6 +137,18 @@ class Settings:
         return tuple(values)
 
     @property
+    def secrets_dir(self) -> Path:
+        """Where created API keys are kept (mode 700): outside every folder a tool reads."""
+        return self.home / SECRETS_DIR
+
+    @property
+    def sealed(self) -> tuple[Path, ...]:
+        """The server's own files and folders, never an input nor an output."""
+        db = self.home / STATE_DB_FILE
+        journals = tuple(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))
+        return (self.secrets_dir, db, *journals, self.home / STATE_KEY_FILE)
+
+    @property
     def readable_roots(self) -> tuple[Path, ...]:
         return self.input_roots or (Path.home(), self.outputs)
 
@@ -167,9 +191,9 @@ def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of US dollars, got {raw!r}") from None
-    if not (lo <= value <= hi) or value != value:
-        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {raw!r}")
+        raise ConfigError(f"{name} must be a number of US dollars (such as {default:g})") from None
+    if not (lo <= value <= hi):  # NaN fails this too
+        raise ConfigError(f"{name} must be a number of US dollars between {lo:g} and {hi:g}")
     return value
 
 
@@ -209,13 +233,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    raise ConfigError(f"{name} must be true or false")
 
 
 def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"VENICE_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}, got {raw!r}")
+        raise ConfigError(f"VENICE_BASE_URL must be an http(s) URL such as {DEFAULT_BASE_URL}")
     return raw.rstrip("/")
 
 
@@ -288,11 +312,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     shape_raw = "venice" if _unset(get("VENICE_MCP_PAYMENT_SHAPE")) else get("VENICE_MCP_PAYMENT_SHAPE", "")
     shape_raw = shape_raw.strip().lower()
     if shape_raw not in ("venice", "x402v2"):
-        raise ConfigError(f"VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2', got {shape_raw!r}")
+        raise ConfigError("VENICE_MCP_PAYMENT_SHAPE must be 'venice' or 'x402v2'")
     level_raw = "WARNING" if _unset(get("VENICE_MCP_LOG_LEVEL")) else get("VENICE_MCP_LOG_LEVEL", "")
     level_raw = level_raw.strip().upper()
     if level_raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ConfigError(f"VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level_raw!r}")
+        raise ConfigError("VENICE_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     toolsets = TOOLSETS if _unset(get("VENICE_MCP_TOOLSETS")) else _toolsets(get("VENICE_MCP_TOOLSETS", ""))
     state_key = None if _unset(get("VENICE_MCP_STATE_KEY")) else _state_key(get("VENICE_MCP_STATE_KEY", ""))
@@ -305,7 +329,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if wallet_key is not None and not _safe_for_wallet(base_url):
         # Top-up discovery is unauthenticated: over plain HTTP anyone on the path could swap payTo.
         raise ConfigError(
-            f"VENICE_BASE_URL must be https:// when VENICE_WALLET_KEY is set (got {base_url}); "
+            "VENICE_BASE_URL must be https:// when VENICE_WALLET_KEY is set; "
             "plain http is allowed only for a loopback address"
         )
 

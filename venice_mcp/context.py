@@ -110,6 +110,7 @@ class Runtime:
             allow_local=settings.local_inputs_allowed,
             private=settings.home,
             readable_private=settings.outputs,
+            sealed=settings.sealed,
             secrets=settings.secret_values(),
         )
         # Inputs given as URLs are fetched from the real network, never through the Venice
@@ -128,7 +129,7 @@ class Runtime:
             self._db = None
             raise
         jobs = JobStore(db)
-        outputs = OutputStore(settings.outputs)
+        outputs = OutputStore(settings.outputs, sealed=settings.sealed)
         return AppState(
             settings=settings,
             client=client,

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-FILENAME = "state.sqlite3"
+from venice_mcp.config import STATE_DB_FILE
+
+FILENAME = STATE_DB_FILE  # beside the other files of the home, which config.py lists
 
 
 class Database:

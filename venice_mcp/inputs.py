@@ -4,7 +4,9 @@ An input may be a local path, an http(s) URL or a ``data:`` URL. Local paths are
 configured roots, and only on stdio unless the operator allows them remotely (a remote caller
 must not read the server's disk). URLs are fetched with an SSRF guard: http/https only, every
 resolved address public (loopback, private, link-local, multicast, reserved and IPv4-mapped or
--embedded IPv6 forms refused), redirects followed by hand and re-checked, 25 MB cap.
+-embedded IPv6 forms refused), redirects followed by hand and re-checked, 25 MB cap. A URL Venice
+fetches itself passes through after the same checks, except that a name this machine cannot
+resolve is left to Venice's resolver.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import ipaddress
 import mimetypes
 import os
+import re
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +26,10 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 import anyio
 import httpx2
+
+from venice_mcp.config import SECRET_FILE_PREFIX
+from venice_mcp.files import open_regular
+from venice_mcp.secret_scan import contains_secret
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -45,6 +52,9 @@ class InputPolicy:
     # Files under ``readable_private`` (the output folder, often inside it) stay readable.
     private: Path | None = None
     readable_private: Path | None = None
+    # The server's own files and folders (database, created API keys): never read, even where
+    # they fall inside ``readable_private`` (an output folder set to the home itself).
+    sealed: tuple[Path, ...] = ()
     # This server's secrets (wallet key, API key, auth token): an input containing one is refused,
     # whichever file, URL or data: URL it came from, so no tool can carry it off to Venice.
     secrets: tuple[str, ...] = ()
@@ -117,14 +127,13 @@ def _inside(path: Path, folder: Path | None) -> bool:
 
 
 def check_secrets(loaded: LoadedInput, policy: InputPolicy) -> LoadedInput:
-    """Refuse an input that carries one of this server's secrets (any letter case)."""
-    if policy.secrets:
-        haystack = loaded.data.lower()
-        if any(secret.lower().encode() in haystack for secret in policy.secrets):
-            raise InputError(
-                "This input contains one of this server's own secrets (its wallet key, API key or "
-                "auth token); it is never sent anywhere. Use another file."
-            )
+    """Refuse an input that carries one of this server's secrets, also split, re-encoded or
+    compressed (secret_scan.py says which forms)."""
+    if contains_secret(loaded.data, policy.secrets):
+        raise InputError(
+            "This input contains one of this server's own secrets (its wallet key, API key or "
+            "auth token); it is never sent anywhere. Use another file."
+        )
     return loaded
 
 
@@ -140,7 +149,7 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     path = Path(os.path.expanduser(ref))
     try:
         real = path.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
+    except (FileNotFoundError, RuntimeError, ValueError):
         raise InputError(f"No such file: {shown}") from None
     except OSError as exc:  # a name too long, a loop of links, a folder that cannot be entered
         raise InputError(f"Cannot open {shown}: {exc.strerror or type(exc).__name__}") from None
@@ -156,14 +165,26 @@ def read_local(ref: str, policy: InputPolicy) -> LoadedInput:
     # configs), never media a tool should send to Venice.
     if any(part.startswith(".") for part in real.relative_to(root).parts):
         raise InputError(f"{ref} is a hidden file or inside a hidden folder; those are never read")
-    if _inside(real, policy.private) and not _inside(real, policy.readable_private):
+    if (
+        (_inside(real, policy.private) and not _inside(real, policy.readable_private))
+        or any(_inside(real, sealed) for sealed in policy.sealed)
+        or (_inside(real, policy.readable_private) and real.name.startswith(SECRET_FILE_PREFIX))
+    ):
         raise InputError(f"{ref} is part of this server's own state; it is never read as an input")
-    if not real.is_file():
-        raise InputError(f"{ref} is not a regular file")
-    size = real.stat().st_size
-    if size > policy.max_bytes:
-        raise InputError(f"{ref} is {size / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB")
-    data = real.read_bytes()
+    try:
+        # Opened without following a link at its end: the path checked above is the file read
+        # (it cannot be swapped for a symlink in between), and a hard link into the server's own
+        # folder is refused like the file it names.
+        fh = open_regular(real, single_link=_inside(real, policy.private))
+    except FileNotFoundError:
+        raise InputError(f"{ref} is not a regular file") from None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > policy.max_bytes:
+            raise InputError(f"{ref} is {size / 1e6:.1f} MB; the limit is {policy.max_bytes / 1e6:.0f} MB")
+        data = fh.read(policy.max_bytes + 1)
+    if len(data) > policy.max_bytes:
+        raise InputError(f"{ref} is over the {policy.max_bytes / 1e6:.0f} MB limit")
     return LoadedInput(data, _guess_mime(real.name, data), real.name, "path")
 
 
@@ -208,33 +229,86 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
     return [str(info[4][0]) for info in infos]
 
 
+# Names that only mean something on a local network (RFC 6761, 6762, 8375 and common practice).
+LOCAL_SUFFIXES = (
+    ".localhost", ".local", ".internal", ".localdomain", ".lan", ".home.arpa", ".intranet", ".corp",
+)  # fmt: skip
+_LABELS = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+# How long a URL Venice fetches may wait on the local resolver before it is left to Venice's.
+PASSTHROUGH_RESOLVE_SECONDS = 5.0
+
+
+def _normal_host(raw: str) -> str:
+    """The host as a URL parser that maps Unicode (IDNA) would see it, lower-case ASCII.
+
+    Fullwidth digits or circled letters fold to ASCII here as they do in Venice's fetcher, so
+    "１２７.０.０.１" is judged as 127.0.0.1; percent-encoded hosts are refused outright.
+    """
+    if ":" in raw:
+        return raw  # an IPv6 literal (urlsplit removed the brackets)
+    if "%" in raw:
+        raise InputError("Percent-encoded host names are refused; write the host plainly")
+    try:
+        host = raw.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InputError(f"{raw!r} is not a valid host name") from None
+    host = host.removesuffix(".")  # one trailing dot is the DNS root: "localhost." is localhost
+    if not _LABELS.fullmatch(host):
+        raise InputError(f"{raw!r} is not a valid host name")
+    return host
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host spells, including the legacy IPv4 forms URL parsers still accept
+    (2130706433, 0x7f.1, 0177.0.0.1, 127.1), or None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9a-fx.]+", host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def check_url_shape(url: str) -> tuple[str, int]:
     """Scheme and host checks that need no network; returns (host, port).
 
     Raises:
-        InputError: not http(s), no host, credentials in the URL, or a literal non-public address.
+        InputError: not http(s), no host, credentials in the URL, a literal non-public address,
+            or a name only a local network knows.
     """
+    if any(ch.isspace() or ch == "\\" or not ch.isprintable() for ch in url):
+        # Parsers disagree on these (WHATWG reads a backslash as "/"), so the host judged here
+        # could differ from the one Venice's fetcher dials.
+        raise InputError("URLs with spaces, backslashes or control characters are refused")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise InputError(f"Only http:// and https:// URLs are fetched, not {parts.scheme or 'this'}: URLs")
     if not parts.hostname:
         raise InputError(f"The URL {url!r} has no host")
-    if parts.username or parts.password:
+    if parts.username is not None or parts.password is not None:
         raise InputError("URLs with credentials in them are refused")
-    host = parts.hostname
     try:
-        literal = ipaddress.ip_address(host)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        literal = None
-    if literal is not None and not is_public_address(str(literal)):
-        raise InputError(f"{host} is not a public address; URLs must point to the public internet")
-    if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal")):
+        raise InputError(f"The URL {url!r} has an invalid port") from None
+    host = _normal_host(parts.hostname)
+    literal = _literal_address(host)
+    if literal is not None:
+        if not is_public_address(str(literal)):
+            raise InputError(f"{host} is not a public address; URLs must point to the public internet")
+        return str(literal), port
+    if "." not in host or host == "localhost" or host.endswith(LOCAL_SUFFIXES):
         raise InputError(f"{host} is not a public host; URLs must point to the public internet")
-    return host, parts.port or (443 if parts.scheme == "https" else 80)
+    return host, port
 
 
 async def check_url(url: str, resolver: Resolver = system_resolver) -> str:
-    """Refuse a URL unless every address its host resolves to is public; return one to dial."""
+    """For a URL venice-mcp fetches itself: refuse it unless its host resolves here and every
+    address it resolves to is public; return one to dial."""
     host, port = check_url_shape(url)
     try:
         addresses = await resolver(host, port)
@@ -243,6 +317,25 @@ async def check_url(url: str, resolver: Resolver = system_resolver) -> str:
     if not addresses or not all(is_public_address(a) for a in addresses):
         raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
     return addresses[0]
+
+
+async def check_passthrough_url(url: str, resolver: Resolver = system_resolver) -> None:
+    """For a URL Venice fetches itself: the same shape rules, and a name that resolves here must
+    resolve only to public addresses. A name this machine cannot resolve (offline, or a resolver
+    that differs from Venice's) goes to Venice, whose fetcher resolves it and guards itself.
+
+    Raises:
+        InputError: refused, with the reason.
+    """
+    host, port = check_url_shape(url)
+    addresses: Sequence[str] = ()
+    with anyio.move_on_after(PASSTHROUGH_RESOLVE_SECONDS):
+        try:
+            addresses = await resolver(host, port)
+        except OSError:
+            addresses = ()
+    if addresses and not all(is_public_address(a) for a in addresses):
+        raise InputError(f"{host} resolves to a non-public address; URLs must point to the public internet")
 
 
 def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -371,9 +464,19 @@ class InputLoader:
             loaded = await load(ref, self.policy, self.http, self.resolver)
         else:
             loaded = await load_offline(ref, self.policy)  # paths and data: URLs need no client
-        return check_secrets(loaded, self.policy)
+        return await self.check(loaded)
+
+    async def check(self, loaded: LoadedInput) -> LoadedInput:
+        """check_secrets, off the event loop: 25 MB take a few tenths of a second."""
+        if not self.policy.secrets:
+            return loaded
+        return await anyio.to_thread.run_sync(check_secrets, loaded, self.policy)
 
     async def check_passthrough(self, url: str) -> str:
-        """For a URL Venice fetches itself: the same public-address rule, without downloading."""
-        await check_url(url, self.resolver)
+        """For a URL Venice fetches itself: the public-address rules, without downloading (and
+        without needing this machine to resolve the name; see check_passthrough_url), and no
+        secret of this server in it, as written or percent-encoded."""
+        await check_passthrough_url(url.strip(), self.resolver)
+        spelled = url.encode() + b" " + unquote_to_bytes(url)
+        check_secrets(LoadedInput(spelled, "text/uri-list", "url", "url"), self.policy)
         return url

@@ -93,7 +93,8 @@ def poll_seconds(env: dict[str, str] | None = None) -> float:
     try:
         value = float(raw) if raw else DEFAULT_POLL_SECONDS
     except ValueError:
-        log.warning("%s=%r is not a number; polling every %g s", POLL_ENV, raw, DEFAULT_POLL_SECONDS)
+        # Not the value: whatever was pasted there may be a key.
+        log.warning("%s is not a number of seconds; polling every %g s", POLL_ENV, DEFAULT_POLL_SECONDS)
         return DEFAULT_POLL_SECONDS
     return min(30.0, max(0.001, value))
 

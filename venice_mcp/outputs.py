@@ -15,7 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
+
+from venice_mcp.config import SECRET_FILE_PREFIX
+from venice_mcp.files import inside, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,11 @@ def _human(size: int) -> str:
 
 
 class OutputStore:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, sealed: tuple[Path, ...] = ()) -> None:
         self.directory = directory
+        # The server's own files (database, keys): never served, even from an output folder set
+        # to the home itself.
+        self.sealed = sealed
 
     def new_path(self, kind: str, ext: str, hint: str = "") -> Path:
         """A fresh, descriptive, collision-free file name: <kind>-<hint>-<utc stamp>-<rand>.<ext>."""
@@ -92,18 +98,27 @@ class OutputStore:
     def describe(self, path: Path) -> OutputFile:
         return OutputFile(path=path, size=path.stat().st_size, mime_type=mime_type_of(path))
 
-    def resolve(self, name: str) -> Path:
-        """The file behind a resource name, confined to the output directory.
+    def open(self, name: str) -> BinaryIO:
+        """The output called ``name``, a file this server saved in its folder, open for reading.
 
         Raises:
-            FileNotFoundError: no such output (or a name that escapes the directory).
+            FileNotFoundError: no such output, or a name that is not one: a path, a hidden or
+                secret file, a link (symbolic or hard), a folder, or one of the server's own files.
         """
-        if not name or name != Path(name).name or name.startswith("."):
-            raise FileNotFoundError(name)
         path = self.directory / name
-        if not path.is_file():
+        if (
+            not name
+            or name != Path(name).name
+            or name.startswith((".", SECRET_FILE_PREFIX))
+            or "\x00" in name
+            or any(inside(path, sealed) for sealed in self.sealed)
+        ):
             raise FileNotFoundError(name)
-        return path
+        return open_regular(path)
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as fh:
+            return fh.read()
 
 
 def truncate(text: str, limit: int = INLINE_TEXT_LIMIT, *, how_to_continue: str = "") -> tuple[str, bool]:
@@ -115,30 +130,31 @@ def truncate(text: str, limit: int = INLINE_TEXT_LIMIT, *, how_to_continue: str 
 
 
 def image_preview(
-    data: bytes, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
+    path: Path, max_side: int = PREVIEW_MAX_SIDE, max_bytes: int = PREVIEW_MAX_BYTES
 ) -> Preview | None:
-    """A downscaled JPEG (PNG when the image has transparency) of an image, or None if it cannot be
-    made small enough or the bytes are not an image Pillow reads."""
-    from PIL import Image, UnidentifiedImageError  # Pillow loads only when a preview is made
+    """A downscaled JPEG (PNG when the image has transparency) of a saved image, or None if it
+    cannot be made small enough, cheaply enough (previews.py), or is not an image Pillow reads.
+    Blocking: call it in a worker thread."""
+    from venice_mcp.previews import decoded_image
 
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.thumbnail((max_side, max_side))
-            alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
-            out = io.BytesIO()
+    img = decoded_image(path, max_side)
+    if img is None:
+        return None
+    with img:
+        alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
+        out = io.BytesIO()
+        try:
             if alpha:
                 img.convert("RGBA").save(out, "PNG", optimize=True)
-                mime = "image/png"
             else:
                 img.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
-                mime = "image/jpeg"
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        log.info("no preview: %s", exc)
-        return None
+        except (OSError, ValueError) as exc:
+            log.info("no preview: %s", exc)
+            return None
     preview = out.getvalue()
     if len(preview) > max_bytes:
         return None
-    return Preview("image", preview, mime)
+    return Preview("image", preview, "image/png" if alpha else "image/jpeg")
 
 
 def audio_preview(data: bytes, mime_type: str, max_bytes: int = AUDIO_INLINE_MAX_BYTES) -> Preview | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
@@ -45,7 +46,7 @@ def register(server: MCPServer[Any]) -> None:
     async def output(name: str, ctx: Context) -> bytes:
         state = await state_of(ctx)
         try:
-            return state.outputs.resolve(name).read_bytes()
+            return await anyio.to_thread.run_sync(state.outputs.read, name)
         except FileNotFoundError:
             raise ResourceError(f"No output named {name!r}; it may have been deleted.") from None
 

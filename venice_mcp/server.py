@@ -18,7 +18,7 @@ from mcp.server.request_state import RequestStateSecurity
 
 from venice_mcp import __version__
 from venice_mcp.boundary.deferred import defer
-from venice_mcp.config import Settings
+from venice_mcp.config import STATE_KEY_FILE, Settings
 from venice_mcp.context import Runtime
 from venice_mcp.shared import SharedRuntime
 
@@ -43,7 +43,6 @@ documents, crypto RPC, and the account or wallet that pays for them.
 - Errors say what to do next: fix an argument, wait, top up the wallet, or configure a key."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-STATE_KEY_FILE = "request-state.key"
 
 
 def state_security(settings: Settings) -> RequestStateSecurity:

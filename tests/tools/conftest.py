@@ -68,6 +68,19 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(anyio, "getaddrinfo", fake)
 
 
+@pytest.fixture
+def offline_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No name resolves (an offline machine): URLs Venice fetches itself must still pass."""
+    import socket
+
+    import anyio
+
+    async def offline(host: str, port: int, **_: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(anyio, "getaddrinfo", offline)
+
+
 def text_of(result: Any) -> str:
     return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 

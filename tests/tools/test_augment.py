@@ -152,3 +152,23 @@ async def test_no_tool_can_read_the_wallet_key_back(
     assert key[2:] not in result.model_dump_json() and key[2:].upper() not in result.model_dump_json()
     assert "own secrets" in text_of(result) or "own state" in text_of(result)
     assert venice_requests(sandbox, "/augment/text-parser") == []
+
+
+async def test_scrape_needs_no_local_resolver(
+    client: Client, sandbox: SandboxState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Venice fetches the page: offline, or behind a resolver unlike Venice's, scraping works."""
+
+    async def offline(host: str, port: int, **kw: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(anyio, "getaddrinfo", offline)
+    url = "https://example.com/?sandbox-size=800"
+    result = await client.call_tool("venice_web_scrape", {"url": url})
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/augment/scrape")
+    assert sent.json == {"url": url}
+    for private in ("http://2130706433/", "http://localhost./", "http://\uff11\uff12\uff17.0.0.1/"):
+        refused = await client.call_tool("venice_web_scrape", {"url": private})
+        assert refused.is_error and "Not scraping" in text_of(refused)
+    assert len(venice_requests(sandbox, "/augment/scrape")) == 1

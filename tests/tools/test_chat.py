@@ -404,3 +404,18 @@ async def test_every_structured_result_holds_to_the_declared_output_schema(
     for result in results:
         assert not result.is_error, text_of(result)
         jsonschema.validate(result.structured_content, schema)
+
+
+async def test_part_urls_venice_fetches_need_no_local_resolver(
+    client: Client, sandbox: SandboxState, offline_dns: None
+) -> None:
+    content = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": "https://img.example/dog.jpg"},
+    ]
+    args = {"messages": [{"role": "user", "content": content}], "model": "qwen3-vl-235b-a22b"}
+    result = await client.call_tool("venice_chat", args)
+    assert not result.is_error, text_of(result)
+    content[1] = {"type": "image_url", "image_url": "http://[::ffff:7f00:1]/dog.jpg"}
+    refused = await client.call_tool("venice_chat", args)
+    assert refused.is_error and "not a public address" in text_of(refused)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -547,3 +549,37 @@ async def test_a_retiring_image_models_warning_reaches_the_agent(
         result
     )
     assert result.structured_content["deprecation"].startswith("The model venice-sd35")  # type: ignore[index]
+
+
+async def test_urls_venice_fetches_need_no_local_resolver(
+    client: Client, sandbox: SandboxState, offline_dns: None
+) -> None:
+    args = {"image": "https://img.example/photo.jpg", "prompt": "sunrise"}
+    result = await client.call_tool("venice_image_edit", args)
+    assert not result.is_error, text_of(result)
+    [sent] = venice_requests(sandbox, "/image/edit")
+    assert sent.json["image"] == "https://img.example/photo.jpg"
+    refused = await client.call_tool("venice_image_edit", {**args, "image": "http://0x7f.1/photo.jpg"})
+    assert refused.is_error and "not a public address" in text_of(refused)
+    # venice_image_upscale downloads the image itself: that one must resolve here.
+    upscale = await client.call_tool("venice_image_upscale", {"image": "https://img.example/photo.jpg"})
+    assert upscale.is_error and "Could not resolve" in text_of(upscale)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="ru_maxrss")
+def test_upscaling_to_16_megapixels_has_bounded_peak_memory(tmp_path: Path) -> None:
+    """Venice's ~64 MiB PNG is streamed to disk and previewed a strip at a time: the call used
+    to read it whole and decode it whole (+214 MiB peak here)."""
+    from tests.test_previews import noise_png
+
+    big = noise_png(tmp_path / "answer.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.tools.upscale_memory", str(tmp_path / "home"), str(big)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    peak, _ = done.stdout.split()
+    assert float(peak) < 48, f"+{peak} MiB"

@@ -511,3 +511,18 @@ async def test_a_retiring_models_warning_comes_with_the_video(client: Client, sa
     assert warning in text_of(result) and "wan-2-7-text-to-video" in text_of(result)
     listed = await client.call_tool("venice_jobs", {})
     assert "2027-02-01" in listed.structured_content["jobs"][0]["params"]["deprecation"]  # type: ignore[index]
+
+
+async def test_reference_urls_need_no_local_resolver(
+    client: Client, sandbox: SandboxState, offline_dns: None
+) -> None:
+    args = {
+        "prompt": PROMPT,
+        "model": "wan-2.6-image-to-video",
+        "image": "https://img.example/first.png",
+        "confirm": True,
+    }
+    result = await client.call_tool("venice_video_generate", args)
+    assert not result.is_error, text_of(result)
+    [queued] = venice_requests(sandbox, "/video/queue")
+    assert queued.json["image_url"] == "https://img.example/first.png"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from venice_mcp.chat import ChatError
-from venice_mcp.inputs import InputError, InputLoader, LoadedInput, check_secrets, kind_of
+from venice_mcp.inputs import InputError, InputLoader, LoadedInput, kind_of
 from venice_mcp.pricing import CHARS_PER_TOKEN
 
 # Per-image bound: providers downscale before tokenizing (Claude ~1,600 tokens at its largest,
@@ -169,7 +169,7 @@ async def _audio(part: dict[str, Any], loader: InputLoader, media: Media) -> Non
     fmt = holder.get("format")
     raw = _base64(ref)
     if raw is not None:
-        check_secrets(LoadedInput(raw, "audio/*", "audio", "data"), loader.policy)
+        await loader.check(LoadedInput(raw, "audio/*", "audio", "data"))
         size = len(raw)
     else:
         loaded = await _inline(ref, loader, "audio/", "audio")

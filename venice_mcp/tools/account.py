@@ -3,7 +3,7 @@
 only when the operator sets VENICE_MCP_ADMIN_TOOLS."""
 
 import json
-import os
+import logging
 import re
 from typing import Annotated, Any, Literal
 
@@ -13,6 +13,7 @@ from pydantic import Field
 from venice_mcp.call import Call
 from venice_mcp.context import AppState
 from venice_mcp.reply import Attachment, Reply
+from venice_mcp.secret_files import save_secret
 from venice_mcp.tools._declare import tool
 from venice_mcp.tools.characters import require_api_key
 
@@ -29,6 +30,8 @@ ENDPOINTS = {
     "PATCH /api_keys": ("venice_api_key_update",),
     "DELETE /api_keys": ("venice_api_key_delete",),
 }
+
+log = logging.getLogger(__name__)
 
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -276,8 +279,8 @@ async def venice_api_key_create(
     limit_period: LimitPeriod = "EPOCH",
     model_privacy: ModelPrivacy = "ALL",
 ) -> Reply:
-    """Create a Venice API key (admin tool). The secret is shown by Venice once: it is written to a
-    private file (mode 600) under the output directory, and only its path appears here."""
+    """Create a Venice API key (admin tool). Venice shows the secret once: it is saved to a private
+    file no tool reads, and only its path appears here."""
     state = call.state
     body: dict[str, Any] = {
         "apiKeyType": api_key_type,
@@ -294,15 +297,22 @@ async def venice_api_key_create(
     got = await state.client.request("POST", "/api_keys", json_body=body, kind="fast", idempotency="never")
     data = dict((got.body or {}).get("data") or {})
     secret = str(data.pop("apiKey", ""))
-    path = state.outputs.new_path("api-key", "txt", str(data.get("id") or ""))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secret + "\n")
+    try:
+        path = save_secret(state.settings.secrets_dir, secret, str(data.get("id") or ""))
+    except OSError as exc:
+        # The key exists at Venice but could not be kept: say so, never show it.
+        raise ToolError(
+            f"Venice created key {data.get('id')}, but its secret could not be saved ({exc}). Delete it "
+            "with venice_api_key_delete and create another once the secrets folder is writable."
+        ) from None
+    log.warning("venice_api_key_create: the secret of key %s is in %s", data.get("id"), path)
     data["last6Chars"] = secret[-6:]
     data["secret_file"] = str(path)
     return Reply(
         f"Created {data.get('apiKeyType')} key {data.get('id')} ({description!r}, …{secret[-6:]}). "
-        f"The secret is in {path} (readable only by this user); Venice will not show it again.",
+        f"Tell the person: the secret is in {path}, readable only by their user account; no tool or "
+        "resource of this server reads that folder, so open it outside this conversation. Venice "
+        "will not show it again.",
         data,
     )
 

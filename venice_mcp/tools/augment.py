@@ -1,14 +1,17 @@
 """Web tools: search, scrape and document parsing ($0.01 per successful call), and a free reader
 for the long texts they save."""
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from venice_mcp import pricing
 from venice_mcp.call import Call
 from venice_mcp.inputs import InputError
+from venice_mcp.outputs import mime_type_of
 from venice_mcp.reply import Reply
 from venice_mcp.tools._common import Confirm, cost_note
 from venice_mcp.tools._declare import tool
@@ -176,13 +179,15 @@ async def venice_read_output(
     state = call.state
     name = name.removeprefix("venice-mcp://outputs/")
     try:
-        path = state.outputs.resolve(name)
+        fh = state.outputs.open(name)
     except FileNotFoundError:
         raise ToolError(f"No saved output named {name!r}; it may have been deleted.") from None
-    mime = state.outputs.describe(path).mime_type
-    if not mime.startswith(TEXT_MIME_PREFIXES):
-        raise ToolError(f"{name} is {mime}, not text; open it from its resource link instead.")
-    text = path.read_text("utf-8", errors="replace")
+    with fh:
+        mime = mime_type_of(Path(name))
+        if not mime.startswith(TEXT_MIME_PREFIXES):
+            raise ToolError(f"{name} is {mime}, not text; open it from its resource link instead.")
+        data = await anyio.to_thread.run_sync(fh.read)
+    text = data.decode("utf-8", errors="replace")
     if offset >= len(text) and text:
         raise ToolError(f"offset {offset} is past the end of {name} ({len(text)} characters).")
     page = page_of(text, offset=offset, max_chars=max_chars, name=name)

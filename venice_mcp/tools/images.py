@@ -16,9 +16,11 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
+import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -112,14 +114,15 @@ def _hint(model: str, prompt: str | None) -> str:
     return "-".join([model, *words])
 
 
-def _dimensions(data: bytes) -> tuple[int, int] | None:
+def _dimensions(image: bytes | Path) -> tuple[int, int] | None:
+    """Width and height from the image's header (nothing is decoded)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as img:
             width, height = img.size
             return int(width), int(height)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
@@ -185,35 +188,35 @@ def _file_info(saved: OutputFile, size: tuple[int, int] | None) -> dict[str, Any
     return info
 
 
-def _images_result(
-    files: list[tuple[OutputFile, bytes]],
+async def _images_result(
+    files: list[OutputFile],
     *,
     what: str,
     details: list[str],
     structured: dict[str, Any],
 ) -> Reply:
-    """Text line(s), one attachment per file, and previews that fit one shared budget."""
+    """Text line(s), one attachment per file, and previews that fit one shared budget. Previews
+    are made from the saved files in a worker thread, with bounded memory (previews.py)."""
     many = len(files) > 1
     side = VARIANT_PREVIEW_SIDE if many else PREVIEW_MAX_SIDE
     budget = PREVIEW_MAX_BYTES // len(files)
-    infos = [_file_info(saved, _dimensions(data)) for saved, data in files]
+    infos = [_file_info(saved, _dimensions(saved.path)) for saved in files]
     dims = [f"{i['width']}×{i['height']}" if "width" in i else "" for i in infos]
+    previews = [await anyio.to_thread.run_sync(image_preview, saved.path, side, budget) for saved in files]
     if not many:
-        saved, data = files[0]
-        preview = image_preview(data, max_side=side, max_bytes=budget)
         extra = {k: v for k, v in infos[0].items() if k in ("width", "height")}
         return file_reply(
-            saved,
+            files[0],
             what=what,
             details=[d for d in (dims[0], *details) if d],
-            preview=preview,
+            preview=previews[0],
             data={**extra, "files": infos, **structured},
         )
     lines = [f"{len(files)} {what.lower()}s · " + " · ".join(details)]
-    lines += [f"[{n + 1}] {saved.summary()} · {dims[n]}" for n, (saved, _) in enumerate(files)]
+    lines += [f"[{n + 1}] {saved.summary()} · {dims[n]}" for n, saved in enumerate(files)]
     attachments = [
-        Attachment(saved, f"{what} {n + 1}", image_preview(data, max_side=side, max_bytes=budget))
-        for n, (saved, data) in enumerate(files)
+        Attachment(saved, f"{what} {n + 1}", preview)
+        for n, (saved, preview) in enumerate(zip(files, previews, strict=True))
     ]
     return Reply("\n".join(lines), {**infos[0], "files": infos, **structured}, attachments)
 
@@ -270,14 +273,15 @@ async def _paid_binary(
     if response.path is None:
         raise ToolError(f"Venice answered {path} without an image ({response.content_type or 'no type'}).")
     saved_path = response.path
-    data = saved_path.read_bytes()
-    ext = EXT.get(sniff_mime(data) or response.content_type, saved_path.suffix.lstrip("."))
+    with saved_path.open("rb") as fh:
+        head = fh.read(16)  # enough to tell the format: the file can be ~100 MB
+    ext = EXT.get(sniff_mime(head) or response.content_type, saved_path.suffix.lstrip("."))
     if saved_path.suffix != "." + ext:
         saved_path = saved_path.rename(saved_path.with_suffix("." + ext))
     details, structured = _details(model, estimate, response.headers)
     structured["request_id"] = response.request_id
-    return _images_result(
-        [(state.outputs.describe(saved_path), data)], what=what, details=details, structured=structured
+    return await _images_result(
+        [state.outputs.describe(saved_path)], what=what, details=details, structured=structured
     )
 
 
@@ -427,7 +431,7 @@ async def venice_image_generate(
     encoded = payload.get("images") or []
     if not encoded:
         raise ToolError("Venice returned no images; try again or another model.")
-    files: list[tuple[OutputFile, bytes]] = []
+    files: list[OutputFile] = []
     hint = _hint(resolved.id, prompt)
     for item in encoded:
         try:
@@ -435,12 +439,12 @@ async def venice_image_generate(
         except (binascii.Error, ValueError):
             raise ToolError("Venice returned an image that is not valid base64.") from None
         ext = EXT.get(sniff_mime(data) or FORMAT_MIME[format], "webp")
-        files.append((state.outputs.write(data, "image", ext, hint), data))
+        files.append(state.outputs.write(data, "image", ext, hint))
     details, structured = _details(resolved.id, estimate, response.headers)
     structured["request_id"] = response.request_id
     if seed is not None:
         structured["seed"] = seed
-    return _images_result(files, what="Image", details=details, structured=structured)
+    return await _images_result(files, what="Image", details=details, structured=structured)
 
 
 async def _style_references(state: AppState, resolved: Resolved, refs: list[str]) -> list[dict[str, str]]:
