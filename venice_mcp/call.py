@@ -19,6 +19,7 @@ from venice_mcp.payments.ledger import CallRecord
 if TYPE_CHECKING:
     from venice_mcp.api.client import VeniceResponse
     from venice_mcp.context import AppState
+    from venice_mcp.payments.payee import Admission
 
 Progress = Callable[[float, float | None, str], Awaitable[None]]
 
@@ -41,17 +42,35 @@ class Spend:
 
 class Call:
     def __init__(
-        self, name: str, state: AppState, *, ask: Asker = _nobody, progress: Progress = _no_progress
+        self,
+        name: str,
+        state: AppState,
+        *,
+        ask: Asker = _nobody,
+        progress: Progress = _no_progress,
+        payment: Any = None,
+        request_ref: str | None = None,
     ) -> None:
         self.name = name
         self.state = state
         self.ask = ask
         self.progress = progress
+        self.payment = payment  # charging mode: the agent's x402 payment for this call, if any
+        self.request_ref = request_ref
+        self.admission: Admission | None = None  # charging mode: the verified payment
 
     async def approve(self, *, model: str | None, estimate: Estimate, confirm: bool) -> None:
         """The spend gate: return when the call may run, else raise SpendStopped (the stop is
-        recorded in the ledger; nothing was sent to Venice)."""
+        recorded in the ledger; nothing was sent to Venice). In charging mode the agent pays
+        instead: PaymentNeeded or ChargeRefused stop the call, and nobody is asked."""
         state = self.state
+        if state.payee is not None:
+            if self.admission is not None:
+                raise RuntimeError(f"{self.name} asked to be paid for twice in one call")
+            self.admission = await state.payee.admit(
+                tool=self.name, estimate=estimate, payment=self.payment, request_ref=self.request_ref
+            )
+            return
         if state.gate.within_limit(estimate):
             return
         try:

@@ -223,17 +223,24 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
     from venice_mcp import transports
 
     if transport == "stdio":
+        if settings.charging:
+            raise UsageError(
+                "VENICE_MCP_CHARGE_PAY_TO charges remote agents: use --transport http or sse "
+                "(over stdio the only caller is the person running the server)"
+            )
         transports.run_stdio(make_server(settings, sandbox=sandbox))
         return EXIT_OK
     try:
         # Checked before the server is built: an exposed, unauthenticated server never starts.
-        transports.check_exposure(host, settings.auth_token)
+        transports.check_exposure(host, settings.auth_token, charging=settings.charging)
     except transports.ExposureError as exc:
         raise UsageError(str(exc)) from None
     # Remote callers must not read this machine's files unless the operator allowed it.
     server = make_server(settings.with_changes(transport="http"), sandbox=sandbox)
     base = f"http://{transports.url_host(host)}:{port}"
     sys.stderr.write(f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE)\n")
+    if settings.charging:
+        sys.stderr.write(f"venice-mcp: charging mode: agents pay each call to {settings.charge_pay_to}\n")
     transports.serve_http(
         server,
         host=host,
@@ -245,6 +252,7 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
         read_timeout=settings.read_timeout_s,
         max_sessions=settings.max_sessions,
         session_idle_timeout=settings.session_idle_s,
+        charging=settings.charging,
     )
     return EXIT_OK
 

@@ -37,10 +37,19 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 DEFAULT_MAX_SESSIONS = 500
 DEFAULT_SESSION_IDLE_S = 1800.0
 
+# Charging remote agents per call (x402 over MCP): on when VENICE_MCP_CHARGE_PAY_TO is set. The
+# facilitator is the x402 project's public one unless the operator runs their own; paying agents
+# may spend at most this much of the operator's Venice credit per rolling 24 h.
+DEFAULT_FACILITATOR_URL = "https://x402.org/facilitator"
+DEFAULT_CHARGE_MARKUP = 1.0
+DEFAULT_CHARGE_MIN_USD = 0.001
+DEFAULT_DAILY_VENICE_USD = 20.0
+
 # VENICE_MCP_TOOLSETS chooses among these (tools/_declare.py assigns each tool to one or more).
 TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wallet")
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 # The server's own files under VENICE_MCP_HOME. No input or output read reaches them, wherever the
 # output folder is (even the home itself).
@@ -124,6 +133,16 @@ class Settings:
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_s: float = DEFAULT_SESSION_IDLE_S
+    # Charging mode (payments/payee.py): remote agents pay each paid call to this address.
+    charge_pay_to: str | None = None
+    facilitator_url: str = DEFAULT_FACILITATOR_URL
+    charge_markup: float = DEFAULT_CHARGE_MARKUP
+    charge_min_usd: float = DEFAULT_CHARGE_MIN_USD
+    daily_venice_usd: float = DEFAULT_DAILY_VENICE_USD
+
+    @property
+    def charging(self) -> bool:
+        return self.charge_pay_to is not None
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this server holds, as the strings that could appear in a file."""
@@ -198,7 +217,7 @@ def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: fl
 
 
 def _bounded(
-    env: Mapping[str, str], name: str, default: float, lo: float, hi: float, *, whole: bool
+    env: Mapping[str, str], name: str, default: float, lo: float, hi: float, *, whole: bool, what: str = ""
 ) -> float:
     # The value is never echoed: a key pasted into the wrong variable must not reach the logs.
     raw = env.get(name)
@@ -210,7 +229,7 @@ def _bounded(
     except ValueError:
         value = float("nan")
     if not lo <= value <= hi or (whole and value != int(value)):  # NaN fails too
-        what = "a whole number" if whole else "a number of seconds"
+        what = what or ("a whole number" if whole else "a number of seconds")
         raise ConfigError(f"{name} must be {what} between {lo:g} and {hi:g}")
     return value
 
@@ -264,6 +283,24 @@ def _wallet_key(raw: str) -> Secret:
             "VENICE_WALLET_KEY must be a 32-byte hex private key (0x followed by 64 hex digits)"
         )
     return Secret(value if value.startswith("0x") else "0x" + value)
+
+
+def _pay_to(raw: str) -> str:
+    value = raw.strip()
+    if not _ADDRESS.match(value) or int(value, 16) == 0:
+        raise ConfigError("VENICE_MCP_CHARGE_PAY_TO must be an EVM address (0x followed by 40 hex digits)")
+    return value
+
+
+def _facilitator_url(raw: str) -> str:
+    # Verification and settlement answers decide whether a call runs: plain http only on loopback.
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not _safe_for_wallet(value):
+        raise ConfigError(
+            "VENICE_MCP_FACILITATOR_URL must be an https:// URL (plain http only for a loopback address)"
+        )
+    return value
 
 
 def _api_key(raw: str) -> Secret:
@@ -356,4 +393,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         read_timeout_s=_seconds(env, "VENICE_MCP_READ_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT_S, 0.1, 3600),
         max_sessions=_count(env, "VENICE_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS, 100_000),
         session_idle_s=_seconds(env, "VENICE_MCP_SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_S, 0.1, 86400),
+        charge_pay_to=None
+        if _unset(get("VENICE_MCP_CHARGE_PAY_TO"))
+        else _pay_to(get("VENICE_MCP_CHARGE_PAY_TO", "")),
+        facilitator_url=DEFAULT_FACILITATOR_URL
+        if _unset(get("VENICE_MCP_FACILITATOR_URL"))
+        else _facilitator_url(get("VENICE_MCP_FACILITATOR_URL", "")),
+        charge_markup=_bounded(
+            env,
+            "VENICE_MCP_CHARGE_MARKUP",
+            DEFAULT_CHARGE_MARKUP,
+            0.01,
+            100,
+            whole=False,
+            what="a multiplier",
+        ),
+        charge_min_usd=_number(env, "VENICE_MCP_CHARGE_MIN_USD", DEFAULT_CHARGE_MIN_USD, 0.000001, 1000),
+        daily_venice_usd=_number(env, "VENICE_MCP_DAILY_VENICE_USD", DEFAULT_DAILY_VENICE_USD, 0, 100_000),
     )

@@ -16,6 +16,9 @@ import anyio
 
 from venice_mcp.config import Settings
 
+# The simulator serves a facilitator beside the Venice API (--sandbox: nothing settles on-chain).
+SANDBOX_FACILITATOR_URL = "http://sandbox.local/facilitator"
+
 if TYPE_CHECKING:
     import httpx2
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from venice_mcp.outputs import OutputStore
     from venice_mcp.payments.budget import SpendGate
     from venice_mcp.payments.ledger import Ledger
+    from venice_mcp.payments.payee import Payee
     from venice_mcp.payments.x402 import Payer
 
 
@@ -43,6 +47,7 @@ class AppState:
     jobs: JobStore  # queued music/video jobs, persisted
     runner: JobRunner  # waits on those jobs (bounded, with progress)
     payer: Payer | None = None  # wallet mode only: top-ups, balance, Venice's wallet ledger
+    payee: Payee | None = None  # charging mode only: agents pay each paid call (x402 over MCP)
 
 
 def make_auth(settings: Settings) -> Auth:
@@ -121,6 +126,7 @@ class Runtime:
             ledger = Ledger(db)
             # Wallet mode: payments a crash left pending are resubmitted before any tool runs.
             payer = await start_payer(settings, client, ledger)
+            payee = await self._start_payee(db) if settings.charging else None
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await client.aclose()
@@ -141,7 +147,27 @@ class Runtime:
             jobs=jobs,
             runner=JobRunner(jobs, client, outputs),
             payer=payer,
+            payee=payee,
         )
+
+    async def _start_payee(self, db: Database) -> Payee:
+        """Charging mode: the payee, after settling what a previous run left open. With --sandbox
+        the facilitator is the simulator's own (the same in-process transport as Venice)."""
+        import httpx2
+
+        from venice_mcp.payments.facilitator import Facilitator
+        from venice_mcp.payments.payee import Payee
+        from venice_mcp.payments.receipts import Receipts
+
+        settings = self.settings
+        transport = self._transport if settings.sandbox else None
+        url = SANDBOX_FACILITATOR_URL if settings.sandbox else settings.facilitator_url
+        facilitator = Facilitator(
+            url, lambda: httpx2.AsyncClient(transport=transport, follow_redirects=False)
+        )
+        payee = Payee(settings, Receipts(db), facilitator)
+        await payee.reconcile()
+        return payee
 
     async def aclose(self) -> None:
         state, self._state = self._state, None
@@ -150,6 +176,8 @@ class Runtime:
                 await state.client.aclose()
                 await state.inputs.aclose()
                 state.ledger.close()
+                if state.payee is not None:
+                    await state.payee.aclose()
             if self._db is not None:
                 self._db.close()
                 self._db = None

@@ -84,9 +84,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(host: str, auth_token: Secret | None) -> None:
-    """Raise ExposureError when binding ``host`` would expose an unauthenticated server."""
-    if auth_token is None and not is_loopback(host):
+def check_exposure(host: str, auth_token: Secret | None, *, charging: bool = False) -> None:
+    """Raise ExposureError when binding ``host`` would expose an unauthenticated server. In
+    charging mode the payment is the admission: every paid call is paid for by its caller, and
+    the operator-only tools are not served."""
+    if auth_token is None and not charging and not is_loopback(host):
         raise ExposureError(
             f"refusing to serve on {host}: it is not a loopback address and VENICE_MCP_AUTH_TOKEN is not "
             "set; set it to a long random string (clients send 'Authorization: Bearer <token>') or bind "
@@ -233,13 +235,14 @@ def serve_http(
     read_timeout: float = DEFAULT_READ_TIMEOUT_S,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
+    charging: bool = False,
 ) -> None:
     """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
     import uvicorn
 
     from venice_mcp.connections import guarded_protocol, redact_access_log
 
-    check_exposure(host, auth_token)
+    check_exposure(host, auth_token, charging=charging)
     app = build_http_app(
         server,
         host=host,

@@ -53,6 +53,15 @@ _HINTS: dict[str, dict[str, bool]] = {
 }
 
 
+# Charging mode: what only the operator may see or call (their wallet, account, keys and spending).
+OPERATOR_TOOLSETS = frozenset({"wallet", "account"})
+OPERATOR_TOOLS = frozenset({"venice_spending"})
+
+
+def operator_only(name: str, info: ToolInfo) -> bool:
+    return info.admin or name in OPERATOR_TOOLS or bool(OPERATOR_TOOLSETS & set(info.toolsets))
+
+
 def tool_annotations(title: str, kind: Kind) -> ToolAnnotations:
     return ToolAnnotations(title=title, **_HINTS[kind])
 
@@ -76,6 +85,8 @@ def tool_functions(settings: Settings) -> list[tuple[Callable[..., Any], ToolInf
                 continue
             if info.admin and not settings.admin_tools:
                 continue
+            if settings.charging and operator_only(fn.__name__, info):
+                continue  # not listed, so not callable: paying agents are not the operator
             if "core" in info.toolsets or set(info.toolsets) & set(settings.toolsets):
                 found.append((fn, info))
     return found
@@ -105,11 +116,13 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     from mcp.types import CallToolResult
 
     from venice_mcp.boundary.asking import InputNeeded, asker
+    from venice_mcp.boundary.charging import payment_result, settled
     from venice_mcp.boundary.eras import to_result
     from venice_mcp.boundary.errors import translate
     from venice_mcp.call import Call
     from venice_mcp.context import Runtime
     from venice_mcp.payments.budget import SpendStopped
+    from venice_mcp.payments.payee import PAYMENT_META, ChargeRefused, PaymentNeeded
     from venice_mcp.reply import Reply
 
     name = fn.__name__
@@ -121,13 +134,36 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     async def run(ctx: Context[Any], **kwargs: Any) -> CallToolResult | InputRequiredResult:
         runtime = ctx.request_context.lifespan_context
         assert isinstance(runtime, Runtime), "server lifespan did not run"
-        call = Call(name, await runtime.state(), ask=asker(ctx), progress=ctx.report_progress)
+        state = await runtime.state()
+        call = Call(name, state, ask=asker(ctx), progress=ctx.report_progress)
+        if state.payee is not None:
+            call.payment = (ctx.request_context.meta or {}).get(PAYMENT_META)
+            call.request_ref = str(ctx.request_id)
+        try:
+            result = await attempt(call, ctx, kwargs)
+        except BaseException:
+            if call.admission is not None:  # the call failed: its payment is never settled
+                assert state.payee is not None
+                state.payee.void(call.admission, "the call failed")
+            raise
+        if call.admission is not None:
+            assert state.payee is not None
+            return await settled(state.payee, call.admission, result, ctx.protocol_version)
+        return result
+
+    async def attempt(
+        call: Call, ctx: Context[Any], kwargs: dict[str, Any]
+    ) -> CallToolResult | InputRequiredResult:
         try:
             reply = await fn(call, **kwargs)
         except InputNeeded as needed:
             return needed.result
         except SpendStopped as stop:
             reply = Reply(stop.text(), stop.data())
+        except PaymentNeeded as needed:
+            return payment_result(needed.body, ctx.protocol_version)
+        except ChargeRefused as refused:
+            raise ToolError(str(refused)) from None
         except ToolError:
             raise
         except Exception as exc:

@@ -1,0 +1,219 @@
+"""Payments received from agents in charging mode (payments/payee.py), in the state database.
+
+Each authorization an agent sends is written here before anything else happens to it: before the
+facilitator is asked, before Venice is called. The row is unique per (network, asset, payer,
+nonce), so the same authorization is refused the second time, across concurrent calls, workers
+sharing the file and restarts. It keeps the signed payload: a settlement whose outcome is unknown
+is resubmitted with the very same payload, never a new one.
+
+States move forward only: ``received`` → ``verified`` → ``settling`` → ``settled``; or ``voided``
+(refused, or the call failed: never settled), ``failed`` (the facilitator refused to settle) and
+``unknown`` (settlement sent, outcome unknown; resubmitted at the next start). Everything but
+``voided`` and ``failed`` counts against the paying agents' daily share of the operator's Venice
+credit (VENICE_MCP_DAILY_VENICE_USD).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from venice_mcp.db import Database
+from venice_mcp.payments.ledger import DAY_S
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS received_payments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    updated REAL NOT NULL,
+    tool TEXT NOT NULL,
+    request_ref TEXT,
+    network TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    payer TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    value TEXT NOT NULL,
+    pay_to TEXT NOT NULL,
+    valid_before INTEGER NOT NULL,
+    price_usd REAL NOT NULL,
+    venice_usd REAL NOT NULL,
+    payload TEXT NOT NULL,
+    requirement TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submissions INTEGER NOT NULL DEFAULT 0,
+    tx_hash TEXT,
+    detail TEXT,
+    owner TEXT,
+    UNIQUE (network, asset, payer, nonce)
+);
+CREATE INDEX IF NOT EXISTS received_ts ON received_payments(ts);
+CREATE INDEX IF NOT EXISTS received_state ON received_payments(state);
+"""
+
+State = Literal["received", "verified", "settling", "settled", "voided", "failed", "unknown"]
+COUNTED = ("received", "verified", "settling", "settled", "unknown")
+# The order states move in; a write never moves a row backwards (or out of a final state).
+_RANK = {"received": 0, "verified": 1, "settling": 2, "unknown": 3, "settled": 9, "voided": 9, "failed": 9}
+
+
+class Replayed(Exception):
+    """This authorization was received before (whatever became of it)."""
+
+
+class DailyShareSpent(Exception):
+    """Paying agents have used the operator's daily share of Venice credit."""
+
+    def __init__(self, spent: float, limit: float) -> None:
+        super().__init__("daily share spent")
+        self.spent = spent
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Received:
+    """A checked authorization, as the payee hands it to the store."""
+
+    network: str
+    asset: str
+    payer: str
+    nonce: str
+    value: int
+    pay_to: str
+    valid_before: int
+    payload: dict[str, Any]
+    requirement: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: int
+    tool: str
+    state: str
+    payer: str
+    value: int
+    price_usd: float
+    venice_usd: float
+    payload: dict[str, Any]
+    requirement: dict[str, Any]
+    tx_hash: str | None
+    owner: str | None
+
+
+class Receipts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        db.ensure(SCHEMA)
+
+    def receive(
+        self,
+        got: Received,
+        *,
+        tool: str,
+        request_ref: str | None,
+        price_usd: float,
+        venice_usd: float,
+        daily_limit: float,
+        owner: str,
+    ) -> int:
+        """Write the authorization as ``received``; refuse a replay or a call past the daily share,
+        atomically (one transaction checks and writes)."""
+        now = time.time()
+        with self._db.transaction() as conn:
+            seen = conn.execute(
+                "SELECT 1 FROM received_payments WHERE network=? AND asset=? AND payer=? AND nonce=?",
+                (got.network, got.asset.lower(), got.payer.lower(), got.nonce.lower()),
+            ).fetchone()
+            if seen is not None:
+                raise Replayed()
+            marks = ",".join("?" * len(COUNTED))
+            spent = conn.execute(
+                "SELECT COALESCE(SUM(venice_usd), 0) FROM received_payments"
+                f" WHERE ts > ? AND state IN ({marks})",
+                (now - DAY_S, *COUNTED),
+            ).fetchone()[0]
+            if spent + venice_usd > daily_limit + 1e-9:
+                raise DailyShareSpent(float(spent), daily_limit)
+            cursor = conn.execute(
+                "INSERT INTO received_payments (ts, updated, tool, request_ref, network, asset, payer,"
+                " nonce, value, pay_to, valid_before, price_usd, venice_usd, payload, requirement, state,"
+                " owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'received',?)",
+                (
+                    now,
+                    now,
+                    tool,
+                    request_ref,
+                    got.network,
+                    got.asset.lower(),
+                    got.payer.lower(),
+                    got.nonce.lower(),
+                    str(got.value),
+                    got.pay_to.lower(),
+                    got.valid_before,
+                    price_usd,
+                    venice_usd,
+                    json.dumps(got.payload, separators=(",", ":")),
+                    json.dumps(got.requirement, separators=(",", ":")),
+                    owner,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def move(self, row: int, state: State, *, tx_hash: str | None = None, detail: str | None = None) -> bool:
+        """Move a row forward to ``state``; False (and nothing written) if that would move it back
+        or out of a final state."""
+        with self._db.transaction() as conn:
+            found = conn.execute("SELECT state FROM received_payments WHERE id=?", (row,)).fetchone()
+            if found is None or _RANK[state] < _RANK[found["state"]] or _RANK[found["state"]] == 9:
+                return False
+            conn.execute(
+                "UPDATE received_payments SET state=?, updated=?, tx_hash=COALESCE(?, tx_hash),"
+                " detail=COALESCE(?, detail), submissions=submissions+? WHERE id=?",
+                (state, time.time(), tx_hash, detail, 1 if state == "settling" else 0, row),
+            )
+            return True
+
+    def resubmitting(self, row: int) -> None:
+        """Count one more submission of the same payload (an unknown settlement retried)."""
+        self._db.execute(
+            "UPDATE received_payments SET submissions=submissions+1, updated=? WHERE id=?", (time.time(), row)
+        )
+
+    def get(self, row: int) -> Receipt | None:
+        rows = self._db.query("SELECT * FROM received_payments WHERE id=?", (row,))
+        return _receipt(rows[0]) if rows else None
+
+    def open_rows(self) -> list[Receipt]:
+        """Rows whose settlement was sent without a known outcome, or not yet sent: reconcile them."""
+        rows = self._db.query(
+            "SELECT * FROM received_payments"
+            " WHERE state IN ('received','verified','settling','unknown') ORDER BY id"
+        )
+        return [_receipt(r) for r in rows]
+
+    def summary(self, since: float) -> list[dict[str, Any]]:
+        """Revenue by day and tool (settled only), for the operator's spending report."""
+        rows = self._db.query(
+            "SELECT date(ts, 'unixepoch') AS day, tool, COUNT(*) AS calls,"
+            " SUM(CAST(value AS INTEGER)) AS units, SUM(venice_usd) AS venice_usd"
+            " FROM received_payments WHERE state='settled' AND ts > ? GROUP BY day, tool ORDER BY day, tool",
+            (since,),
+        )
+        return [dict(r) for r in rows]
+
+
+def _receipt(row: Any) -> Receipt:
+    return Receipt(
+        id=row["id"],
+        tool=row["tool"],
+        state=row["state"],
+        payer=row["payer"],
+        value=int(row["value"]),
+        price_usd=row["price_usd"],
+        venice_usd=row["venice_usd"],
+        payload=json.loads(row["payload"]),
+        requirement=json.loads(row["requirement"]),
+        tx_hash=row["tx_hash"],
+        owner=row["owner"],
+    )
