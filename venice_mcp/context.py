@@ -134,8 +134,8 @@ class Runtime:
             db.close()
             self._db = None
             raise
-        jobs = JobStore(db)
-        outputs = OutputStore(settings.outputs, sealed=settings.sealed)
+        jobs = JobStore(db, unguessable=settings.charging)
+        outputs = OutputStore(settings.outputs, sealed=settings.sealed, unguessable=settings.charging)
         return AppState(
             settings=settings,
             client=client,

@@ -142,8 +142,10 @@ _COLUMNS = tuple(f.name for f in fields(Job))
 
 
 class JobStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, unguessable: bool = False) -> None:
         self.db = db
+        # Charging mode: anyone may call, so a job's id is the only key to it (128 bits).
+        self.id_bytes = 16 if unguessable else 5
         db.ensure(SCHEMA)
 
     def create(
@@ -159,7 +161,7 @@ class JobStore:
     ) -> Job:
         now = time.time()
         job = Job(
-            id="job_" + secrets.token_hex(5),
+            id="job_" + secrets.token_hex(self.id_bytes),
             kind=kind,
             model=model,
             queue_id=queue_id,

@@ -74,8 +74,10 @@ def _human(size: int) -> str:
 
 
 class OutputStore:
-    def __init__(self, directory: Path, sealed: tuple[Path, ...] = ()) -> None:
+    def __init__(self, directory: Path, sealed: tuple[Path, ...] = (), *, unguessable: bool = False) -> None:
         self.directory = directory
+        # Charging mode: anyone may call, so a file's name is the only key to it (128 random bits).
+        self.random_bytes = 16 if unguessable else 3
         # The server's own files (database, keys): never served, even from an output folder set
         # to the home itself.
         self.sealed = sealed
@@ -83,7 +85,7 @@ class OutputStore:
     def new_path(self, kind: str, ext: str, hint: str = "") -> Path:
         """A fresh, descriptive, collision-free file name: <kind>-<hint>-<utc stamp>-<rand>.<ext>."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        parts = [kind, _SAFE.sub("-", hint).strip("-")[:40], stamp, secrets.token_hex(3)]
+        parts = [kind, _SAFE.sub("-", hint).strip("-")[:40], stamp, secrets.token_hex(self.random_bytes)]
         name = "-".join(p for p in parts if p) + "." + ext.lstrip(".")
         self.directory.mkdir(parents=True, exist_ok=True)
         return self.directory / name

@@ -97,6 +97,7 @@ def chat(
     extras: Sequence[tuple[float, str]] = (),
     afford_usd: float | None = None,
     whole_context: bool = False,
+    default_out: int | None = None,
 ) -> ChatPrice:
     """The price bound of a chat call of ``tokens_in`` input tokens (``whole_context``: input whose
     size is unknown, counted as the model's whole context).
@@ -124,6 +125,10 @@ def chat(
                 affordable -= 1  # float rounding must not put the bound a hair over the limit
             if MIN_CAPPED_REPLY <= affordable < ceiling:
                 out, cap, limited, why = affordable, affordable, True, "the cap the per-call limit affords"
+        if default_out is not None and default_out < out:
+            # Charging mode: an agent pays the bound up front, so it is a usual reply's length,
+            # not the model's ceiling; max_tokens asks for more.
+            out, cap, limited, why = default_out, default_out, False, "the default reply length here"
     usd = fixed + choices * out * prices.output
     per_out = prices.output * 1e6
     input_note = "the whole context" if whole_context else f"~{tokens_in} tokens"
@@ -135,6 +140,10 @@ def chat(
         return text + "".join(f" + ${usd:g} {label}" for usd, label in extras)
 
     return ChatPrice(Estimate(usd, basis), cap, limited)
+
+
+# Charging mode: the output an agent pays for when it sets no max_tokens.
+CHARGED_REPLY_TOKENS = 2048
 
 
 def embeddings(spec: dict[str, Any], texts: list[str]) -> Estimate:

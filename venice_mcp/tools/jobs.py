@@ -80,6 +80,12 @@ async def venice_jobs(
                 "to fetch the job."
             )
         return await wait_and_reply(call, job, wait_seconds)
+    if state.settings.charging:
+        # Every paying agent shares this server: a job is reached only by the id its caller got.
+        raise ToolError(
+            "On this server jobs are looked up by job_id only (the id venice_music_generate "
+            "or venice_video_generate gave you)."
+        )
     jobs = state.jobs.list(status=status, kind=kind, limit=limit)
     if not jobs:
         text = "No jobs" + (f" with status {status}" if status else "") + " yet."

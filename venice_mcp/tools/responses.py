@@ -140,6 +140,7 @@ async def _price(
         max_tokens,
         extras=search,
         afford_usd=call.state.gate.limit,
+        default_out=pricing.CHARGED_REPLY_TOKENS if call.state.payee is not None else None,
         whole_context=media.unbounded,
     )
 

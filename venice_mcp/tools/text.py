@@ -196,6 +196,7 @@ async def _chat_price(
         choices=body.get("n", 1),
         extras=request.add_ons(venice, body["messages"]),
         afford_usd=call.state.gate.limit,
+        default_out=pricing.CHARGED_REPLY_TOKENS if call.state.payee is not None else None,
         whole_context=media.unbounded,
     )
 

@@ -193,6 +193,24 @@ async def venice_wallet_transactions(
     return Reply("\n".join(lines), structured)
 
 
+def _revenue(state: Any, since: float) -> list[dict[str, Any]]:
+    """What paying agents settled (charging mode, this home's received payments), by day and tool."""
+    from venice_mcp.payments.receipts import Receipts
+    from venice_mcp.payments.x402 import UNITS_PER_USD
+
+    rows = Receipts(state.ledger.db).summary(since)
+    return [
+        {
+            "day": r["day"],
+            "tool": r["tool"],
+            "calls": r["calls"],
+            "received_usd": r["units"] / UNITS_PER_USD,
+            "venice_usd": r["venice_usd"],
+        }
+        for r in rows
+    ]
+
+
 @tool("Spending", "read_only", "core")
 async def venice_spending(
     call: Call,
@@ -246,6 +264,14 @@ async def venice_spending(
             )
     if stopped:
         lines.append(f"{stopped} call(s) stopped at the spend gate (nothing spent).")
+    revenue = _revenue(state, since)
+    if revenue:
+        lines.append("Paid by agents (charging mode), settled, by day and tool:")
+        for r in revenue:
+            lines.append(
+                f"  {r['day']} {r['tool']}: {r['calls']} call(s), received {usd(r['received_usd'])}, "
+                f"Venice cost estimated {usd(r['venice_usd'])}"
+            )
     structured: dict[str, Any] = {
         "days": days,
         "auth": state.settings.auth_mode,
@@ -254,5 +280,6 @@ async def venice_spending(
         "by_model": by["model"],
         "topups_by_day": dict(topups),
         "stopped_at_gate": stopped,
+        "revenue": revenue,
     }
     return Reply("\n".join(lines), structured)
