@@ -165,7 +165,8 @@ class Runtime:
         facilitator = Facilitator(
             url, lambda: httpx2.AsyncClient(transport=transport, follow_redirects=False)
         )
-        payee = Payee(settings, Receipts(db), facilitator)
+        sleep = self._retry.sleep if self._retry is not None else anyio.sleep
+        payee = Payee(settings, Receipts(db), facilitator, sleep=sleep)
         await payee.reconcile()
         return payee
 

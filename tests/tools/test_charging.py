@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -197,3 +198,160 @@ async def test_the_payment_is_read_in_every_protocol_era(
     required = payment_required(result)
     assert result.is_error and required is not None and required["x402Version"] == 2
     assert billable(sandbox) == []
+
+
+# -- paying (the sandbox facilitator verifies and settles) ----------------------------------------
+
+
+def settlements(sandbox: SandboxState) -> list[Any]:
+    return list(sandbox.facilitator.settlements)
+
+
+def receipts(home: Path) -> list[dict[str, Any]]:
+    import sqlite3
+
+    with sqlite3.connect(home / "state.sqlite3") as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM received_payments ORDER BY id")]
+
+
+async def paid_call(
+    client: Client, tool: str = "venice_chat", args: dict[str, Any] = CHAT, **wrong: Any
+) -> tuple[Any, dict[str, Any]]:
+    payment = sign(await ask_price(client, tool, args), **wrong)
+    return await client.call_tool(tool, args, meta={"x402/payment": payment}), payment
+
+
+async def test_a_paid_call_runs_settles_once_and_says_so(
+    agent: Client, sandbox: SandboxState, settings: Any
+) -> None:
+    result, payment = await paid_call(agent)
+    assert not result.is_error, text_of(result)
+    assert "[sandbox]" in text_of(result)  # the model's reply
+    receipt = (result.meta or {})["x402/payment-response"]
+    assert receipt["success"] is True and receipt["network"] == "eip155:8453"
+    assert receipt["payer"].lower() == payment["payload"]["authorization"]["from"].lower()
+    [settled] = settlements(sandbox)
+    assert settled.transaction == receipt["transaction"] and settled.amount == int(
+        payment["accepted"]["amount"]
+    )
+    assert [r["state"] for r in receipts(settings.home)] == ["settled"]
+    assert billable(sandbox).count("/chat/completions") == 1
+
+
+async def test_an_image_is_paid_for_and_its_file_is_private(agent: Client, sandbox: SandboxState) -> None:
+    result, _ = await paid_call(agent, "venice_image_generate", {"prompt": "a red fox"})
+    assert not result.is_error, text_of(result)
+    [link] = [b for b in result.content if b.type == "resource_link"]
+    name = str(link.uri).rsplit("/", 1)[-1]
+    assert len(name.rsplit(".", 1)[0].rsplit("-", 1)[-1]) == 32  # 128 random bits in the name
+    assert len(settlements(sandbox)) == 1
+
+
+async def test_the_same_authorization_is_refused_the_second_time(
+    agent: Client, sandbox: SandboxState
+) -> None:
+    first, payment = await paid_call(agent)
+    assert not first.is_error
+    again = await agent.call_tool("venice_chat", CHAT, meta={"x402/payment": payment})
+    required = payment_required(again)
+    assert again.is_error and required is not None and "already used" in required["error"]
+    assert len(settlements(sandbox)) == 1 and billable(sandbox).count("/chat/completions") == 1
+
+
+async def test_concurrent_replays_of_one_authorization_run_one_call(
+    agent: Client, sandbox: SandboxState
+) -> None:
+    payment = sign(await ask_price(agent))
+    results: list[Any] = []
+
+    async def one() -> None:
+        results.append(await agent.call_tool("venice_chat", CHAT, meta={"x402/payment": payment}))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(one)
+    assert sorted(r.is_error for r in results) == [False, True, True, True, True]
+    assert len(settlements(sandbox)) == 1 and billable(sandbox).count("/chat/completions") == 1
+
+
+async def test_a_replay_after_a_restart_is_refused(
+    charging: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    async with charging() as first_run:
+        result, payment = await paid_call(first_run)
+        assert not result.is_error
+    async with charging() as second_run:  # the same home: a new process would see the same rows
+        again = await second_run.call_tool("venice_chat", CHAT, meta={"x402/payment": payment})
+    assert again.is_error and "already used" in (payment_required(again) or {}).get("error", "")
+    assert len(settlements(sandbox)) == 1
+
+
+async def test_a_call_that_fails_at_venice_settles_nothing(
+    agent: Client, sandbox: SandboxState, settings: Any
+) -> None:
+    sandbox.faults.add("/chat/completions", status=500, times=10)
+    result, _ = await paid_call(agent)
+    assert result.is_error and payment_required(result) is None  # Venice's error, not a payment one
+    assert settlements(sandbox) == []
+    assert [r["state"] for r in receipts(settings.home)] == ["voided"]
+
+
+async def test_a_settlement_without_an_answer_is_resubmitted_and_settles_once(
+    agent: Client, sandbox: SandboxState, settings: Any
+) -> None:
+    """The facilitator settles, then the answer is lost: the same payload goes again and the
+    facilitator answers with the settlement it already made."""
+    sandbox.faults.add("/facilitator/settle", drop=True, after=True)
+    result, payment = await paid_call(agent)
+    assert not result.is_error, text_of(result)
+    [settled] = settlements(sandbox)
+    assert (
+        settled.submissions == 2
+        and (result.meta or {})["x402/payment-response"]["transaction"] == settled.transaction
+    )
+    [row] = receipts(settings.home)
+    assert row["state"] == "settled" and row["submissions"] == 2
+    assert json.loads(row["payload"]) == payment  # resubmitted as received, never re-signed
+
+
+async def test_a_payer_without_funds_gets_nothing_and_pays_nothing(
+    agent: Client, sandbox: SandboxState
+) -> None:
+    from eth_account import Account
+
+    from tests.tools.charging_helpers import AGENT_KEY
+
+    sandbox.facilitator.set_balance(Account.from_key(AGENT_KEY).address, 0.0)
+    result, _ = await paid_call(agent)
+    required = payment_required(result)
+    assert result.is_error and required is not None and "insufficient_funds" in required["error"]
+    assert settlements(sandbox) == [] and billable(sandbox).count("/chat/completions") == 0
+
+
+async def test_paying_agents_share_a_daily_allowance_of_venice_credit(
+    charging: Callable[..., Client], sandbox: SandboxState
+) -> None:
+    async with charging(daily_venice_usd=0.0000001) as c:
+        result, _ = await paid_call(c)
+    assert result.is_error and "daily allowance" in text_of(result)
+    assert settlements(sandbox) == [] and billable(sandbox).count("/chat/completions") == 0
+
+
+async def test_jobs_are_reached_by_id_only(agent: Client) -> None:
+    result = await agent.call_tool("venice_jobs", {})
+    assert result.is_error and "job_id only" in text_of(result)
+
+
+async def test_the_operator_sees_revenue_beside_venice_cost(
+    charging: Callable[..., Client], make_client: Callable[..., Client]
+) -> None:
+    async with charging() as c:
+        result, payment = await paid_call(c)
+        assert not result.is_error
+    async with make_client() as operator:  # the operator's own (stdio-like) server on the same home
+        spending = await operator.call_tool("venice_spending", {})
+    [row] = (spending.structured_content or {})["revenue"]
+    assert row["tool"] == "venice_chat" and row["calls"] == 1
+    assert row["received_usd"] == int(payment["accepted"]["amount"]) / 1e6
+    assert "Paid by agents" in text_of(spending)

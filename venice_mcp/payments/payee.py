@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +85,16 @@ def price_units(venice_usd: float, settings: Settings) -> int:
 
 
 class Payee:
-    def __init__(self, settings: Settings, receipts: Receipts, facilitator: Facilitator) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        receipts: Receipts,
+        facilitator: Facilitator,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
         assert settings.charge_pay_to is not None
+        self._sleep = sleep
         self.settings = settings
         self.pay_to = settings.charge_pay_to
         self.receipts = receipts
@@ -211,7 +220,7 @@ class Payee:
         for attempt in range(SETTLE_ATTEMPTS):
             if attempt:
                 self.receipts.resubmitting(row)
-                await anyio.sleep(SETTLE_BACKOFF_S[min(attempt - 1, len(SETTLE_BACKOFF_S) - 1)])
+                await self._sleep(SETTLE_BACKOFF_S[min(attempt - 1, len(SETTLE_BACKOFF_S) - 1)])
             try:
                 verdict = await self.facilitator.settle(payload, requirement)
             except FacilitatorUnclear as exc:

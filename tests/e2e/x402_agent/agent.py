@@ -32,21 +32,20 @@ async def main(transport: str, url: str, key: str, calls: list[list[Any]]) -> No
     payments = x402Client()
     register_exact_evm_client(payments, EthAccountSigner(Account.from_key(key)))
     opener = streamablehttp_client(url) if transport == "http" else sse_client(url)
-    async with opener as streams:
-        async with ClientSession(streams[0], streams[1]) as session:
-            agent = x402MCPSession(session, payments)
-            await agent.initialize()
-            for name, args in calls:
-                result = await agent.call_tool(name, args)
-                line = {
-                    "tool": name,
-                    "is_error": bool(result.is_error),
-                    "payment_made": result.payment_made,
-                    "payment_response": _plain(result.payment_response),
-                    "types": [block.type for block in result.content],
-                    "text": [block.text for block in result.content if block.type == "text"],
-                }
-                print(json.dumps(line), flush=True)
+    async with opener as streams, ClientSession(streams[0], streams[1]) as session:
+        agent = x402MCPSession(session, payments)
+        await agent.initialize()
+        for name, args in calls:
+            result = await agent.call_tool(name, args)
+            line = {
+                "tool": name,
+                "is_error": bool(result.is_error),
+                "payment_made": result.payment_made,
+                "payment_response": _plain(result.payment_response),
+                "types": [block.type for block in result.content],
+                "text": [block.text for block in result.content if block.type == "text"],
+            }
+            print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""A paying agent that nobody here wrote: the ``x402`` package's MCP client (x402.mcp, its EVM
+``exact`` scheme, a throwaway key) pays a hosted venice-mcp in charging mode, over Streamable HTTP
+and SSE. The sandbox is both Venice and the facilitator (a process of its own, so its settlements
+can be counted): each paid call settles exactly once, and free calls settle nothing.
+
+Needs PyPI (x402 and the Python SDK 1.x it is built on), so it carries the ``registry`` marker.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from tests.e2e.helpers import Sandbox, http_child, sandbox_child
+from venice_mcp.sandbox import SANDBOX_API_KEY
+
+pytestmark = [pytest.mark.registry, pytest.mark.anyio]
+
+HERE = Path(__file__).parent / "x402_agent"
+X402 = "x402[evm,mcp]==2.25.0"
+MCP_1X = "mcp>=1.20,<2"
+PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
+AGENT_KEY = "0x" + "5a" * 32
+CALLS = [
+    ["venice_chat", {"prompt": "hello"}],
+    ["venice_image_generate", {"prompt": "a red fox in snow"}],
+    ["venice_models", {"type": "image"}],
+]
+
+
+@pytest.fixture(scope="module")
+def agent_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    where = tmp_path_factory.mktemp("x402-agent")
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=120)
+    subprocess.run(
+        [str(where / "bin" / "pip"), "install", "--quiet", X402, MCP_1X],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
+    return str(where / "bin" / "python")
+
+
+async def _run_agent(python: str, transport: str, url: str) -> list[dict[str, Any]]:
+    argv = [python, str(HERE / "agent.py"), transport, url, AGENT_KEY, json.dumps(CALLS)]
+    with anyio.fail_after(180):
+        done = await anyio.run_process(argv, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    return [json.loads(line) for line in done.stdout.decode().splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("transport, path", [("http", "/mcp"), ("sse", "/sse")])
+async def test_the_x402_packages_agent_pays_each_call_once(
+    agent_python: str, tmp_path: Path, transport: str, path: str
+) -> None:
+    from eth_account import Account
+
+    payer = Account.from_key(AGENT_KEY).address.lower()
+    async with sandbox_child(tmp_path) as sandbox:
+        env = {
+            "VENICE_API_KEY": SANDBOX_API_KEY,
+            "VENICE_BASE_URL": sandbox.api,
+            "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
+            "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
+        }
+        async with http_child(tmp_path / "home", **env) as server:
+            seen = await _run_agent(agent_python, transport, server.base + path)
+        settlements = await _settlements(sandbox)
+    chat, image, models = seen
+    for paid in (chat, image):
+        assert not paid["is_error"] and paid["payment_made"], paid
+        response = paid["payment_response"]
+        assert response["success"] is True and response["transaction"].startswith("0x"), paid
+        assert response["network"] == "eip155:8453"
+    assert "resource_link" in image["types"] or any("venice-mcp://outputs/" in t for t in image["text"])
+    assert not models["is_error"] and not models["payment_made"]
+    # Exactly one settlement per paid call, from the agent's wallet to the operator's address.
+    assert len(settlements) == 2, settlements
+    assert {s["transaction"] for s in settlements} == {
+        chat["payment_response"]["transaction"],
+        image["payment_response"]["transaction"],
+    }
+    for s in settlements:
+        assert s["payer"].lower() == payer and s["pay_to"].lower() == PAY_TO.lower(), s
+
+
+async def _settlements(sandbox: Sandbox) -> list[dict[str, Any]]:
+    body = await sandbox.control("GET", "facilitator/settlements")
+    return list(body["settlements"] if isinstance(body, dict) else body)
