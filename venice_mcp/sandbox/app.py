@@ -27,6 +27,7 @@ from venice_mcp.sandbox import (
     chat,
     control,
     crypto,
+    facilitator,
     images,
     models,
     responses,
@@ -260,15 +261,35 @@ async def _serve(
 
 
 async def _run(ep: Endpoint, state: SandboxState, ctx: Context) -> Response:
-    fault = state.faults.take(ctx.request.method, ep.path)
-    if fault is not None:
-        if fault.delay > 0:
-            await state.faults.sleep(fault.delay)
-        if fault.drop:
-            return _Dropped()
-        if fault.status is not None:
-            raise _fault_error(fault)
-    return await ep.handler(ctx)
+    return await _with_faults(state, ctx.request.method, ep.path, lambda: ep.handler(ctx))
+
+
+async def _with_faults(
+    state: SandboxState, method: str, path: str, work: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Run ``work`` under the first fault registered for this request: a fault stalls, drops or
+    fails the request before the work, or (``after``) once the work is done and only the answer
+    suffers."""
+    fault = state.faults.take(method, path)
+    if fault is not None and not fault.after:
+        failed = await _inflict(state, fault)
+        if failed is not None:
+            return failed
+    response = await work()
+    if fault is not None and fault.after:
+        return await _inflict(state, fault) or response
+    return response
+
+
+async def _inflict(state: SandboxState, fault: Fault) -> Response | None:
+    """Stall for the fault's delay, then drop or fail; None when the request may go on."""
+    if fault.delay > 0:
+        await state.faults.sleep(fault.delay)
+    if fault.drop:
+        return _Dropped()
+    if fault.status is not None:
+        raise _fault_error(fault)
+    return None
 
 
 def _decorate(response: Response, ep: Endpoint, caller: Caller, ctx: Context, extra: dict[str, str]) -> None:
@@ -299,11 +320,35 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": detail}, status_code=status)
 
 
+def _facilitator(
+    state: SandboxState, path: str, handler: facilitator.Handler
+) -> Callable[[Request], Awaitable[Response]]:
+    """The facilitator routes take faults like Venice's (path as registered, e.g.
+    ``/facilitator/settle``), with none of Venice's auth or headers."""
+
+    async def serve(request: Request) -> Response:
+        try:
+            return await _with_faults(state, request.method, path, lambda: handler(request, state))
+        except VeniceError as exc:
+            return exc.response()
+
+    return serve
+
+
 def create_app(state: SandboxState) -> Starlette:
     api: list[BaseRoute] = [Route(ep.path, _endpoint(ep, state), methods=[ep.method]) for ep in ENDPOINTS]
     api.append(Route("/{rest:path}", _not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
+    facilitation: list[BaseRoute] = [
+        Route(path, _facilitator(state, path, handler), methods=[method])
+        for method, path, handler in facilitator.ROUTES
+    ]
     app = Starlette(
-        routes=[Mount("/api/v1", routes=api), *control.routes(state), *video.routes(state)],
+        routes=[
+            Mount("/api/v1", routes=api),
+            *facilitation,
+            *control.routes(state),
+            *video.routes(state),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.sandbox = state

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from venice_mcp.sandbox.state import SandboxState
 
-_FAULT_FIELDS = ("path", "method", "status", "retry_after", "delay", "drop", "times", "message")
+_FAULT_FIELDS = ("path", "method", "status", "retry_after", "delay", "drop", "times", "message", "after")
 
 
 async def _json(request: Request) -> Any:
@@ -137,6 +137,50 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         state.deprecations[spec["model"]] = plan
         return JSONResponse({"model": spec["model"], **plan})
 
+    async def release_faults(request: Request) -> Response:
+        """End every injected stall now (a delay fault's request then goes on)."""
+        state.faults.release_delays()
+        return JSONResponse({"ok": True})
+
+    async def facilitator_settlements(request: Request) -> Response:
+        return JSONResponse([s.as_dict() for s in state.facilitator.settlements])
+
+    async def facilitator_balance(request: Request) -> Response:
+        """Set a payer's simulated USDC balance: {"address": "0x…", "usd": 5}."""
+        spec = await _json(request)
+        usd = spec.get("usd") if isinstance(spec, dict) else None
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("address"), str)
+            or not isinstance(usd, (int, float))
+            or isinstance(usd, bool)
+            or usd < 0
+        ):
+            return JSONResponse({"error": "expected {address: string, usd: number >= 0}"}, status_code=400)
+        state.facilitator.set_balance(spec["address"], float(usd))
+        address = spec["address"]
+        return JSONResponse(
+            {
+                "address": address,
+                "usd": state.facilitator.balance(address),
+                "units": str(state.facilitator.balance_units(address)),
+            }
+        )
+
+    async def facilitator_wait(request: Request) -> Response:
+        """Long-poll until ``count`` settlements exist (at most ``timeout`` seconds)."""
+        try:
+            count = int(request.query_params.get("count", "1"))
+            timeout = min(float(request.query_params.get("timeout", "30")), 120.0)
+        except ValueError:
+            return JSONResponse({"error": "count and timeout must be numbers"}, status_code=400)
+        with anyio.move_on_after(timeout):
+            await state.facilitator.wait_settlements(count)
+        settled = len(state.facilitator.settlements)
+        return JSONResponse(
+            {"settled": settled, "ok": settled >= count}, status_code=200 if settled >= count else 408
+        )
+
     async def reset(request: Request) -> Response:
         state.reset()
         return JSONResponse({"ok": True})
@@ -144,6 +188,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     table: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
         ("/_sandbox/faults", "POST", add_fault),
         ("/_sandbox/faults", "GET", list_faults),
+        ("/_sandbox/faults/release", "POST", release_faults),
         ("/_sandbox/credit", "POST", credit),
         ("/_sandbox/balance/{address}", "GET", balance),
         ("/_sandbox/requests", "GET", requests),
@@ -154,5 +199,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         ("/_sandbox/topups/release", "POST", topup_release),
         ("/_sandbox/diem", "POST", diem),
         ("/_sandbox/deprecations", "POST", deprecate),
+        ("/_sandbox/facilitator/settlements", "GET", facilitator_settlements),
+        ("/_sandbox/facilitator/balances", "POST", facilitator_balance),
+        ("/_sandbox/facilitator/wait", "GET", facilitator_wait),
     ]
     return [Route(path, fn, methods=[method]) for path, method, fn in table]

@@ -34,6 +34,9 @@ class Fault:
     drop: bool = False
     times: int = 1
     message: str | None = None
+    # Fire once the handler has done its work: the work stands (a payment settled), only the
+    # answer is late, lost or an error, as when a response dies on the way back.
+    after: bool = False
     fired: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,6 +49,7 @@ class Fault:
             "drop": self.drop,
             "times": self.times,
             "message": self.message,
+            "after": self.after,
             "fired": self.fired,
         }
 
@@ -70,6 +74,7 @@ class FaultSet:
         drop: bool = False,
         times: int = 1,
         message: str | None = None,
+        after: bool = False,
     ) -> Fault:
         if status is None and not drop and delay <= 0:
             raise ValueError("a fault needs a status, drop=True or a positive delay")
@@ -84,6 +89,7 @@ class FaultSet:
             drop=drop,
             times=times,
             message=message,
+            after=after,
         )
         with self._lock:
             self._faults.append(fault)

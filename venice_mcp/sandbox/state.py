@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from venice_mcp.sandbox.facilitator_state import FacilitatorBook
 from venice_mcp.sandbox.faults import FaultSet
 from venice_mcp.sandbox.media_jobs import MediaJobs
 from venice_mcp.sandbox.topup_state import TopUpBook
@@ -68,6 +69,8 @@ class SandboxState:
     clock: Callable[[], float] = time.time
     # x402 top-ups: settled payments, submissions, top-up faults (see topup_state.py).
     topups: TopUpBook = field(default_factory=TopUpBook)
+    # The x402 facilitator under /facilitator: payer balances, settlements (facilitator_state.py).
+    facilitator: FacilitatorBook = field(default_factory=FacilitatorBook)
     # DIEM left this epoch on the Venice account a wallet is linked to (lower-case address → USD):
     # /x402/balance reports it, and a 402 for such a wallet is not fixed by a USDC top-up.
     diem: dict[str, float] = field(default_factory=dict)
@@ -192,6 +195,7 @@ class SandboxState:
             self._nonces.clear()
             self.diem.clear()
             self.topups.clear()
+            self.facilitator.clear()
             self.rpc_idempotency.clear()
             self.cloned_voices.clear()
             self.prompt_cache.clear()

@@ -1,0 +1,135 @@
+"""What the sandbox facilitator remembers: simulated USDC balances, spent authorization nonces
+(one settlement per payer and nonce) and every verify/settle call, for tests to inspect."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+UNITS_PER_USD = 1_000_000  # USDC has 6 decimals
+# A payer nobody configured can pay: charging-mode tests need no set-up to see a call succeed.
+DEFAULT_BALANCE_USD = 100.0
+
+
+@dataclass
+class FacilitatorSettlement:
+    payer: str
+    pay_to: str
+    amount: int  # USDC atomic units
+    nonce: str
+    transaction: str
+    network: str
+    resource: str | None  # paymentPayload.resource.url, when the payee sent one
+    signature: str
+    authorization: dict[str, str]  # as settled: an identical resubmission gets this settlement back
+    submissions: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "payer": self.payer,
+            "payTo": self.pay_to,
+            "amount": str(self.amount),
+            "nonce": self.nonce,
+            "transaction": self.transaction,
+            "network": self.network,
+            "resource": self.resource,
+            "submissions": self.submissions,
+        }
+
+
+def _units(usd: float) -> int:
+    if usd < 0:
+        raise ValueError("a balance must be >= 0")
+    return round(usd * UNITS_PER_USD)
+
+
+@dataclass
+class FacilitatorBook:
+    default_balance_usd: float = DEFAULT_BALANCE_USD
+    settlements: list[FacilitatorSettlement] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # {"route", "body"} per verify/settle
+    _balances: dict[str, int] = field(default_factory=dict)  # lower-case address -> atomic units
+    _spent: dict[tuple[str, str], FacilitatorSettlement] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _changed: anyio.Event | None = None
+
+    # -- balances ------------------------------------------------------------------------------
+
+    def set_balance(self, address: str, usd: float) -> None:
+        with self._lock:
+            self._balances[address.lower()] = _units(usd)
+
+    def balance_units(self, address: str) -> int:
+        with self._lock:
+            return self._balance(address.lower())
+
+    def balance(self, address: str) -> float:
+        return self.balance_units(address) / UNITS_PER_USD
+
+    def _balance(self, key: str) -> int:
+        return self._balances.get(key, _units(self.default_balance_usd))
+
+    # -- nonces and settlements ----------------------------------------------------------------
+
+    def spent(self, payer: str, nonce: str) -> FacilitatorSettlement | None:
+        with self._lock:
+            return self._spent.get((payer.lower(), nonce.lower()))
+
+    def settle(self, settlement: FacilitatorSettlement) -> FacilitatorSettlement:
+        """Spend the nonce and move the funds, atomically; if the nonce was spent meanwhile, the
+        earlier settlement is returned and nothing moves (the caller compares the two)."""
+        key = (settlement.payer.lower(), settlement.nonce.lower())
+        with self._lock:
+            earlier = self._spent.get(key)
+            if earlier is not None:
+                return earlier
+            payer, pay_to = settlement.payer.lower(), settlement.pay_to.lower()
+            if self._balance(payer) < settlement.amount:
+                raise InsufficientFunds
+            self._balances[payer] = self._balance(payer) - settlement.amount
+            self._balances[pay_to] = self._balance(pay_to) + settlement.amount
+            self._spent[key] = settlement
+            self.settlements.append(settlement)
+        self._signal()
+        return settlement
+
+    def called(self, route: str, body: Any) -> None:
+        with self._lock:
+            self.calls.append({"route": route, "body": body})
+
+    async def wait_settlements(self, count: int) -> None:
+        """Until at least ``count`` payments were settled (bound it with fail_after)."""
+        while len(self.settlements) < count:
+            if self._changed is None:
+                self._changed = anyio.Event()
+            await self._changed.wait()
+
+    def _signal(self) -> None:
+        event, self._changed = self._changed, None
+        if event is not None:
+            event.set()
+
+    # -- control -------------------------------------------------------------------------------
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "settlements": [s.as_dict() for s in self.settlements],
+                "balances": {a: str(u) for a, u in self._balances.items()},
+                "defaultBalanceUsd": self.default_balance_usd,
+            }
+
+    def clear(self) -> None:
+        with self._lock:
+            self.settlements.clear()
+            self.calls.clear()
+            self._balances.clear()
+            self._spent.clear()
+            self.default_balance_usd = DEFAULT_BALANCE_USD
+
+
+class InsufficientFunds(Exception):
+    """The payer's balance fell below the amount between verification and settlement."""
