@@ -87,7 +87,7 @@ async def test_the_x402_packages_agent_pays_each_call_once(
         image["payment_response"]["transaction"],
     }
     for s in settlements:
-        assert s["payer"].lower() == payer and s["pay_to"].lower() == PAY_TO.lower(), s
+        assert s["payer"].lower() == payer and s["payTo"].lower() == PAY_TO.lower(), s
 
 
 async def _settlements(sandbox: Sandbox) -> list[dict[str, Any]]:
