@@ -58,6 +58,7 @@ class Call:
         self.payment = payment  # charging mode: the agent's x402 payment for this call, if any
         self.request_ref = request_ref
         self.admission: Admission | None = None  # charging mode: the verified payment
+        self.charged_usd: float | None = None  # what Venice reported the paid request cost
 
     async def approve(self, *, model: str | None, estimate: Estimate, confirm: bool) -> None:
         """The spend gate: return when the call may run, else raise SpendStopped (the stop is
@@ -95,6 +96,7 @@ class Call:
             yield spend
             status = "ok"
         finally:
+            self.charged_usd = spend.charge_usd
             self.record(status, model, estimate, spend)
 
     async def paid_request(

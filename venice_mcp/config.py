@@ -44,6 +44,9 @@ DEFAULT_FACILITATOR_URL = "https://x402.org/facilitator"
 DEFAULT_CHARGE_MARKUP = 1.0
 DEFAULT_CHARGE_MIN_USD = 0.001
 DEFAULT_DAILY_VENICE_USD = 20.0
+# A facilitator settles on-chain: Base confirms in seconds; a settlement with no answer in this
+# long is resubmitted (the same payload: it can settle once).
+DEFAULT_FACILITATOR_TIMEOUT_S = 30.0
 
 # VENICE_MCP_TOOLSETS chooses among these (tools/_declare.py assigns each tool to one or more).
 TOOLSETS = ("text", "images", "audio", "video", "web", "crypto", "account", "wallet")
@@ -139,6 +142,7 @@ class Settings:
     charge_markup: float = DEFAULT_CHARGE_MARKUP
     charge_min_usd: float = DEFAULT_CHARGE_MIN_USD
     daily_venice_usd: float = DEFAULT_DAILY_VENICE_USD
+    facilitator_timeout_s: float = DEFAULT_FACILITATOR_TIMEOUT_S
 
     @property
     def charging(self) -> bool:
@@ -410,4 +414,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         charge_min_usd=_number(env, "VENICE_MCP_CHARGE_MIN_USD", DEFAULT_CHARGE_MIN_USD, 0.000001, 1000),
         daily_venice_usd=_number(env, "VENICE_MCP_DAILY_VENICE_USD", DEFAULT_DAILY_VENICE_USD, 0, 100_000),
+        facilitator_timeout_s=_seconds(
+            env, "VENICE_MCP_FACILITATOR_TIMEOUT_SECONDS", DEFAULT_FACILITATOR_TIMEOUT_S, 0.1, 600
+        ),
     )

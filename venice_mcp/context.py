@@ -163,7 +163,9 @@ class Runtime:
         transport = self._transport if settings.sandbox else None
         url = SANDBOX_FACILITATOR_URL if settings.sandbox else settings.facilitator_url
         facilitator = Facilitator(
-            url, lambda: httpx2.AsyncClient(transport=transport, follow_redirects=False)
+            url,
+            lambda: httpx2.AsyncClient(transport=transport, follow_redirects=False),
+            timeout_s=settings.facilitator_timeout_s,
         )
         sleep = self._retry.sleep if self._retry is not None else anyio.sleep
         payee = Payee(settings, Receipts(db), facilitator, sleep=sleep)

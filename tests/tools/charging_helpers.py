@@ -94,3 +94,67 @@ def sign(
         "accepted": accepted,
         "payload": {"signature": "0x" + bytes(signed.signature).hex(), "authorization": auth},
     }
+
+
+PERMIT2 = "0x000000000022D473030F116dDEE9F6B43aC78BA3"
+UPTO_PROXY = "0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002"
+_UPTO_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "PermitWitnessTransferFrom": [
+        {"name": "permitted", "type": "TokenPermissions"},
+        {"name": "spender", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+        {"name": "witness", "type": "Witness"},
+    ],
+    "TokenPermissions": [{"name": "token", "type": "address"}, {"name": "amount", "type": "uint256"}],
+    "Witness": [
+        {"name": "to", "type": "address"},
+        {"name": "facilitator", "type": "address"},
+        {"name": "validAfter", "type": "uint256"},
+    ],
+}
+
+
+def sign_upto(
+    required: dict[str, Any], key: str = AGENT_KEY, *, facilitator: str | None = None
+) -> dict[str, Any]:
+    """A PaymentPayload for the ``upto`` offer: a Permit2 witness transfer of the maximum, as the
+    x402 package's upto client builds it (scheme_upto_evm.md)."""
+    accepted = next(a for a in required["accepts"] if a["scheme"] == "upto")
+    now = int(time.time())
+    auth = {
+        "from": Account.from_key(key).address,
+        "permitted": {"token": USDC, "amount": accepted["amount"]},
+        "spender": UPTO_PROXY,
+        "nonce": str(int.from_bytes(os.urandom(32), "big")),
+        "deadline": str(now + 300),
+        "witness": {
+            "to": accepted["payTo"],
+            "facilitator": facilitator or accepted["extra"]["facilitatorAddress"],
+            "validAfter": "0",
+        },
+    }
+    typed = {
+        "types": _UPTO_TYPES,
+        "primaryType": "PermitWitnessTransferFrom",
+        "domain": {"name": "Permit2", "chainId": 8453, "verifyingContract": PERMIT2},
+        "message": {
+            "permitted": {"token": USDC, "amount": int(accepted["amount"])},
+            "spender": UPTO_PROXY,
+            "nonce": int(auth["nonce"]),  # type: ignore[arg-type]
+            "deadline": int(auth["deadline"]),  # type: ignore[arg-type]
+            "witness": {**auth["witness"], "validAfter": 0},  # type: ignore[dict-item]
+        },
+    }
+    signed = Account.sign_typed_data(key, full_message=typed)
+    return {
+        "x402Version": 2,
+        "resource": required["resource"],
+        "accepted": accepted,
+        "payload": {"signature": "0x" + bytes(signed.signature).hex(), "permit2Authorization": auth},
+    }

@@ -18,7 +18,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.tools.charging_helpers import OTHER_KEY, PAY_TO, USDC, payment_required, sign
+from tests.tools.charging_helpers import OTHER_KEY, PAY_TO, USDC, payment_required, sign, sign_upto
 from tests.tools.conftest import text_of
 from venice_mcp.sandbox import SandboxState
 
@@ -355,3 +355,48 @@ async def test_the_operator_sees_revenue_beside_venice_cost(
     assert row["tool"] == "venice_chat" and row["calls"] == 1
     assert row["received_usd"] == int(payment["accepted"]["amount"]) / 1e6
     assert "Paid by agents" in text_of(spending)
+
+
+# -- upto: metered tools authorize a maximum and settle what Venice reported ---------------------
+
+
+async def test_metered_tools_offer_upto_first_and_the_rest_only_exact(
+    agent: Client, sandbox: SandboxState
+) -> None:
+    chat = await ask_price(agent)
+    assert [a["scheme"] for a in chat["accepts"]] == ["upto", "exact"]
+    upto, exact = chat["accepts"]
+    assert upto["amount"] == exact["amount"] and upto["extra"]["facilitatorAddress"].startswith("0x")
+    image = await ask_price(agent, "venice_image_generate", {"prompt": "a red fox"})
+    assert [a["scheme"] for a in image["accepts"]] == ["exact"]
+
+
+async def test_upto_settles_what_venice_reported_times_the_markup(
+    charging: Callable[..., Client], sandbox: SandboxState, settings: Any
+) -> None:
+    import sqlite3
+
+    async with charging(charge_markup=2.0, charge_min_usd=0.000001) as c:
+        required = await ask_price(c)
+        result = await c.call_tool("venice_chat", CHAT, meta={"x402/payment": sign_upto(required)})
+    assert not result.is_error, text_of(result)
+    with sqlite3.connect(settings.home / "state.sqlite3") as db:
+        [(reported,)] = db.execute("SELECT charge_usd FROM calls WHERE tool='venice_chat'").fetchall()
+    expected = math.ceil(round(reported * 2.0 * 1e6, 6))
+    receipt = (result.meta or {})["x402/payment-response"]
+    [settled] = settlements(sandbox)
+    maximum = int(required["accepts"][0]["amount"])
+    assert settled.amount == int(receipt["amount"]) == expected < maximum
+    [row] = receipts(settings.home)
+    assert row["scheme"] == "upto" and row["state"] == "settled" and row["settle_amount"] == str(expected)
+
+
+async def test_upto_for_another_facilitator_is_refused_before_anyone_is_asked(
+    agent: Client, sandbox: SandboxState
+) -> None:
+    required = await ask_price(agent)
+    payment = sign_upto(required, facilitator="0x" + "11" * 20)
+    result = await agent.call_tool("venice_chat", CHAT, meta={"x402/payment": payment})
+    assert result.is_error and "another facilitator" in (payment_required(result) or {}).get("error", "")
+    assert [c for c in sandbox.facilitator.calls if c["route"] != "supported"] == []
+    assert billable(sandbox).count("/chat/completions") == 0

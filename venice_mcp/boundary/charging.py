@@ -26,7 +26,11 @@ def payment_result(body: dict[str, Any], version: str | None) -> CallToolResult:
 
 
 async def settled(
-    payee: Payee, admission: Admission, result: CallToolResult | InputRequiredResult, version: str | None
+    payee: Payee,
+    admission: Admission,
+    result: CallToolResult | InputRequiredResult,
+    version: str | None,
+    venice_usd: float | None = None,
 ) -> CallToolResult | InputRequiredResult:
     """Settle the payment of a call that succeeded and say so in ``_meta``; a call that did not
     succeed settles nothing. A failed settlement answers with the payment error only: the tool's
@@ -37,7 +41,7 @@ async def settled(
     try:
         # Shielded: a client that leaves now must not strand a settlement half sent.
         with anyio.CancelScope(shield=True):
-            receipt = await payee.settle(admission)
+            receipt = await payee.settle(admission, venice_usd)
     except SettlementFailed as failed:
         return payment_result(failed.body, version)
     result.meta = {**(result.meta or {}), RESPONSE_META: receipt}

@@ -148,7 +148,7 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise
         if call.admission is not None:
             assert state.payee is not None
-            return await settled(state.payee, call.admission, result, ctx.protocol_version)
+            return await settled(state.payee, call.admission, result, ctx.protocol_version, call.charged_usd)
         return result
 
     async def attempt(

@@ -17,10 +17,6 @@ import httpx2
 
 log = logging.getLogger(__name__)
 
-VERIFY_TIMEOUT = httpx2.Timeout(15.0, connect=5.0)
-# Settling waits for a Base transaction; facilitators answer within seconds, rarely more.
-SETTLE_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
-
 
 class FacilitatorUnclear(Exception):
     """No definite answer (timeout, connection lost, 5xx, a malformed body): for a settlement, it
@@ -39,8 +35,12 @@ class Verdict:
 
 
 class Facilitator:
-    def __init__(self, url: str, make_client: Callable[[], httpx2.AsyncClient]) -> None:
+    def __init__(
+        self, url: str, make_client: Callable[[], httpx2.AsyncClient], *, timeout_s: float = 30.0
+    ) -> None:
         self.url = url.rstrip("/")
+        # Settling waits for a Base transaction: seconds, rarely more.
+        self.timeout = httpx2.Timeout(timeout_s, connect=min(5.0, timeout_s))
         self._make_client = make_client
         self._client: httpx2.AsyncClient | None = None
 
@@ -50,8 +50,19 @@ class Facilitator:
             self._client = self._make_client()
         return self._client
 
+    async def supported(self) -> dict[str, Any]:
+        """``GET /supported``: the kinds (scheme, network) this facilitator handles."""
+        try:
+            response = await self.http.get(self.url + "/supported", timeout=self.timeout)
+            answer = response.json() if response.status_code == 200 else None
+        except (httpx2.HTTPError, ValueError):
+            raise FacilitatorUnclear("the facilitator did not answer /supported") from None
+        if not isinstance(answer, dict):
+            raise FacilitatorUnclear("the facilitator's /supported answer is not a JSON object")
+        return answer
+
     async def verify(self, payload: dict[str, Any], requirement: dict[str, Any]) -> Verdict:
-        body = await self._post("/verify", payload, requirement, VERIFY_TIMEOUT)
+        body = await self._post("/verify", payload, requirement)
         ok = body.get("isValid")
         if not isinstance(ok, bool):
             raise FacilitatorUnclear("the facilitator's /verify answer has no isValid")
@@ -59,12 +70,12 @@ class Facilitator:
         return Verdict(ok, reason, message, _text(body.get("payer")), raw=body)
 
     async def settle(self, payload: dict[str, Any], requirement: dict[str, Any]) -> Verdict:
-        body = await self._post("/settle", payload, requirement, SETTLE_TIMEOUT)
+        body = await self._post("/settle", payload, requirement)
         ok = body.get("success")
         if not isinstance(ok, bool):
             raise FacilitatorUnclear("the facilitator's /settle answer has no success")
         transaction = _text(body.get("transaction"))
-        if ok and not transaction:
+        if ok and not transaction and str(requirement.get("amount")) != "0":
             raise FacilitatorUnclear("the facilitator settled without a transaction")
         return Verdict(
             ok,
@@ -76,12 +87,10 @@ class Facilitator:
             raw=body,
         )
 
-    async def _post(
-        self, path: str, payload: dict[str, Any], requirement: dict[str, Any], timeout: httpx2.Timeout
-    ) -> dict[str, Any]:
+    async def _post(self, path: str, payload: dict[str, Any], requirement: dict[str, Any]) -> dict[str, Any]:
         body = {"x402Version": 2, "paymentPayload": payload, "paymentRequirements": requirement}
         try:
-            response = await self.http.post(self.url + path, json=body, timeout=timeout)
+            response = await self.http.post(self.url + path, json=body, timeout=self.timeout)
         except httpx2.HTTPError as exc:
             why = type(exc).__name__
             raise FacilitatorUnclear(f"the facilitator did not answer {path} ({why})") from None

@@ -32,7 +32,7 @@ import anyio
 from venice_mcp.config import Settings
 from venice_mcp.payments.budget import Estimate, format_usd
 from venice_mcp.payments.facilitator import Facilitator, FacilitatorUnclear, Verdict
-from venice_mcp.payments.inbound import PaymentInvalid, check_payment
+from venice_mcp.payments.inbound import PaymentInvalid, check_payment, check_upto
 from venice_mcp.payments.ledger import new_owner, owner_is_dead, retire_owner
 from venice_mcp.payments.receipts import DailyShareSpent, Receipt, Receipts, Replayed
 from venice_mcp.payments.x402 import BASE_NETWORK, UNITS_PER_USD, USDC_BASE, USDC_NAME, USDC_VERSION
@@ -43,6 +43,9 @@ PAYMENT_META = "x402/payment"
 RESPONSE_META = "x402/payment-response"
 # How long an agent's authorization must stay valid: verification, the tool and the settlement.
 MAX_TIMEOUT_S = 300
+# Tools Venice meters by use: they also offer ``upto`` (authorize the price bound, settle the
+# reported cost), when the facilitator supports it.
+METERED = frozenset({"venice_chat", "venice_responses", "venice_embeddings", "venice_crypto_rpc"})
 SETTLE_ATTEMPTS = 3
 SETTLE_BACKOFF_S = (0.5, 2.0)
 
@@ -73,6 +76,8 @@ class Admission:
 
     row: int
     tool: str
+    scheme: str
+    maximum: int  # what the agent authorized (exact: the price)
     payload: dict[str, Any]
     requirement: dict[str, Any]
     required: dict[str, Any]  # the PaymentRequired this call would answer (for a settlement failure)
@@ -100,6 +105,7 @@ class Payee:
         self.receipts = receipts
         self.facilitator = facilitator
         self.owner = new_owner()
+        self._upto: str | bool | None = False  # the facilitator's upto address; False: not asked yet
 
     # -- what is asked -------------------------------------------------------------------------
 
@@ -114,7 +120,39 @@ class Payee:
             "extra": {"name": USDC_NAME, "version": USDC_VERSION},
         }
 
-    def payment_required(self, tool: str, units: int, error: str, description: str = "") -> dict[str, Any]:
+    def upto_requirement(self, units: int, facilitator: str) -> dict[str, Any]:
+        extra = {"name": USDC_NAME, "version": USDC_VERSION, "facilitatorAddress": facilitator}
+        return {**self.requirement(units), "scheme": "upto", "extra": extra}
+
+    async def upto_facilitator(self) -> str | None:
+        """The facilitator's address for ``upto`` on Base, if it offers the scheme (asked once)."""
+        if self._upto is False:
+            try:
+                kinds = (await self.facilitator.supported()).get("kinds")
+            except FacilitatorUnclear as exc:
+                log.info("no upto: %s", exc)
+                return None  # asked again next time
+            self._upto = next(
+                (
+                    str(k["extra"]["facilitatorAddress"])
+                    for k in (kinds if isinstance(kinds, list) else [])
+                    if isinstance(k, dict)
+                    and k.get("scheme") == "upto"
+                    and k.get("network") == BASE_NETWORK
+                    and k.get("x402Version") == 2
+                    and isinstance(k.get("extra"), dict)
+                    and isinstance(k["extra"].get("facilitatorAddress"), str)
+                ),
+                None,
+            )
+        return self._upto if isinstance(self._upto, str) else None
+
+    def payment_required(
+        self, tool: str, units: int, error: str, upto: str | None = None, description: str = ""
+    ) -> dict[str, Any]:
+        accepts = [self.requirement(units)]
+        if upto is not None:
+            accepts.insert(0, self.upto_requirement(units, upto))  # the cheaper one for the agent first
         return {
             "x402Version": 2,
             "error": error,
@@ -123,7 +161,7 @@ class Payee:
                 "description": description or f"One {tool} call on this venice-mcp server",
                 "mimeType": "application/json",
             },
-            "accepts": [self.requirement(units)],
+            "accepts": accepts,
         }
 
     # -- a call --------------------------------------------------------------------------------
@@ -145,16 +183,23 @@ class Payee:
                 f"this server's per-call limit of {format_usd(settings.max_call_usd)}. Nothing was charged."
             )
         units = price_units(estimate.usd, settings)
-        requirement = self.requirement(units)
+        upto = await self.upto_facilitator() if tool in METERED else None
         price = f"{format_usd(units / UNITS_PER_USD)} in USDC on Base"
+        if upto is not None:
+            price = f"at most {price} (upto: you pay what Venice reports it cost, × the markup)"
 
         def needed(why: str) -> PaymentNeeded:
-            return PaymentNeeded(self.payment_required(tool, units, why))
+            return PaymentNeeded(self.payment_required(tool, units, why, upto))
 
         if payment is None:
             raise needed(f"Payment required: this {tool} call costs {price}.")
+        accepted = payment.get("accepted") if isinstance(payment, dict) else None
+        scheme = accepted.get("scheme") if isinstance(accepted, dict) else None
         try:
-            got = check_payment(payment, requirement, now=int(time.time()))
+            if scheme == "upto" and upto is not None:
+                got = check_upto(payment, self.upto_requirement(units, upto), now=int(time.time()))
+            else:
+                got = check_payment(payment, self.requirement(units), now=int(time.time()))
         except PaymentInvalid as exc:
             raise needed(f"Payment refused ({exc.reason}): {exc}. Nothing was charged.") from None
         try:
@@ -186,17 +231,23 @@ class Payee:
             reason = verdict.reason or "invalid"
             raise needed(f"Payment refused by the facilitator ({reason}). Nothing was charged.")
         self.receipts.move(row, "verified")
-        required = self.payment_required(tool, units, "Settlement failed")
-        return Admission(row, tool, got.payload, got.requirement, required)
+        required = self.payment_required(tool, units, "Settlement failed", upto)
+        return Admission(row, tool, got.scheme, got.value, got.payload, got.requirement, required)
 
     def void(self, admission: Admission, why: str) -> None:
         """The call failed: this authorization is never settled."""
         self.receipts.move(admission.row, "voided", detail=why[:200])
 
-    async def settle(self, admission: Admission) -> dict[str, Any]:
-        """Settle a successful call's payment; the SettlementResponse, or SettlementFailed."""
-        self.receipts.move(admission.row, "settling")
-        verdict = await self._settle(admission.row, admission.payload, admission.requirement)
+    async def settle(self, admission: Admission, venice_usd: float | None = None) -> dict[str, Any]:
+        """Settle a successful call's payment; the SettlementResponse, or SettlementFailed.
+        ``venice_usd`` is what Venice reported the call cost: ``upto`` settles that (× markup,
+        never above what was authorized); ``exact`` settles the price agreed."""
+        amount = admission.maximum
+        if admission.scheme == "upto" and venice_usd is not None:
+            amount = min(admission.maximum, price_units(venice_usd, self.settings))
+        requirement = {**admission.requirement, "amount": str(amount)}
+        self.receipts.settling(admission.row, amount, venice_usd)
+        verdict = await self._settle(admission.row, admission.payload, requirement)
         if verdict is None:
             body = dict(admission.required)
             body["error"] = (
@@ -208,12 +259,19 @@ class Payee:
             body = dict(admission.required)
             body["error"] = f"Settlement failed ({verdict.reason or 'refused'}). Nothing was charged."
             raise SettlementFailed(body)
-        return {
+        response = {
             "success": True,
-            "transaction": verdict.transaction,
+            "transaction": verdict.transaction or "",
             "network": verdict.network or BASE_NETWORK,
-            "payer": verdict.payer or admission.payload["payload"]["authorization"]["from"],
+            "payer": verdict.payer or self.receipts_payer(admission.row),
         }
+        if admission.scheme == "upto":
+            response["amount"] = str(amount)
+        return response
+
+    def receipts_payer(self, row: int) -> str:
+        receipt = self.receipts.get(row)
+        return receipt.payer if receipt is not None else ""
 
     async def _settle(self, row: int, payload: dict[str, Any], requirement: dict[str, Any]) -> Verdict | None:
         """Submit (and on no answer resubmit) the same payload; None when still unknown."""
@@ -248,7 +306,10 @@ class Payee:
         if receipt.state in ("received", "verified"):
             self.receipts.move(receipt.id, "voided", detail="the call did not finish")
             return
-        verdict = await self._settle(receipt.id, receipt.payload, receipt.requirement)
+        amount = receipt.settle_amount if receipt.settle_amount is not None else receipt.value
+        verdict = await self._settle(
+            receipt.id, receipt.payload, {**receipt.requirement, "amount": str(amount)}
+        )
         outcome = "unknown" if verdict is None else "settled" if verdict.ok else "refused"
         log.info("received payment %d reconciled: %s", receipt.id, outcome)
 

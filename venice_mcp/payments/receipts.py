@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS received_payments (
     venice_usd REAL NOT NULL,
     payload TEXT NOT NULL,
     requirement TEXT NOT NULL,
+    scheme TEXT NOT NULL DEFAULT 'exact',
+    settle_amount TEXT,
     state TEXT NOT NULL,
     submissions INTEGER NOT NULL DEFAULT 0,
     tx_hash TEXT,
@@ -84,6 +86,7 @@ class Received:
     valid_before: int
     payload: dict[str, Any]
     requirement: dict[str, Any]
+    scheme: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class Receipt:
     requirement: dict[str, Any]
     tx_hash: str | None
     owner: str | None
+    scheme: str
+    settle_amount: int | None  # what is (being) settled: the price, or for upto what the call cost
 
 
 class Receipts:
@@ -137,8 +142,8 @@ class Receipts:
                 raise DailyShareSpent(float(spent), daily_limit)
             cursor = conn.execute(
                 "INSERT INTO received_payments (ts, updated, tool, request_ref, network, asset, payer,"
-                " nonce, value, pay_to, valid_before, price_usd, venice_usd, payload, requirement, state,"
-                " owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'received',?)",
+                " nonce, value, pay_to, valid_before, price_usd, venice_usd, payload, requirement, scheme,"
+                " state, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'received',?)",
                 (
                     now,
                     now,
@@ -155,6 +160,7 @@ class Receipts:
                     venice_usd,
                     json.dumps(got.payload, separators=(",", ":")),
                     json.dumps(got.requirement, separators=(",", ":")),
+                    got.scheme,
                     owner,
                 ),
             )
@@ -171,6 +177,20 @@ class Receipts:
                 "UPDATE received_payments SET state=?, updated=?, tx_hash=COALESCE(?, tx_hash),"
                 " detail=COALESCE(?, detail), submissions=submissions+? WHERE id=?",
                 (state, time.time(), tx_hash, detail, 1 if state == "settling" else 0, row),
+            )
+            return True
+
+    def settling(self, row: int, amount: int, venice_usd: float | None) -> bool:
+        """Fix what will be settled (and the call's Venice cost, when known) before it is sent, so
+        a resubmission sends the very same request."""
+        with self._db.transaction() as conn:
+            found = conn.execute("SELECT state FROM received_payments WHERE id=?", (row,)).fetchone()
+            if found is None or found["state"] != "verified":
+                return False
+            conn.execute(
+                "UPDATE received_payments SET state='settling', updated=?, settle_amount=?,"
+                " venice_usd=COALESCE(?, venice_usd), submissions=submissions+1 WHERE id=?",
+                (time.time(), str(amount), venice_usd, row),
             )
             return True
 
@@ -196,7 +216,7 @@ class Receipts:
         """Revenue by day and tool (settled only), for the operator's spending report."""
         rows = self._db.query(
             "SELECT date(ts, 'unixepoch') AS day, tool, COUNT(*) AS calls,"
-            " SUM(CAST(value AS INTEGER)) AS units, SUM(venice_usd) AS venice_usd"
+            " SUM(CAST(COALESCE(settle_amount, value) AS INTEGER)) AS units, SUM(venice_usd) AS venice_usd"
             " FROM received_payments WHERE state='settled' AND ts > ? GROUP BY day, tool ORDER BY day, tool",
             (since,),
         )
@@ -216,4 +236,6 @@ def _receipt(row: Any) -> Receipt:
         requirement=json.loads(row["requirement"]),
         tx_hash=row["tx_hash"],
         owner=row["owner"],
+        scheme=row["scheme"],
+        settle_amount=None if row["settle_amount"] is None else int(row["settle_amount"]),
     )
