@@ -400,3 +400,22 @@ async def test_upto_for_another_facilitator_is_refused_before_anyone_is_asked(
     assert result.is_error and "another facilitator" in (payment_required(result) or {}).get("error", "")
     assert [c for c in sandbox.facilitator.calls if c["route"] != "supported"] == []
     assert billable(sandbox).count("/chat/completions") == 0
+
+
+async def test_a_settlement_left_unknown_is_resubmitted_at_the_next_start(
+    charging: Callable[..., Client], sandbox: SandboxState, settings: Any
+) -> None:
+    """Every answer lost: the agent gets the payment error (no result given away unpaid), the row
+    stays unknown, and the next server on this home resubmits the same payload before any call."""
+    sandbox.faults.add("/facilitator/settle", drop=True, after=True, times=3)
+    async with charging() as c:
+        result, payment = await paid_call(c)
+    required = payment_required(result)
+    assert result.is_error and required is not None and "outcome unknown" in required["error"]
+    assert [r["state"] for r in receipts(settings.home)] == ["unknown"]
+    async with charging() as restarted:
+        await restarted.call_tool("venice_models", {"type": "text"})  # the first call builds the state
+    [row] = receipts(settings.home)
+    assert row["state"] == "settled" and row["submissions"] == 4
+    [settled] = settlements(sandbox)
+    assert settled.submissions == 4 and json.loads(row["payload"]) == payment
