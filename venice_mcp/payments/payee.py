@@ -307,6 +307,7 @@ class Payee:
             self.receipts.move(receipt.id, "voided", detail="the call did not finish")
             return
         amount = receipt.settle_amount if receipt.settle_amount is not None else receipt.value
+        self.receipts.resubmitting(receipt.id)
         verdict = await self._settle(
             receipt.id, receipt.payload, {**receipt.requirement, "amount": str(amount)}
         )
