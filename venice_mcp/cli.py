@@ -20,6 +20,8 @@ from venice_mcp import __version__
 from venice_mcp.config import ConfigError, Secret, Settings, load_settings
 
 if TYPE_CHECKING:
+    import socket
+
     import httpx2
     from mcp.server import MCPServer
     from mcp.types import CallToolResult
@@ -81,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes on one port (default 1); with more than one, Streamable HTTP "
+        "is stateless and SSE clients need one worker (see the README)",
+    )
     _add_sandbox_flag(serve)
 
     sandbox = verbs.add_parser(
@@ -151,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_call(settings, args.tool, args.args, sandbox=args.sandbox)
         if args.verb == "tools":
             return run_tools(settings, sandbox=args.sandbox)
-        return run_serve(settings, args.transport, args.host, args.port, sandbox=args.sandbox)
+        return run_serve(
+            settings, args.transport, args.host, args.port, sandbox=args.sandbox, workers=args.workers
+        )
     except (ConfigError, UsageError) as exc:
         _fail(str(exc))
         return EXIT_USAGE
@@ -219,8 +230,18 @@ def make_server(settings: Settings, *, sandbox: bool) -> MCPServer:
 # --- verbs ------------------------------------------------------------------------------------
 
 
-def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandbox: bool) -> int:
+def run_serve(
+    settings: Settings, transport: str, host: str, port: int, *, sandbox: bool, workers: int = 1
+) -> int:
     from venice_mcp import transports
+
+    if workers < 1 or (workers > 1 and transport == "stdio"):
+        raise UsageError("--workers takes a whole number of at least 1 (more than 1 over http or sse only)")
+    if workers > 1 and sandbox:
+        raise UsageError(
+            "--sandbox runs a simulator inside each process; for several workers run "
+            "'venice-mcp sandbox' once and point VENICE_BASE_URL at it"
+        )
 
     if transport == "stdio":
         if settings.charging:
@@ -236,25 +257,36 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
     except transports.ExposureError as exc:
         raise UsageError(str(exc)) from None
     # Remote callers must not read this machine's files unless the operator allowed it.
-    server = make_server(settings.with_changes(transport="http"), sandbox=sandbox)
+    remote = settings.with_changes(transport="http")
     base = f"http://{transports.url_host(host)}:{port}"
     sys.stderr.write(f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE)\n")
     if settings.charging:
         sys.stderr.write(f"venice-mcp: charging mode: agents pay each call to {settings.charge_pay_to}\n")
-    transports.serve_http(
-        server,
-        host=host,
-        port=port,
-        auth_token=settings.auth_token,
-        allowed_hosts=transports.allowed_hosts_from_env(os.environ),
-        log_level=settings.log_level,
-        max_connections=settings.max_connections,
-        read_timeout=settings.read_timeout_s,
-        max_sessions=settings.max_sessions,
-        session_idle_timeout=settings.session_idle_s,
-        charging=settings.charging,
-    )
-    return EXIT_OK
+
+    def serve(sock: socket.socket | None = None) -> None:
+        transports.serve_http(
+            make_server(remote, sandbox=sandbox),
+            host=host,
+            port=port,
+            auth_token=settings.auth_token,
+            allowed_hosts=transports.allowed_hosts_from_env(os.environ),
+            log_level=settings.log_level,
+            max_connections=settings.max_connections,
+            read_timeout=settings.read_timeout_s,
+            max_sessions=settings.max_sessions,
+            session_idle_timeout=settings.session_idle_s,
+            charging=settings.charging,
+            stateless=workers > 1,
+            sock=sock,
+        )
+
+    if workers == 1:
+        serve()
+        return EXIT_OK
+    from venice_mcp.workers import serve_forked
+
+    sys.stderr.write(f"venice-mcp: {workers} workers; Streamable HTTP is stateless, SSE needs one worker\n")
+    return serve_forked(serve, host=host, port=port, workers=workers)
 
 
 def run_sandbox(host: str, port: int) -> int:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -176,11 +177,13 @@ def build_http_app(
     max_request_body_size: int = MAX_REQUEST_BODY_SIZE,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
+    stateless: bool = False,
 ) -> ASGIApp:
     """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health.
 
     At most ``max_sessions`` sessions per transport; a Streamable HTTP session with no request for
-    ``session_idle_timeout`` seconds ends (an SSE session ends with its stream).
+    ``session_idle_timeout`` seconds ends (an SSE session ends with its stream). ``stateless``:
+    Streamable HTTP keeps no session, so any worker can answer any request (workers.py).
     """
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -200,6 +203,7 @@ def build_http_app(
         streamable_http_path="/mcp",
         max_sessions=max_sessions,
         session_idle_timeout=session_idle_timeout,
+        stateless_http=stateless,
         **common,
     )
     sse_app = server.sse_app(sse_path="/sse", message_path="/messages/", **common)
@@ -236,8 +240,11 @@ def serve_http(
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
     charging: bool = False,
+    stateless: bool = False,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
+    """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first.
+    ``sock``: a socket already bound (a worker of several, workers.py)."""
     import uvicorn
 
     from venice_mcp.connections import guarded_protocol, redact_access_log
@@ -250,6 +257,7 @@ def serve_http(
         allowed_hosts=allowed_hosts,
         max_sessions=max_sessions,
         session_idle_timeout=session_idle_timeout,
+        stateless=stateless,
     )
     if host.strip() in _WILDCARDS and not list(allowed_hosts):
         log.warning(
@@ -271,7 +279,7 @@ def serve_http(
         ws="none",
     )
     redact_access_log()
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 def url_host(host: str) -> str:
