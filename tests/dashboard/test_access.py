@@ -144,7 +144,11 @@ async def test_a_sign_in_posted_from_another_site_is_refused(tmp_path: Path) -> 
         response = await victim.post(
             "/dashboard/login", data={"token": TOKEN}, headers={"Origin": "https://evil.example"}
         )
+        own = await victim.post(
+            "/dashboard/login", data={"token": TOKEN}, headers={"Origin": "http://127.0.0.1:8000"}
+        )
     assert COOKIE not in response.headers.get("set-cookie", "")
+    assert COOKIE in own.headers.get("set-cookie", ""), "a browser's own-origin sign-in must work"
 
 
 async def test_prompts_are_cut_and_shown_only_to_whoever_proved_the_token(tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ class Verdict(Enum):
 
 
 def host_allowed(host: str | None, allowed: Iterable[str]) -> bool:
-    """The SDK's rule (transport_security.py): an exact match, or ``name:*`` for any port."""
+    """The SDK's rule (transport_security.py), for Host and Origin values alike: an exact match,
+    or ``name:*`` for any port."""
     if not host:
         return False
     for entry in allowed:
@@ -93,7 +94,7 @@ class Access:
     def origin_allowed(self, request: Request) -> bool:
         """A form post from another site is refused (absent Origin: not a browser's cross-site post)."""
         origin = request.headers.get("origin")
-        return origin is None or origin in self.allowed_origins
+        return origin is None or host_allowed(origin, self.allowed_origins)
 
     def check(self, request: Request) -> Verdict:
         if not host_allowed(request.headers.get("host"), self.allowed_hosts):

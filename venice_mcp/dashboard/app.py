@@ -41,7 +41,9 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it browsers send "Origin: null" on the sign-in post, which then
+    # cannot be told from a cross-site one. same-origin still sends nothing to other sites.
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
     " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
@@ -101,8 +103,11 @@ class Dashboard:
         if verdict in _DENIED:
             status, text = _DENIED[verdict]
             return Response(text, status_code=status, media_type="text/plain", headers=HEADERS)
-        if self.access.token is None or not self.access.origin_allowed(request):
+        if self.access.token is None:
             return RedirectResponse(BASE, status_code=303, headers=HEADERS)
+        if not self.access.origin_allowed(request):
+            page = render.login_page("This sign-in did not come from this page; sign in here.")
+            return HTMLResponse(page, status_code=403, headers=HEADERS)
         body = b""
         async for chunk in request.stream():
             body += chunk
