@@ -297,7 +297,7 @@ def run_dashboard(settings: Settings, port: int) -> int:
         sock.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
     address = f"http://{host}:{sock.getsockname()[1]}/dashboard"
-    app = standalone_app(make_dashboard(settings, host=host))
+    app = standalone_app(make_dashboard(settings, host=host, standalone=True))
     sys.stdout.write(f"venice-mcp: dashboard for {settings.home} at {address}\n")
     sys.stdout.flush()
     config = uvicorn.Config(

@@ -61,8 +61,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 class Dashboard:
     """The dashboard over one home's state, with the access rules of the server it is part of."""
 
-    def __init__(self, settings: Settings, access: Access) -> None:
-        self.store = Store(settings)
+    def __init__(self, settings: Settings, access: Access, *, standalone: bool = False) -> None:
+        self.store = Store(settings, server=not standalone)
         self.access = access
         self.outputs = OutputStore(settings.outputs, sealed=settings.sealed)
 
@@ -187,10 +187,12 @@ def standalone_app(dashboard: Dashboard) -> Starlette:
     return Starlette(routes=[Route("/", home), *dashboard.routes], lifespan=lifespan)
 
 
-def make_dashboard(settings: Settings, *, host: str, extra_hosts: Iterable[str] = ()) -> Dashboard:
+def make_dashboard(
+    settings: Settings, *, host: str, extra_hosts: Iterable[str] = (), standalone: bool = False
+) -> Dashboard:
     """A dashboard answering the same Host names as the MCP endpoints of a server bound to ``host``."""
     from venice_mcp.transports import transport_security
 
     security = transport_security(host, extra_hosts)
     access = Access(settings.auth_token, tuple(security.allowed_hosts), tuple(security.allowed_origins))
-    return Dashboard(settings, access)
+    return Dashboard(settings, access, standalone=standalone)

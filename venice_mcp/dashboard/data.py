@@ -97,7 +97,7 @@ class RevenueRow:
 @dataclass(frozen=True)
 class Snapshot:
     now: float
-    mode: str  # wallet | api_key | none
+    mode: str | None  # wallet | api_key | none; None: a standalone page, not the paying server
     sandbox: bool
     days: list[str]  # the chart's days, oldest first, today last (UTC)
     by_tool_daily: dict[str, dict[str, float]]  # {day: {tool: usd}}
@@ -137,8 +137,10 @@ class Store:
     """The state under VENICE_MCP_HOME, opened on the first read (a home with no database yet
     reads as empty and is not created)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, server: bool = True) -> None:
         self.settings = settings
+        # Standalone (``venice-mcp dashboard``), these settings are not what the server pays with.
+        self.server = server
         self._db: Database | None = None
         self._ledger: Ledger | None = None
         self._jobs: JobStore | None = None
@@ -212,7 +214,7 @@ class Store:
         ][:LAST_TOPUPS]
         return Snapshot(
             now=now,
-            mode=settings.auth_mode,
+            mode=settings.auth_mode if self.server else None,
             sandbox=settings.sandbox,
             days=days,
             by_tool_daily=daily_split(calls, "tool"),

@@ -74,13 +74,18 @@ def page(snap: Snapshot, *, can_sign_out: bool) -> str:
         if can_sign_out
         else ""
     )
-    mode = {"wallet": "wallet (x402)", "api_key": "API key", "none": "no credentials"}[snap.mode]
+    modes = {
+        "wallet": "paying with a wallet (x402)",
+        "api_key": "paying with an API key",
+        "none": "no credentials",
+    }
+    mode = modes[snap.mode] if snap.mode else "the state of this machine's server"
     return (
         _head("venice-mcp · dashboard")
         # Without JavaScript the whole page reloads now and then instead.
         + '<noscript><meta http-equiv="refresh" content="30"></noscript>'
         + f'<script src="{BASE}/static/live.js" defer></script></head><body>'
-        + f'<header><h1>venice-mcp</h1><p class="meta">paying with {escape(mode)}'
+        + f'<header><h1>venice-mcp</h1><p class="meta">{escape(mode)}'
         + (' · <strong class="badge">sandbox</strong>' if snap.sandbox else "")
         + f' · v{escape(__version__)} · <a href="{BASE}">refresh</a> {sign_out}</p></header>'
         + f'<main id="live" data-live="{BASE}/live" data-every="{REFRESH_S}">{fragment(snap)}</main>'
