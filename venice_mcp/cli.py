@@ -1,4 +1,4 @@
-"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools.
+"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools | dashboard.
 
 Cold start matters to desktop hosts, so this module imports only the standard library and
 ``config`` at the top; ``mcp``, the server and the simulator are imported by the verb that needs
@@ -37,7 +37,8 @@ SANDBOX_WALLET_CREDIT_USD = 10.0
 
 EXIT_OK, EXIT_TOOL_ERROR, EXIT_USAGE = 0, 1, 2
 
-_VERBS = ("serve", "sandbox", "call", "tools")
+_VERBS = ("serve", "sandbox", "call", "tools", "dashboard")
+DEFAULT_DASHBOARD_PORT = 8765
 
 _DESCRIPTION = """\
 MCP server for Venice.ai: every Venice capability as a typed tool, paid with an API key
@@ -49,6 +50,8 @@ verbs:
   sandbox  run the local Venice simulator alone, serving the Venice API under /api/v1
   call     make one tool call through a real MCP client session and print the result
   tools    list the tools the server offers
+  dashboard  serve the operator's page (spend, limits, top-ups, jobs, errors) for this home on
+           127.0.0.1; an HTTP server shows the same page at /dashboard
 
 --sandbox (serve, call, tools) points the server at the in-process simulator with a sandbox API
 key, or a throwaway wallet when VENICE_WALLET_KEY is set: your real keys are never used.
@@ -65,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="venice-mcp", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"venice-mcp {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools,dashboard}")
 
     serve = verbs.add_parser(
         "serve",
@@ -122,6 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
         "tools", help="list the tools", description="List each tool with the first line of its description."
     )
     _add_sandbox_flag(tools)
+
+    dashboard = verbs.add_parser(
+        "dashboard",
+        help="serve the operator's page for this home",
+        description="Serve the operator's page (what was spent, by day, tool and model; the limits; "
+        "top-ups; jobs; errors) for the state under VENICE_MCP_HOME, on 127.0.0.1, and print its "
+        "address. Read-only: it never calls Venice. With VENICE_MCP_AUTH_TOKEN set it asks for the "
+        "token once; otherwise it answers this machine only.",
+    )
+    dashboard.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_DASHBOARD_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_DASHBOARD_PORT}; 0 picks a free one)",
+    )
     return parser
 
 
@@ -160,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_call(settings, args.tool, args.args, sandbox=args.sandbox)
         if args.verb == "tools":
             return run_tools(settings, sandbox=args.sandbox)
+        if args.verb == "dashboard":
+            return run_dashboard(settings, args.port)
         return run_serve(
             settings, args.transport, args.host, args.port, sandbox=args.sandbox, workers=args.workers
         )
@@ -219,12 +239,17 @@ def _built_on_first_request(create_app: Callable[[SandboxState], ASGIApp], state
 
 
 def make_server(settings: Settings, *, sandbox: bool) -> MCPServer:
+    return make_server_with_settings(settings, sandbox=sandbox)[0]
+
+
+def make_server_with_settings(settings: Settings, *, sandbox: bool) -> tuple[MCPServer, Settings]:
+    """The server and the settings it really runs with (--sandbox swaps the keys and base URL)."""
     from venice_mcp.server import build_server
 
     if sandbox:
         settings, transport = sandboxed(settings)
-        return build_server(settings, transport=transport)
-    return build_server(settings)
+        return build_server(settings, transport=transport), settings
+    return build_server(settings), settings
 
 
 # --- verbs ------------------------------------------------------------------------------------
@@ -259,13 +284,17 @@ def run_serve(
     # Remote callers must not read this machine's files unless the operator allowed it.
     remote = settings.with_changes(transport="http")
     base = f"http://{transports.url_host(host)}:{port}"
-    sys.stderr.write(f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE)\n")
+    sys.stderr.write(
+        f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE);"
+        f" dashboard at {base}/dashboard\n"
+    )
     if settings.charging:
         sys.stderr.write(f"venice-mcp: charging mode: agents pay each call to {settings.charge_pay_to}\n")
 
     def serve(sock: socket.socket | None = None) -> None:
+        server, effective = make_server_with_settings(remote, sandbox=sandbox)
         transports.serve_http(
-            make_server(remote, sandbox=sandbox),
+            server,
             host=host,
             port=port,
             auth_token=settings.auth_token,
@@ -278,6 +307,7 @@ def run_serve(
             charging=settings.charging,
             stateless=workers > 1,
             sock=sock,
+            dashboard=effective,
         )
 
     if workers == 1:
@@ -287,6 +317,36 @@ def run_serve(
 
     sys.stderr.write(f"venice-mcp: {workers} workers; Streamable HTTP is stateless, SSE needs one worker\n")
     return serve_forked(serve, host=host, port=port, workers=workers)
+
+
+def run_dashboard(settings: Settings, port: int) -> int:
+    """The dashboard alone, on loopback: the desktop (stdio) user's view of their home."""
+    import socket
+
+    import uvicorn
+
+    from venice_mcp.connections import redact_access_log
+    from venice_mcp.dashboard.app import make_dashboard, standalone_app
+
+    host = "127.0.0.1"
+    # Bound here, before uvicorn, so that --port 0 can print the port it got.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
+    address = f"http://{host}:{sock.getsockname()[1]}/dashboard"
+    app = standalone_app(make_dashboard(settings, host=host, standalone=True))
+    sys.stdout.write(f"venice-mcp: dashboard for {settings.home} at {address}\n")
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        app, log_config=None, log_level=settings.log_level.lower(), access_log=False, server_header=False
+    )
+    redact_access_log()
+    uvicorn.Server(config).run(sockets=[sock])
+    return EXIT_OK
 
 
 def run_sandbox(host: str, port: int) -> int:
