@@ -7,8 +7,8 @@ nothing here coordinates them. Streamable HTTP then runs stateless (any request 
 worker); a legacy SSE stream and its POSTs must reach one process, so SSE needs one worker (or a
 load balancer with affinity in front of single-worker servers).
 
-The parent only supervises: a worker that dies is replaced, unless it died right after starting
-(a broken setting would otherwise fork forever); SIGINT or SIGTERM stops them all.
+The parent only supervises: a worker that dies is replaced, unless it failed on its own right
+after starting (a broken setting would otherwise fork forever); SIGINT or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-# A worker that exits sooner than this after its start is taken for a broken start, not a crash.
+# A worker that fails (not killed) sooner than this after its start is a broken start, not a crash.
 MIN_LIFETIME_S = 5.0
 
 
@@ -84,7 +84,7 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
             started = children.pop(pid, None)
             if started is None or stopping:
                 continue
-            if time.monotonic() - started < MIN_LIFETIME_S:
+            if not os.WIFSIGNALED(code) and time.monotonic() - started < MIN_LIFETIME_S:
                 sys.stderr.write(f"venice-mcp: a worker exited at start (status {code}); stopping\n")
                 status = 1
                 stop(signal.SIGTERM, None)

@@ -173,6 +173,23 @@ class Store:
                 self._db.close()
             self._db = self._ledger = self._jobs = None
 
+    def _revenue(self, since: float) -> list[RevenueRow] | None:
+        """Charging mode: settled agent payments per day and tool, beside the Venice cost of the
+        calls they paid for; None where this home never took a payment (and is not charging)."""
+        from venice_mcp.payments.receipts import Receipts
+        from venice_mcp.payments.x402 import UNITS_PER_USD
+
+        db = self._db
+        taken = db is not None and bool(
+            db.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='received_payments'")
+        )
+        if db is None or not taken:
+            return [] if self.settings.charging else None  # never create the table: the page writes nothing
+        return [
+            RevenueRow(r["day"], r["tool"], r["units"] / UNITS_PER_USD, float(r["venice_usd"] or 0))
+            for r in Receipts(db).summary(since)
+        ]
+
     def read(self, *, show_prompts: bool, now: float | None = None) -> Snapshot:
         now = time.time() if now is None else now
         days = [day_of(now - i * DAY_S) for i in range(DAYS - 1, -1, -1)]
@@ -235,7 +252,7 @@ class Store:
             topups=topups,
             jobs=jobs,
             errors=errors,
-            revenue=_revenue(),
+            revenue=self._revenue(since),
             prompts_shown=show_prompts,
         )
 
@@ -253,11 +270,3 @@ def _job_row(job: dict[str, Any], show_prompts: bool) -> JobRow:
         prompt=str(prompt)[:PROMPT_CHARS] if isinstance(prompt, str) else None,
         error=str(job["error"])[:200] if job["error"] else None,
     )
-
-
-def _revenue() -> list[RevenueRow] | None:
-    # CHARGING MODE (revenue beside Venice cost): agents paying this server per call (x402) is
-    # being built on its own branch. When its received-payments store lands, read payments per
-    # day and tool from it here, each beside the Venice cost of the calls it paid for
-    # (spending.spend_of), and return the rows; the page's revenue section renders only then.
-    return None
