@@ -62,8 +62,8 @@ async def test_a_paid_call_without_payment_answers_payment_required(
     required = result.structured_content
     assert required is not None and json.loads(text_of(result)) == required  # identical, as the spec asks
     assert required["x402Version"] == 2 and required["resource"]["url"] == "mcp://tool/venice_chat"
-    [offer] = required["accepts"]
-    assert offer["scheme"] == "exact" and offer["network"] == "eip155:8453"
+    [offer] = [a for a in required["accepts"] if a["scheme"] == "exact"]
+    assert offer["network"] == "eip155:8453"
     assert offer["asset"] == USDC and offer["payTo"] == PAY_TO
     assert offer["extra"] == {"name": "USD Coin", "version": "2"}
     assert int(offer["amount"]) >= 1000  # VENICE_MCP_CHARGE_MIN_USD: $0.001
@@ -75,9 +75,9 @@ async def test_the_price_is_venices_times_the_markup_rounded_up(
 ) -> None:
     args = {"prompt": "a long answer please", "max_tokens": 4000}
     async with charging(charge_markup=1.0, charge_min_usd=0.000001) as c:
-        base = int((await ask_price(c, args=args))["accepts"][0]["amount"])
+        base = int((await ask_price(c, args=args))["accepts"][-1]["amount"])
     async with charging(charge_markup=2.5, charge_min_usd=0.000001) as c:
-        marked = int((await ask_price(c, args=args))["accepts"][0]["amount"])
+        marked = int((await ask_price(c, args=args))["accepts"][-1]["amount"])
     assert base > 1000  # priced from the model, not the floor
     assert marked == pytest.approx(base * 2.5, abs=3)
     async with charging(charge_min_usd=5.0, max_call_usd=10.0) as c:
