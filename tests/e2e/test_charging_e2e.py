@@ -91,7 +91,8 @@ async def test_the_readmes_sandbox_line_charges_for_real(tmp_path: Path) -> None
     port = free_port()
     env = child_env(tmp_path)
     env["PATH"] = str(Path(cli()[0]).parent) + ":" + env["PATH"]  # this venv's venice-mcp
-    command = "exec " + line.replace("--port 8000", f"--port {port}")  # so stopping bash stops it
+    # exec env: the line starts with an assignment, which bare exec would take for the command.
+    command = "exec env " + line.replace("--port 8000", f"--port {port}")  # stopping bash stops it
     proc = subprocess.Popen(["bash", "-c", command], env=env)
     try:
         await wait_until_listening(port, proc)
