@@ -1,8 +1,9 @@
-"""The one SQLite database under VENICE_MCP_HOME: calls, payments and jobs survive restarts.
+"""The embedded backend: one SQLite file under VENICE_MCP_HOME.
 
 WAL mode so readers never block the writer; every write is its own short transaction, so a crash
-loses at most the statement in flight. Each owner module declares its tables as ``SCHEMA`` text
-and calls ``Database.ensure`` once; statements are idempotent (CREATE ... IF NOT EXISTS).
+loses at most the statement in flight. One connection, shared by the event loop thread and worker
+threads and serialized here; ``transaction()`` is BEGIN IMMEDIATE, which also serializes it with
+other processes sharing the file.
 """
 
 from __future__ import annotations
@@ -15,47 +16,70 @@ from pathlib import Path
 from typing import Any
 
 from venice_mcp.config import STATE_DB_FILE
+from venice_mcp.storage.base import Database, Params, Row, Tx
+from venice_mcp.storage.schema import migrate
 
 FILENAME = STATE_DB_FILE  # beside the other files of the home, which config.py lists
 
 
-class Database:
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+class SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        return int(self._conn.execute(sql, params).lastrowid or 0)
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self._conn.execute(sql, params).fetchall())
+
+    def lock(self, key: str) -> None:
+        """BEGIN IMMEDIATE already holds the one writer lock of the file."""
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+    for_update = ""
+    skip_locked = ""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # One connection shared by the event loop thread and worker threads, serialized here.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._conn.row_factory = sqlite3.Row
+        self._conn.row_factory = _dict_row
         self._lock = threading.RLock()
+        self._tx = SqliteTx(self._conn)
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a crash of this process (WAL); transaction() upgrades to FULL, which
             # also survives power loss, for the writes money depends on.
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-        self._ensured: set[str] = set()
+        with self.transaction() as tx:
+            migrate(tx, "sqlite")
 
     @classmethod
-    def in_home(cls, home: Path) -> Database:
+    def in_home(cls, home: Path) -> SqliteDatabase:
         return cls(home / FILENAME)
 
-    def ensure(self, schema: str) -> None:
-        if schema in self._ensured:
-            return
-        with self._lock:
-            self._conn.executescript(schema)
-            self._ensured.add(schema)
+    @staticmethod
+    def day_of(column: str) -> str:
+        return f"date({column}, 'unixepoch')"
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, synced to disk: a check and the write that depends on it
-        happen atomically, across threads here and across processes sharing the file."""
+    def transaction(self) -> Iterator[Tx]:
         with self._lock:
             self._conn.execute("PRAGMA synchronous=FULL")
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self._conn
+                    yield self._tx
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
@@ -63,13 +87,12 @@ class Database:
             finally:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    @contextmanager
+    def _autocommit(self) -> Iterator[Tx]:
         with self._lock:
-            cursor = self._conn.execute(sql, params)
-            return cursor.lastrowid or cursor.rowcount
+            yield self._tx
 
-    def execute_batch(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """One statement for many rows, in one transaction (at the default NORMAL sync)."""
+    def execute_batch(self, sql: str, rows: Sequence[Params]) -> None:
         with self._lock:
             self._conn.execute("BEGIN")
             try:
@@ -78,10 +101,6 @@ class Database:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._conn.execute(sql, params).fetchall())
 
     def close(self) -> None:
         with self._lock:
