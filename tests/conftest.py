@@ -41,7 +41,6 @@ def state_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             backend._current.pop()
             while backend._opened:
                 backend._opened.pop().close()
-            monkeypatch.undo()
 
 
 @pytest.fixture(scope="session")
