@@ -22,17 +22,15 @@ def state_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
         return
     from venice_mcp import storage
-    from venice_mcp.config import Secret, Settings
+    from venice_mcp.config import Settings
 
-    real = storage.open_database
+    real = storage.postgres_url
     with backend.fresh_schema(url) as scoped:
 
-        def open_in_schema(settings: Settings) -> storage.Database:
-            if settings.database_url is None:
-                settings = settings.with_changes(database_url=Secret(scoped))
-            return real(settings)
+        def in_schema(settings: Settings) -> str | None:
+            return real(settings) or scoped
 
-        monkeypatch.setattr(storage, "open_database", open_in_schema)
+        monkeypatch.setattr(storage, "postgres_url", in_schema)
         monkeypatch.setenv("VENICE_MCP_DATABASE_URL", scoped)
         backend._current.append(scoped)
         try:

@@ -149,3 +149,18 @@ def test_sandboxed_swaps_a_configured_wallet_for_a_throwaway_one() -> None:
     assert settings.api_key is None
     assert settings.wallet_key is not None and settings.wallet_key != Secret(WALLET_KEY)
     assert settings.sandbox
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["serve", "--workers", "2"], "over http or sse only"),
+        (["serve", "--transport", "http", "--workers", "0"], "at least 1"),
+        (["serve", "--transport", "http", "--workers", "2", "--sandbox"], "venice-mcp sandbox"),
+    ],
+)
+def test_workers_are_refused_where_they_cannot_work(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    assert says in capsys.readouterr().err

@@ -1,5 +1,6 @@
-"""What a host waits for at start stays small: the handshake needs none of the tool modules, and
-a wallet's signing library (eth_account, ~0.5 s to import) loads only when something is signed.
+"""What a host waits for at start stays small: the handshake needs none of the tool modules, a
+wallet's signing library (eth_account, ~0.5 s to import) loads only when something is signed, and
+a stdio server never loads the dashboard.
 
 Each check runs in a fresh interpreter, so sys.modules tells what was really imported."""
 
@@ -22,7 +23,8 @@ SCRIPT = textwrap.dedent(
     KEY, ADDRESS = "0x" + "11" * 32, "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # the key's address
 
     def loaded():
-        names = ("eth_account", "venice_mcp.tools.text", "venice_mcp.resources", "venice_mcp.api.client")
+        names = ("eth_account", "venice_mcp.tools.text", "venice_mcp.resources", "venice_mcp.api.client",
+                 "venice_mcp.dashboard")
         return {n: n in sys.modules for n in names}
 
     async def main():
@@ -54,3 +56,5 @@ def test_the_handshake_loads_no_tool_and_a_wallet_signs_only_when_asked(tmp_path
         assert not any(seen[stage].values()), (stage, seen[stage])
     assert seen["listed"]["venice_mcp.tools.text"] and not seen["listed"]["eth_account"]
     assert seen["signed"]["eth_account"]
+    # The operator's page is loaded only where it is served (HTTP, or the dashboard verb).
+    assert not any(seen[stage]["venice_mcp.dashboard"] for stage in seen)

@@ -40,6 +40,18 @@ class Spend:
     request_id: str | None = None
 
 
+def error_detail(exc: BaseException) -> str:
+    """The kind of failure, never its message (which may quote the request): the exception's
+    class, and Venice's HTTP status and error code when it answered."""
+    parts = [str(p) for p in (getattr(exc, "status", None), getattr(exc, "code", None)) if p]
+    return type(exc).__name__ + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _request_id(exc: BaseException) -> str | None:
+    value = getattr(exc, "request_id", None)
+    return value if isinstance(value, str) and value else None
+
+
 class Call:
     def __init__(
         self,
@@ -80,24 +92,36 @@ class Call:
             self.record(stop.status, model, estimate)
             raise
 
-    def record(self, status: str, model: str | None, estimate: Estimate, spend: Spend | None = None) -> None:
+    def record(
+        self,
+        status: str,
+        model: str | None,
+        estimate: Estimate,
+        spend: Spend | None = None,
+        detail: str | None = None,
+    ) -> None:
         charge, request_id = (spend.charge_usd, spend.request_id) if spend else (None, None)
         auth = self.state.settings.auth_mode
         self.state.ledger.record_call(
-            CallRecord(self.name, auth, status, model, estimate.usd, charge, request_id)
+            CallRecord(self.name, auth, status, model, estimate.usd, charge, request_id, detail)
         )
 
     @contextmanager
     def ledgered(self, *, model: str | None, estimate: Estimate) -> Iterator[Spend]:
-        """Record the paid call in the ledger whether it succeeds or fails."""
+        """Record the paid call in the ledger whether it succeeds or fails (a failure with what
+        kind of error it was, for the operator's page)."""
         spend = Spend()
-        status = "error"
+        status, detail = "error", None
         try:
             yield spend
             status = "ok"
+        except BaseException as exc:
+            detail = error_detail(exc)
+            spend.request_id = spend.request_id or _request_id(exc)
+            raise
         finally:
             self.charged_usd = spend.charge_usd
-            self.record(status, model, estimate, spend)
+            self.record(status, model, estimate, spend, detail)
 
     async def paid_request(
         self,

@@ -1,4 +1,4 @@
-"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools | migrate.
+"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools | dashboard | migrate.
 
 Cold start matters to desktop hosts, so this module imports only the standard library and
 ``config`` at the top; ``mcp``, the server and the simulator are imported by the verb that needs
@@ -20,6 +20,8 @@ from venice_mcp import __version__
 from venice_mcp.config import ConfigError, Secret, Settings, load_settings
 
 if TYPE_CHECKING:
+    import socket
+
     import httpx2
     from mcp.server import MCPServer
     from mcp.types import CallToolResult
@@ -35,7 +37,8 @@ SANDBOX_WALLET_CREDIT_USD = 10.0
 
 EXIT_OK, EXIT_TOOL_ERROR, EXIT_USAGE = 0, 1, 2
 
-_VERBS = ("serve", "sandbox", "call", "tools", "migrate")
+_VERBS = ("serve", "sandbox", "call", "tools", "dashboard", "migrate")
+DEFAULT_DASHBOARD_PORT = 8765
 
 _DESCRIPTION = """\
 MCP server for Venice.ai: every Venice capability as a typed tool, paid with an API key
@@ -47,7 +50,9 @@ verbs:
   sandbox  run the local Venice simulator alone, serving the Venice API under /api/v1
   call     make one tool call through a real MCP client session and print the result
   tools    list the tools the server offers
-  migrate  copy the state in VENICE_MCP_HOME (payments, jobs, call records) to PostgreSQL
+  dashboard  serve the operator's page (spend, limits, top-ups, jobs, errors) for this home on
+           127.0.0.1; an HTTP server shows the same page at /dashboard
+  migrate    copy the state in VENICE_MCP_HOME (payments, jobs, call records) to PostgreSQL
 
 --sandbox (serve, call, tools) points the server at the in-process simulator with a sandbox API
 key, or a throwaway wallet when VENICE_WALLET_KEY is set: your real keys are never used.
@@ -64,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="venice-mcp", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"venice-mcp {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools,migrate}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools,dashboard,migrate}")
 
     serve = verbs.add_parser(
         "serve",
@@ -82,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes on one port (default 1); with more than one, Streamable HTTP "
+        "is stateless and SSE clients need one worker (see the README)",
+    )
     _add_sandbox_flag(serve)
 
     sandbox = verbs.add_parser(
@@ -114,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
         "tools", help="list the tools", description="List each tool with the first line of its description."
     )
     _add_sandbox_flag(tools)
+
+    dashboard = verbs.add_parser(
+        "dashboard",
+        help="serve the operator's page for this home",
+        description="Serve the operator's page (what was spent, by day, tool and model; the limits; "
+        "top-ups; jobs; errors) for the state under VENICE_MCP_HOME, on 127.0.0.1, and print its "
+        "address. Read-only: it never calls Venice. With VENICE_MCP_AUTH_TOKEN set it asks for the "
+        "token once; otherwise it answers this machine only.",
+    )
+    dashboard.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_DASHBOARD_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_DASHBOARD_PORT}; 0 picks a free one)",
+    )
 
     migrate = verbs.add_parser(
         "migrate",
@@ -168,7 +195,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tools(settings, sandbox=args.sandbox)
         if args.verb == "migrate":
             return run_migrate(settings, args.to)
-        return run_serve(settings, args.transport, args.host, args.port, sandbox=args.sandbox)
+        if args.verb == "dashboard":
+            return run_dashboard(settings, args.port)
+        return run_serve(
+            settings, args.transport, args.host, args.port, sandbox=args.sandbox, workers=args.workers
+        )
     except (ConfigError, UsageError) as exc:
         _fail(str(exc))
         return EXIT_USAGE
@@ -254,19 +285,34 @@ def _built_on_first_request(create_app: Callable[[SandboxState], ASGIApp], state
 
 
 def make_server(settings: Settings, *, sandbox: bool) -> MCPServer:
+    return make_server_with_settings(settings, sandbox=sandbox)[0]
+
+
+def make_server_with_settings(settings: Settings, *, sandbox: bool) -> tuple[MCPServer, Settings]:
+    """The server and the settings it really runs with (--sandbox swaps the keys and base URL)."""
     from venice_mcp.server import build_server
 
     if sandbox:
         settings, transport = sandboxed(settings)
-        return build_server(settings, transport=transport)
-    return build_server(settings)
+        return build_server(settings, transport=transport), settings
+    return build_server(settings), settings
 
 
 # --- verbs ------------------------------------------------------------------------------------
 
 
-def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandbox: bool) -> int:
+def run_serve(
+    settings: Settings, transport: str, host: str, port: int, *, sandbox: bool, workers: int = 1
+) -> int:
     from venice_mcp import transports
+
+    if workers < 1 or (workers > 1 and transport == "stdio"):
+        raise UsageError("--workers takes a whole number of at least 1 (more than 1 over http or sse only)")
+    if workers > 1 and sandbox:
+        raise UsageError(
+            "--sandbox runs a simulator inside each process; for several workers run "
+            "'venice-mcp sandbox' once and point VENICE_BASE_URL at it"
+        )
 
     if transport == "stdio":
         if settings.charging:
@@ -282,24 +328,70 @@ def run_serve(settings: Settings, transport: str, host: str, port: int, *, sandb
     except transports.ExposureError as exc:
         raise UsageError(str(exc)) from None
     # Remote callers must not read this machine's files unless the operator allowed it.
-    server = make_server(settings.with_changes(transport="http"), sandbox=sandbox)
+    remote = settings.with_changes(transport="http")
     base = f"http://{transports.url_host(host)}:{port}"
-    sys.stderr.write(f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE)\n")
+    sys.stderr.write(
+        f"venice-mcp: serving {base}/mcp (Streamable HTTP) and {base}/sse (SSE);"
+        f" dashboard at {base}/dashboard\n"
+    )
     if settings.charging:
         sys.stderr.write(f"venice-mcp: charging mode: agents pay each call to {settings.charge_pay_to}\n")
-    transports.serve_http(
-        server,
-        host=host,
-        port=port,
-        auth_token=settings.auth_token,
-        allowed_hosts=transports.allowed_hosts_from_env(os.environ),
-        log_level=settings.log_level,
-        max_connections=settings.max_connections,
-        read_timeout=settings.read_timeout_s,
-        max_sessions=settings.max_sessions,
-        session_idle_timeout=settings.session_idle_s,
-        charging=settings.charging,
+
+    def serve(sock: socket.socket | None = None) -> None:
+        server, effective = make_server_with_settings(remote, sandbox=sandbox)
+        transports.serve_http(
+            server,
+            host=host,
+            port=port,
+            auth_token=settings.auth_token,
+            allowed_hosts=transports.allowed_hosts_from_env(os.environ),
+            log_level=settings.log_level,
+            max_connections=settings.max_connections,
+            read_timeout=settings.read_timeout_s,
+            max_sessions=settings.max_sessions,
+            session_idle_timeout=settings.session_idle_s,
+            charging=settings.charging,
+            stateless=workers > 1,
+            sock=sock,
+            dashboard=effective,
+        )
+
+    if workers == 1:
+        serve()
+        return EXIT_OK
+    from venice_mcp.workers import serve_forked
+
+    sys.stderr.write(f"venice-mcp: {workers} workers; Streamable HTTP is stateless, SSE needs one worker\n")
+    return serve_forked(serve, host=host, port=port, workers=workers)
+
+
+def run_dashboard(settings: Settings, port: int) -> int:
+    """The dashboard alone, on loopback: the desktop (stdio) user's view of their home."""
+    import socket
+
+    import uvicorn
+
+    from venice_mcp.connections import redact_access_log
+    from venice_mcp.dashboard.app import make_dashboard, standalone_app
+
+    host = "127.0.0.1"
+    # Bound here, before uvicorn, so that --port 0 can print the port it got.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
+    address = f"http://{host}:{sock.getsockname()[1]}/dashboard"
+    app = standalone_app(make_dashboard(settings, host=host, standalone=True))
+    sys.stdout.write(f"venice-mcp: dashboard for {settings.home} at {address}\n")
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        app, log_config=None, log_level=settings.log_level.lower(), access_log=False, server_header=False
     )
+    redact_access_log()
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 

@@ -4,6 +4,8 @@ The HTTP app serves, from one process:
   /mcp        Streamable HTTP (both protocol eras)
   /sse        legacy SSE stream, with its message endpoint at /messages/
   /health     200 "ok", never authenticated (for load balancers)
+  /dashboard  the operator's page, read-only (venice_mcp/dashboard; it checks access itself:
+              loopback peers without a token, else the token as a session cookie or bearer)
 
 Remote safety, in layers:
   * it binds 127.0.0.1 by default and refuses to start on any other address without a bearer
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from venice_mcp.config import Secret
+    from venice_mcp.config import Secret, Settings
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +142,22 @@ class BearerAuth:
     Lifespan scopes pass through untouched, so the wrapped app's session manager still starts.
     """
 
-    def __init__(self, app: ASGIApp, token: str, *, exempt: Iterable[str] = ("/health",)) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str, *, exempt: Iterable[str] = ("/health",), own_auth: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self._expected = f"Bearer {token}".encode()
         self._exempt = frozenset(exempt)
+        # Path prefixes that check the token themselves (the dashboard: bearer or session cookie).
+        self._own_auth = tuple(own_auth)
+
+    def _checked(self, path: str) -> bool:
+        if path in self._exempt:
+            return False
+        return not any(path == p or path.startswith(p + "/") for p in self._own_auth)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope["path"] not in self._exempt:
+        if scope["type"] in ("http", "websocket") and self._checked(scope["path"]):
             supplied = b""
             for name, value in scope["headers"]:
                 if name == b"authorization":
@@ -176,11 +188,15 @@ def build_http_app(
     max_request_body_size: int = MAX_REQUEST_BODY_SIZE,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
+    stateless: bool = False,
+    dashboard: Settings | None = None,
 ) -> ASGIApp:
-    """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health.
+    """One ASGI app serving Streamable HTTP at /mcp, SSE at /sse and /messages/, and /health, and
+    with ``dashboard`` (the server's settings) the operator's page at /dashboard.
 
     At most ``max_sessions`` sessions per transport; a Streamable HTTP session with no request for
-    ``session_idle_timeout`` seconds ends (an SSE session ends with its stream).
+    ``session_idle_timeout`` seconds ends (an SSE session ends with its stream). ``stateless``:
+    Streamable HTTP keeps no session, so any worker can answer any request (workers.py).
     """
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -200,27 +216,38 @@ def build_http_app(
         streamable_http_path="/mcp",
         max_sessions=max_sessions,
         session_idle_timeout=session_idle_timeout,
+        stateless_http=stateless,
         **common,
     )
     sse_app = server.sse_app(sse_path="/sse", message_path="/messages/", **common)
+    page = None
+    if dashboard is not None:
+        from venice_mcp.dashboard.app import make_dashboard
+
+        page = make_dashboard(dashboard, host=host, extra_hosts=allowed_hosts)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Starlette runs only the outer app's lifespan; the session manager (and with it the
         # server lifespan, which holds the shared state until shutdown) must be entered here.
-        async with server.session_manager.run():
-            yield
+        try:
+            async with server.session_manager.run():
+                yield
+        finally:
+            if page is not None:
+                page.close()
 
     async def health(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
     # The SDK apps carry no middleware of their own (the server configures no SDK auth), so
     # their routes can be merged into one table.
-    app = Starlette(routes=[Route("/health", health), *http_app.routes, *sse_app.routes], lifespan=lifespan)
+    routes = [Route("/health", health), *http_app.routes, *sse_app.routes, *(page.routes if page else [])]
+    app = Starlette(routes=routes, lifespan=lifespan)
     limited = SseSessionLimit(app, max_sessions)
     if auth_token is None:
         return limited
-    return BearerAuth(limited, auth_token.get())
+    return BearerAuth(limited, auth_token.get(), own_auth=("/dashboard",) if page else ())
 
 
 def serve_http(
@@ -236,8 +263,12 @@ def serve_http(
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_S,
     charging: bool = False,
+    stateless: bool = False,
+    sock: socket.socket | None = None,
+    dashboard: Settings | None = None,
 ) -> None:
-    """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first."""
+    """Serve the combined app with uvicorn until interrupted. Call ``check_exposure`` first.
+    ``sock``: a socket already bound (a worker of several, workers.py)."""
     import uvicorn
 
     from venice_mcp.connections import guarded_protocol, redact_access_log
@@ -250,6 +281,8 @@ def serve_http(
         allowed_hosts=allowed_hosts,
         max_sessions=max_sessions,
         session_idle_timeout=session_idle_timeout,
+        stateless=stateless,
+        dashboard=dashboard,
     )
     if host.strip() in _WILDCARDS and not list(allowed_hosts):
         log.warning(
@@ -271,7 +304,7 @@ def serve_http(
         ws="none",
     )
     redact_access_log()
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 def url_host(host: str) -> str:

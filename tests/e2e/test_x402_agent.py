@@ -47,8 +47,8 @@ def agent_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(where / "bin" / "python")
 
 
-async def _run_agent(python: str, transport: str, url: str) -> list[dict[str, Any]]:
-    argv = [python, str(HERE / "agent.py"), transport, url, AGENT_KEY, json.dumps(CALLS)]
+async def _run_agent(python: str, transport: str, url: str, *extra: str) -> list[dict[str, Any]]:
+    argv = [python, str(HERE / "agent.py"), transport, url, AGENT_KEY, json.dumps(CALLS), *extra]
     with anyio.fail_after(180):
         done = await anyio.run_process(argv, check=False)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
@@ -88,6 +88,28 @@ async def test_the_x402_packages_agent_pays_each_call_once(
     }
     for s in settlements:
         assert s["payer"].lower() == payer and s["payTo"].lower() == PAY_TO.lower(), s
+
+
+async def test_an_upto_agent_pays_what_the_chat_cost_and_exact_for_the_image(
+    agent_python: str, tmp_path: Path
+) -> None:
+    async with sandbox_child(tmp_path) as sandbox:
+        env = {
+            "VENICE_API_KEY": SANDBOX_API_KEY,
+            "VENICE_BASE_URL": sandbox.api,
+            "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
+            "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
+        }
+        async with http_child(tmp_path / "home", **env) as server:
+            chat, image, _ = await _run_agent(agent_python, "http", server.base + "/mcp", "upto")
+        settlements = await _settlements(sandbox)
+    assert not chat["is_error"] and not image["is_error"], (chat, image)
+    by_tx = {s["transaction"]: s for s in settlements}
+    paid_chat = by_tx[chat["payment_response"]["transaction"]]
+    paid_image = by_tx[image["payment_response"]["transaction"]]
+    assert paid_chat["scheme"] == "upto" and int(paid_chat["amount"]) < int(paid_chat["maximum"])
+    assert chat["payment_response"]["amount"] == paid_chat["amount"]
+    assert paid_image["scheme"] == "exact" and len(settlements) == 2
 
 
 async def _settlements(sandbox: Sandbox) -> list[dict[str, Any]]:

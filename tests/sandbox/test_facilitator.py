@@ -40,12 +40,20 @@ async def settle(fac: httpx2.AsyncClient, request: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-async def test_supported_lists_exact_on_base_and_a_signer(fac: httpx2.AsyncClient) -> None:
+async def test_supported_lists_exact_and_upto_on_base_and_a_signer(fac: httpx2.AsyncClient) -> None:
     supported = (await fac.get("/facilitator/supported")).json()
-    assert supported["kinds"] == [{"x402Version": 2, "scheme": "exact", "network": "eip155:8453"}]
-    assert supported["extensions"] == []
     (signer,) = supported["signers"]["eip155:*"]
     assert signer.startswith("0x") and len(signer) == 42
+    assert supported["kinds"] == [
+        {"x402Version": 2, "scheme": "exact", "network": "eip155:8453"},
+        {
+            "x402Version": 2,
+            "scheme": "upto",
+            "network": "eip155:8453",
+            "extra": {"facilitatorAddress": signer},
+        },
+    ]
+    assert supported["extensions"] == []
 
 
 async def test_facilitator_lives_outside_the_venice_api(fac: httpx2.AsyncClient) -> None:
@@ -161,7 +169,7 @@ REFUSALS: dict[str, tuple[Build, str]] = {
         _both(asset="0x036CbD53842c5426634e7929541eC2318f3dCF7e"),
         "invalid_payment_requirements",
     ),
-    "other scheme": (_both(scheme="upto"), "unsupported_scheme"),
+    "other scheme": (_both(scheme="batch-settlement"), "unsupported_scheme"),
     "accepted other scheme": (_accepted(scheme="upto"), "invalid_exact_evm_scheme"),
     "accepted other network": (_accepted(network="eip155:84532"), "invalid_exact_evm_network_mismatch"),
     "accepted other asset": (_accepted(asset=OTHER), "invalid_exact_evm_accepted_mismatch"),

@@ -420,3 +420,23 @@ async def test_a_settlement_left_unknown_is_resubmitted_at_the_next_start(
     assert row["state"] == "settled" and row["submissions"] == 4
     [settled] = settlements(sandbox)
     assert settled.submissions == 4 and json.loads(row["payload"]) == payment
+
+
+async def test_the_operators_page_shows_revenue_beside_venice_cost(
+    charging: Callable[..., Client], settings: Any
+) -> None:
+    from venice_mcp.dashboard.data import Store
+    from venice_mcp.dashboard.render import page
+
+    async with charging() as c:
+        result, payment = await paid_call(c)
+        assert not result.is_error
+    store = Store(settings.with_changes(charge_pay_to=PAY_TO))
+    try:
+        snap = store.read(show_prompts=False)
+    finally:
+        store.close()
+    [row] = snap.revenue or []
+    assert row.tool == "venice_chat" and row.received_usd == int(payment["accepted"]["amount"]) / 1e6
+    assert 0 < row.venice_cost_usd < row.received_usd  # the reported cost, below the bound paid
+    assert "Revenue beside Venice cost" in page(snap, can_sign_out=False)

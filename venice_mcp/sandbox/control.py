@@ -4,6 +4,7 @@ reach the SandboxState object. Not part of Venice's API, so never under /api/v1.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -167,6 +168,27 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             }
         )
 
+    async def facilitator_allowance(request: Request) -> Response:
+        """Set a payer's simulated USDC allowance to Permit2 (``upto``), in atomic units:
+        {"address": "0x…", "units": "0"}; "units": null restores the default, unlimited."""
+        spec = await _json(request)
+        units = spec.get("units", ...) if isinstance(spec, dict) else ...
+        if isinstance(units, str) and re.fullmatch(r"[0-9]{1,78}", units):
+            units = int(units)
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("address"), str)
+            or not (units is None or (isinstance(units, int) and not isinstance(units, bool)))
+            or (isinstance(units, int) and not 0 <= units < 2**256)
+        ):
+            return JSONResponse(
+                {"error": "expected {address: string, units: uint256 (number or decimal string) | null}"},
+                status_code=400,
+            )
+        address = spec["address"]
+        state.facilitator.set_permit2_allowance(address, units)
+        return JSONResponse({"address": address, "units": str(state.facilitator.permit2_allowance(address))})
+
     async def facilitator_wait(request: Request) -> Response:
         """Long-poll until ``count`` settlements exist (at most ``timeout`` seconds)."""
         try:
@@ -201,6 +223,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         ("/_sandbox/deprecations", "POST", deprecate),
         ("/_sandbox/facilitator/settlements", "GET", facilitator_settlements),
         ("/_sandbox/facilitator/balances", "POST", facilitator_balance),
+        ("/_sandbox/facilitator/allowances", "POST", facilitator_allowance),
         ("/_sandbox/facilitator/wait", "GET", facilitator_wait),
     ]
     return [Route(path, fn, methods=[method]) for path, method, fn in table]

@@ -1,5 +1,6 @@
 """The sandbox as an x402 facilitator: GET /facilitator/supported, POST /facilitator/verify and
-POST /facilitator/settle (x402-specification-v2.md §7), scheme ``exact`` with USDC on Base.
+POST /facilitator/settle (x402-specification-v2.md §7), schemes ``exact`` (here) and ``upto``
+(facilitator_upto.py, chosen by ``paymentRequirements.scheme``) with USDC on Base.
 
 It checks what a real facilitator checks before it pays gas: the requirements are ones it serves,
 ``accepted`` is those requirements, the EIP-3009 authorization pays them exactly and in time, the
@@ -96,8 +97,13 @@ class Payment:
 
 
 def supported() -> dict[str, Any]:
+    # A kind's optional ``extra`` (v2 §7.3.1) is where an upto facilitator announces the address
+    # clients bind into the permit's witness (scheme_upto_evm.md, "Facilitator Address Discovery").
     return {
-        "kinds": [{"x402Version": 2, "scheme": SCHEME, "network": NETWORK}],
+        "kinds": [
+            {"x402Version": 2, "scheme": SCHEME, "network": NETWORK},
+            {"x402Version": 2, "scheme": "upto", "network": NETWORK, "extra": {"facilitatorAddress": SIGNER}},
+        ],
         "extensions": [],
         "signers": {"eip155:*": [SIGNER]},
     }
@@ -115,7 +121,9 @@ def _dict(value: Any, reason: str, what: str) -> dict[str, Any]:
 def _requirements(body: dict[str, Any]) -> dict[str, Any]:
     req = _dict(body.get("paymentRequirements"), INVALID_PAYMENT_REQUIREMENTS, "paymentRequirements")
     if req.get("scheme") != SCHEME:
-        raise Refusal(UNSUPPORTED_SCHEME, f"scheme {req.get('scheme')!r} is not supported; only 'exact'")
+        raise Refusal(
+            UNSUPPORTED_SCHEME, f"scheme {req.get('scheme')!r} is not supported; only 'exact' and 'upto'"
+        )
     if req.get("network") != NETWORK:
         raise Refusal(INVALID_NETWORK, f"network {req.get('network')!r} is not supported; only {NETWORK}")
     if str(req.get("asset", "")).lower() != ASSET:
@@ -221,6 +229,11 @@ async def _body(request: Request) -> Any:
         return None
 
 
+def _upto(body: Any) -> bool:
+    req = body.get("paymentRequirements") if isinstance(body, dict) else None
+    return isinstance(req, dict) and req.get("scheme") == "upto"
+
+
 def _network(body: Any) -> str:
     req = body.get("paymentRequirements") if isinstance(body, dict) else None
     network = req.get("network") if isinstance(req, dict) else None
@@ -234,6 +247,10 @@ async def supported_route(request: Request, state: SandboxState) -> Response:
 async def verify_route(request: Request, state: SandboxState) -> Response:
     body = await _body(request)
     state.facilitator.called("verify", body)
+    if _upto(body):
+        from venice_mcp.sandbox import facilitator_upto  # it builds on this module
+
+        return facilitator_upto.verify(body, state)
     try:
         payment = static_checks(body)
         live_checks(payment, state)
@@ -268,6 +285,10 @@ async def settle_route(request: Request, state: SandboxState) -> Response:
     body = await _body(request)
     book = state.facilitator
     book.called("settle", body)
+    if _upto(body):
+        from venice_mcp.sandbox import facilitator_upto  # it builds on this module
+
+        return facilitator_upto.settle(body, state)
     try:
         payment = static_checks(body)
         earlier = book.spent(payment.payer, payment.authorization["nonce"])

@@ -11,15 +11,28 @@ from venice_mcp.storage.base import Database, Row, StorageError, Tx
 if TYPE_CHECKING:
     from venice_mcp.config import Settings
 
-__all__ = ["Database", "Row", "StorageError", "Tx", "open_database"]
+__all__ = ["Database", "Row", "StorageError", "Tx", "has_state", "open_database", "postgres_url"]
+
+
+def postgres_url(settings: Settings) -> str | None:
+    """The PostgreSQL database these settings keep state in; None: the SQLite file in the home."""
+    return settings.database_url.get() if settings.database_url is not None else None
+
+
+def has_state(settings: Settings) -> bool:
+    """Whether there is state to read without creating any (a home never used has none)."""
+    from venice_mcp.config import STATE_DB_FILE
+
+    return postgres_url(settings) is not None or (settings.home / STATE_DB_FILE).exists()
 
 
 def open_database(settings: Settings) -> Database:
     """The state database these settings name, migrated to the current schema."""
-    if settings.database_url is not None:
+    url = postgres_url(settings)
+    if url is not None:
         from venice_mcp.storage.postgres import PostgresDatabase  # psycopg loads only here
 
-        return PostgresDatabase(settings.database_url.get())
+        return PostgresDatabase(url)
     from venice_mcp.storage.sqlite import SqliteDatabase
 
     return SqliteDatabase.in_home(settings.home)

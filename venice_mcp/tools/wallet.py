@@ -9,8 +9,7 @@ skip the gate: turning them on is the owner's approval, and they stay within the
 """
 
 import time
-from collections import defaultdict
-from datetime import datetime, timezone
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -19,7 +18,8 @@ from pydantic import Field
 from venice_mcp.call import Call
 from venice_mcp.context import AppState
 from venice_mcp.payments.budget import Estimate
-from venice_mcp.payments.ledger import DAY_S, OPEN
+from venice_mcp.payments.ledger import DAY_S
+from venice_mcp.payments.spending import day_of, spent, summarize
 from venice_mcp.payments.x402 import Payer, fmt_usd
 from venice_mcp.reply import Reply
 from venice_mcp.tools._common import Confirm, usd
@@ -44,23 +44,6 @@ def _payer(state: AppState, tool: str) -> Payer:
     return state.payer
 
 
-def _spent_since(state: AppState, since: float) -> tuple[float, float]:
-    """(actual USD where Venice reported it, estimated USD where it did not) of calls that ran."""
-    actual = estimated = 0.0
-    for row in state.ledger.calls(since):
-        if row["status"] != "ok":
-            continue
-        if row["charge_usd"] is not None:
-            actual += float(row["charge_usd"])
-        elif row["estimate_usd"] is not None:
-            estimated += float(row["estimate_usd"])
-    return actual, estimated
-
-
-def _day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
 @tool("Wallet balance and limits", "read_only", "wallet")
 async def venice_wallet_balance(call: Call) -> Reply:
     """Wallet address, Venice credit, and 24 h top-ups and spend against each limit."""
@@ -69,7 +52,7 @@ async def venice_wallet_balance(call: Call) -> Reply:
     info = await payer.balance()
     limits = payer.limits()
     since = time.time() - DAY_S
-    actual, estimated = _spent_since(state, since)
+    actual, estimated = spent(state.ledger.calls(since))
     open_payments = len(state.ledger.open_payments(origin=payer.origin, since=since))
     lines = [
         f"Wallet {info.address}: Venice credit {usd(info.balance_usd)}"
@@ -172,7 +155,7 @@ async def venice_wallet_transactions(
                 "tool": mine["tool"],
                 "model": mine["model"],
                 "estimate_usd": mine["estimate_usd"],
-                "at": _day(mine["ts"]),
+                "at": day_of(mine["ts"]),
             }
         amount = row.get("amount")
         what = f"{mine['tool']} ({mine['model']})" if mine else (row.get("modelId") or "")
@@ -219,30 +202,10 @@ async def venice_spending(
     """What this server's calls cost, by day, tool and model, and wallet top-ups (free)."""
     state = call.state
     since = time.time() - days * DAY_S
-    by: dict[str, dict[str, dict[str, float]]] = {"day": {}, "tool": {}, "model": {}}
-    stopped = 0
-    for row in state.ledger.calls(since):
-        if row["status"] in ("confirmation_required", "declined"):
-            stopped += 1
-            continue
-        for axis, key in (
-            ("day", _day(row["ts"])),
-            ("tool", row["tool"]),
-            ("model", row["model"] or "-"),
-        ):
-            bucket = by[axis].setdefault(
-                key, {"calls": 0, "errors": 0, "estimated_usd": 0.0, "actual_usd": 0.0}
-            )
-            bucket["calls"] += 1
-            bucket["errors"] += row["status"] != "ok"
-            bucket["estimated_usd"] += float(row["estimate_usd"] or 0)
-            bucket["actual_usd"] += float(row["charge_usd"] or 0)
-    topups: dict[str, dict[str, float]] = defaultdict(lambda: {"settled_usd": 0.0, "open_usd": 0.0})
-    for pay in state.ledger.payments(since):
-        if pay["status"] == "settled":
-            topups[_day(pay["ts"])]["settled_usd"] += float(pay["amount_usd"])
-        elif pay["status"] in OPEN:
-            topups[_day(pay["ts"])]["open_usd"] += float(pay["amount_usd"])
+    summary = summarize(state.ledger.calls(since), state.ledger.payments(since))
+    by = {"day": summary.by_day, "tool": summary.by_tool, "model": summary.by_model}
+    topups = summary.topups_by_day
+    stopped = summary.stopped_at_gate
     lines = [f"Spending over the last {days} day(s) ({state.settings.auth_mode} mode):"]
     if not by["day"] and not topups:
         lines.append("No paid calls recorded.")
@@ -251,16 +214,15 @@ async def venice_spending(
             lines.append(f"By {axis}:")
             for key, b in sorted(by[axis].items()):
                 lines.append(
-                    f"  {key}: {int(b['calls'])} call(s), estimated {usd(b['estimated_usd'])}, "
-                    f"reported {usd(b['actual_usd'])}"
-                    + (f", {int(b['errors'])} failed" if b["errors"] else "")
+                    f"  {key}: {b.calls} call(s), estimated {usd(b.estimated_usd)}, "
+                    f"reported {usd(b.actual_usd)}" + (f", {b.errors} failed" if b.errors else "")
                 )
     if topups:
         lines.append("Wallet top-ups by day:")
         for key, t in sorted(topups.items()):
             lines.append(
-                f"  {key}: {fmt_usd(t['settled_usd'])} settled"
-                + (f", {fmt_usd(t['open_usd'])} outcome unknown" if t["open_usd"] else "")
+                f"  {key}: {fmt_usd(t.settled_usd)} settled"
+                + (f", {fmt_usd(t.open_usd)} outcome unknown" if t.open_usd else "")
             )
     if stopped:
         lines.append(f"{stopped} call(s) stopped at the spend gate (nothing spent).")
@@ -275,10 +237,10 @@ async def venice_spending(
     structured: dict[str, Any] = {
         "days": days,
         "auth": state.settings.auth_mode,
-        "by_day": by["day"],
-        "by_tool": by["tool"],
-        "by_model": by["model"],
-        "topups_by_day": dict(topups),
+        "by_day": {k: b.as_dict() for k, b in summary.by_day.items()},
+        "by_tool": {k: b.as_dict() for k, b in summary.by_tool.items()},
+        "by_model": {k: b.as_dict() for k, b in summary.by_model.items()},
+        "topups_by_day": {k: asdict(t) for k, t in topups.items()},
         "stopped_at_gate": stopped,
         "revenue": revenue,
     }

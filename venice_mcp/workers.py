@@ -1,0 +1,98 @@
+"""Several worker processes serving one port (``serve --transport http --workers N``).
+
+The parent binds the socket and forks N children; each builds its own server (its own state, its
+own connections to Venice and the database) and accepts from the shared socket, so the kernel
+spreads connections across them. Every money rule lives in the database the workers share, so
+nothing here coordinates them. Streamable HTTP then runs stateless (any request may land on any
+worker); a legacy SSE stream and its POSTs must reach one process, so SSE needs one worker (or a
+load balancer with affinity in front of single-worker servers).
+
+The parent only supervises: a worker that dies is replaced, unless it failed on its own right
+after starting (a broken setting would otherwise fork forever); SIGINT or SIGTERM stops them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+# A worker that fails (not killed) sooner than this after its start is a broken start, not a crash.
+MIN_LIFETIME_S = 5.0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port: int, workers: int) -> int:
+    """Run ``run_worker(sock)`` in ``workers`` child processes until stopped; the exit status."""
+    if not hasattr(os, "fork"):
+        raise OSError("--workers needs a system with fork (Linux, macOS)")
+    sock = bind(host, port)
+    children: dict[int, float] = {}  # pid -> start time
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            status = 0
+            try:
+                run_worker(sock)
+            except BaseException:  # reported, then the worker ends
+                log.exception("worker %d failed", os.getpid())
+                status = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(status)
+        children[pid] = time.monotonic()
+
+    def stop(signum: int, _: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for _ in range(workers):
+            spawn()
+        status = 0
+        while children:
+            try:
+                pid, code = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            started = children.pop(pid, None)
+            if started is None or stopping:
+                continue
+            if not os.WIFSIGNALED(code) and time.monotonic() - started < MIN_LIFETIME_S:
+                sys.stderr.write(f"venice-mcp: a worker exited at start (status {code}); stopping\n")
+                status = 1
+                stop(signal.SIGTERM, None)
+                continue
+            log.warning("worker %d exited (status %d); starting another", pid, code)
+            spawn()
+        return status
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
