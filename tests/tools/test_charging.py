@@ -63,8 +63,8 @@ async def test_a_paid_call_without_payment_answers_payment_required(
     required = result.structured_content
     assert required is not None and json.loads(text_of(result)) == required  # identical, as the spec asks
     assert required["x402Version"] == 2 and required["resource"]["url"] == "mcp://tool/venice_chat"
-    [offer] = required["accepts"]
-    assert offer["scheme"] == "exact" and offer["network"] == "eip155:8453"
+    [offer] = [a for a in required["accepts"] if a["scheme"] == "exact"]
+    assert offer["network"] == "eip155:8453"
     assert offer["asset"] == USDC and offer["payTo"] == PAY_TO
     assert offer["extra"] == {"name": "USD Coin", "version": "2"}
     assert int(offer["amount"]) >= 1000  # VENICE_MCP_CHARGE_MIN_USD: $0.001
