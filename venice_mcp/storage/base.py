@@ -85,10 +85,6 @@ class Database(ABC):
         with self._autocommit() as tx:
             return tx.execute(sql, params)
 
-    def insert(self, sql: str, params: Params = ()) -> int:
-        with self._autocommit() as tx:
-            return tx.insert(sql, params)
-
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         with self._autocommit() as tx:
             return tx.query(sql, params)
