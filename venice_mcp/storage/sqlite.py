@@ -22,6 +22,11 @@ from venice_mcp.storage.schema import migrate
 FILENAME = STATE_DB_FILE  # beside the other files of the home, which config.py lists
 
 
+# Servers in one process open their files one at a time: SQLite answers "database is locked" at
+# once, without waiting, to a connection opening a new file while another switches it to WAL.
+_OPENING = threading.Lock()
+
+
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
@@ -55,14 +60,14 @@ class SqliteDatabase(Database):
         self._conn.row_factory = _dict_row
         self._lock = threading.RLock()
         self._tx = SqliteTx(self._conn)
-        with self._lock:
+        with self._lock, _OPENING:
             self._conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a crash of this process (WAL); transaction() upgrades to FULL, which
             # also survives power loss, for the writes money depends on.
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-        with self.transaction() as tx:
-            migrate(tx, "sqlite")
+            with self.transaction() as tx:
+                migrate(tx, "sqlite")
 
     @classmethod
     def in_home(cls, home: Path) -> SqliteDatabase:
