@@ -1,9 +1,9 @@
-"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools | dashboard.
+"""The ``venice-mcp`` command line: serve (default) | sandbox | call | tools | dashboard | migrate.
 
 Cold start matters to desktop hosts, so this module imports only the standard library and
 ``config`` at the top; ``mcp``, the server and the simulator are imported by the verb that needs
 them. On stdio nothing but the protocol may reach stdout, so logging goes to stderr and this
-module prints only in the ``call`` and ``tools`` verbs.
+module prints only in the ``call``, ``tools`` and ``migrate`` verbs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SANDBOX_WALLET_CREDIT_USD = 10.0
 
 EXIT_OK, EXIT_TOOL_ERROR, EXIT_USAGE = 0, 1, 2
 
-_VERBS = ("serve", "sandbox", "call", "tools", "dashboard")
+_VERBS = ("serve", "sandbox", "call", "tools", "dashboard", "migrate")
 DEFAULT_DASHBOARD_PORT = 8765
 
 _DESCRIPTION = """\
@@ -52,6 +52,7 @@ verbs:
   tools    list the tools the server offers
   dashboard  serve the operator's page (spend, limits, top-ups, jobs, errors) for this home on
            127.0.0.1; an HTTP server shows the same page at /dashboard
+  migrate    copy the state in VENICE_MCP_HOME (payments, jobs, call records) to PostgreSQL
 
 --sandbox (serve, call, tools) points the server at the in-process simulator with a sandbox API
 key, or a throwaway wallet when VENICE_WALLET_KEY is set: your real keys are never used.
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="venice-mcp", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"venice-mcp {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools,dashboard}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{serve,sandbox,call,tools,dashboard,migrate}")
 
     serve = verbs.add_parser(
         "serve",
@@ -140,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_DASHBOARD_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_DASHBOARD_PORT}; 0 picks a free one)",
     )
+
+    migrate = verbs.add_parser(
+        "migrate",
+        help="copy the home's state to PostgreSQL",
+        description="Copy the SQLite state of VENICE_MCP_HOME (payments, jobs, call records, received "
+        "payments) to a PostgreSQL database, creating its tables. Rows already there are skipped, so it "
+        "can run again safely. Stop the servers using the home first.",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="postgresql://user:password@host/db (default: VENICE_MCP_DATABASE_URL; that keeps the "
+        "password out of the process list)",
+    )
     return parser
 
 
@@ -178,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_call(settings, args.tool, args.args, sandbox=args.sandbox)
         if args.verb == "tools":
             return run_tools(settings, sandbox=args.sandbox)
+        if args.verb == "migrate":
+            return run_migrate(settings, args.to)
         if args.verb == "dashboard":
             return run_dashboard(settings, args.port)
         return run_serve(
@@ -188,6 +205,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def run_migrate(settings: Settings, to: str | None) -> int:
+    from venice_mcp.config import STATE_DB_FILE, parse_database_url
+    from venice_mcp.storage import StorageError
+    from venice_mcp.storage.copy import copy_state
+
+    target_url = parse_database_url(to) if to else settings.database_url
+    if target_url is None:
+        raise UsageError("migrate needs --to postgresql://… (or VENICE_MCP_DATABASE_URL)")
+    if not (settings.home / STATE_DB_FILE).is_file():
+        raise UsageError(f"there is no state database in VENICE_MCP_HOME ({settings.home}) to copy")
+    from venice_mcp.storage.postgres import PostgresDatabase
+    from venice_mcp.storage.sqlite import SqliteDatabase
+
+    try:
+        target = PostgresDatabase(target_url.get())
+    except StorageError as exc:
+        _fail(str(exc))
+        return EXIT_TOOL_ERROR
+    source = SqliteDatabase.in_home(settings.home)
+    try:
+        counts = copy_state(source, target)
+    finally:
+        source.close()
+        target.close()
+    for table, (copied, total) in counts.items():
+        print(f"{table}: {copied} copied, {total - copied} already there")
+    return EXIT_OK
 
 
 def _fail(message: str) -> None:

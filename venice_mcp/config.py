@@ -143,6 +143,8 @@ class Settings:
     charge_min_usd: float = DEFAULT_CHARGE_MIN_USD
     daily_venice_usd: float = DEFAULT_DAILY_VENICE_USD
     facilitator_timeout_s: float = DEFAULT_FACILITATOR_TIMEOUT_S
+    # PostgreSQL for all state (several workers share it); None: the SQLite file in the home.
+    database_url: Secret | None = None
 
     @property
     def charging(self) -> bool:
@@ -157,6 +159,9 @@ class Settings:
         for secret in (self.api_key, self.auth_token, self.state_key):
             if secret is not None:
                 values.append(secret.get())
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get()).password
+            values += [password] if password else []
         return tuple(values)
 
     @property
@@ -314,6 +319,22 @@ def _api_key(raw: str) -> Secret:
     return Secret(value)
 
 
+def parse_database_url(raw: str) -> Secret:
+    # Never echoed: the URL may hold the database's password.
+    value = raw.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a malformed port raises here)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            "VENICE_MCP_DATABASE_URL must be a postgresql:// URL"
+            " (leave it unset to keep state in VENICE_MCP_HOME)"
+        )
+    return Secret(value)
+
+
 def _toolsets(raw: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
     unknown = [n for n in names if n not in TOOLSETS and n != "all"]
@@ -417,4 +438,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         facilitator_timeout_s=_seconds(
             env, "VENICE_MCP_FACILITATOR_TIMEOUT_SECONDS", DEFAULT_FACILITATOR_TIMEOUT_S, 0.1, 600
         ),
+        database_url=None
+        if _unset(get("VENICE_MCP_DATABASE_URL"))
+        else parse_database_url(get("VENICE_MCP_DATABASE_URL", "")),
     )

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from venice_mcp.api.client import Auth, VeniceClient
     from venice_mcp.api.retry import RetryPolicy
     from venice_mcp.catalog import Catalog
-    from venice_mcp.db import Database
     from venice_mcp.inputs import InputLoader
     from venice_mcp.jobs import JobRunner, JobStore
     from venice_mcp.outputs import OutputStore
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from venice_mcp.payments.ledger import Ledger
     from venice_mcp.payments.payee import Payee
     from venice_mcp.payments.x402 import Payer
+    from venice_mcp.storage import Database
 
 
 @dataclass
@@ -92,15 +92,18 @@ class Runtime:
 
         from venice_mcp.api.client import VeniceClient
         from venice_mcp.catalog import Catalog
-        from venice_mcp.db import Database
         from venice_mcp.inputs import InputLoader, InputPolicy
         from venice_mcp.jobs import JobRunner, JobStore
         from venice_mcp.outputs import OutputStore
         from venice_mcp.payments.budget import SpendGate
         from venice_mcp.payments.ledger import Ledger
         from venice_mcp.payments.x402 import start_payer
+        from venice_mcp.storage import open_database
 
         settings = self.settings
+        # First, so nothing else needs closing when it fails; in a thread, since connecting to
+        # PostgreSQL (and migrating) must not hold up the event loop.
+        db = self._db = await anyio.to_thread.run_sync(open_database, settings)
         transport = self._transport
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         client = VeniceClient(
@@ -121,7 +124,6 @@ class Runtime:
         # Inputs given as URLs are fetched from the real network, never through the Venice
         # transport (which tests and --sandbox replace).
         inputs = InputLoader(policy)
-        db = self._db = Database.in_home(settings.home)
         try:
             ledger = Ledger(db)
             # Wallet mode: payments a crash left pending are resubmitted before any tool runs.

@@ -1,14 +1,14 @@
-"""Queued music and video jobs: persisted in SQLite, waited on with a bound, finished once.
+"""Queued music and video jobs: in the state database, waited on with a bound, finished once.
 
 A job row is written as soon as Venice accepts the queue call, so a restart (or another server
-sharing VENICE_MCP_HOME) can resume waiting with ``venice_jobs``. ``JobRunner.wait`` polls
-retrieve for at most ``wait_seconds``, reports progress from Venice's ``average_execution_time``
-and ``execution_duration``, and when the media arrives saves it, cleans up on Venice's side and
-records the file. Failures Venice replays on every retrieve (content policy, provider errors,
-expired media) are terminal and recorded; transient ones (429, 5xx, network) leave the job as
-it was, to be asked again. Every Venice call (retrieve, download, complete) is a typed operation
-of the client (``client.video``/``client.music``, api/media.py), so retries, auth and streaming to
-disk are the client's.
+sharing VENICE_MCP_HOME or the PostgreSQL database) can resume waiting with ``venice_jobs``.
+``JobRunner.wait`` polls retrieve for at most ``wait_seconds``, reports progress from Venice's
+``average_execution_time`` and ``execution_duration``, and when the media arrives saves it, cleans
+up on Venice's side and records the file. Failures Venice replays on every retrieve (content
+policy, provider errors, expired media) are terminal and recorded; transient ones (429, 5xx,
+network) leave the job as it was, to be asked again. Every Venice call (retrieve, download,
+complete) is a typed operation of the client (``client.video``/``client.music``, api/media.py), so
+retries, auth and streaming to disk are the client's.
 
 Polling: every VENICE_MCP_POLL_SECONDS (default 3 s, inside Venice's advised 2-5 s). That
 variable is a test knob too (the e2e test polls every few milliseconds); sleeping goes through
@@ -32,8 +32,8 @@ import anyio
 from venice_mcp.api import errors
 from venice_mcp.api.client import VeniceClient
 from venice_mcp.api.types import JobStatus, MediaKind, SavedMedia
-from venice_mcp.db import Database
 from venice_mcp.outputs import OutputFile, OutputStore
+from venice_mcp.storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -58,31 +58,6 @@ AUDIO_EXTENSIONS = {
     "audio/ogg": "ogg",
     "audio/pcm": "pcm",
 }
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    model TEXT NOT NULL,
-    queue_id TEXT NOT NULL,
-    download_url TEXT,
-    status TEXT NOT NULL,
-    params TEXT NOT NULL DEFAULT '{}',
-    quote_usd REAL,
-    base_url TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    average_ms INTEGER,
-    execution_ms INTEGER,
-    output_path TEXT,
-    mime_type TEXT,
-    size INTEGER,
-    error TEXT,
-    cleanup TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created);
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(queue_id);
-"""
 
 
 def poll_seconds(env: dict[str, str] | None = None) -> float:
@@ -146,7 +121,6 @@ class JobStore:
         self.db = db
         # Charging mode: anyone may call, so a job's id is the only key to it (128 bits).
         self.id_bytes = 16 if unguessable else 5
-        db.ensure(SCHEMA)
 
     def create(
         self,

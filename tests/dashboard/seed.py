@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from venice_mcp.db import Database
+from tests.backend import state_db
 from venice_mcp.jobs import JobStore
 from venice_mcp.payments.ledger import DAY_S, CallRecord, Ledger, NewPayment
 
@@ -20,7 +20,7 @@ def seed(home: Path, now: float) -> None:
     """Today: one chat reported at $0.001, one failed chat, one video stopped at the gate; yesterday:
     an image estimated at $0.04; 40 days ago: a $9 chat (outside the 30 days); a $5 top-up an hour
     ago; a finished video job with a long prompt."""
-    db = Database.in_home(home)
+    db = state_db(home)
     ledger, jobs = Ledger(db), JobStore(db)
     record = ledger.record_call
     record(CallRecord("venice_chat", "wallet", "ok", "glm-chat", 0.002, 0.001, "req-chat"), ts=now - 60)

@@ -157,7 +157,9 @@ async def test_prompts_are_cut_and_shown_only_to_whoever_proved_the_token(tmp_pa
     async with browser(app) as operator:
         page = (await operator.get("/dashboard", headers={"Authorization": f"Bearer {TOKEN}"})).text
     assert cut in page and PROMPT[:81] not in page
-    async with browser(app_for(tmp_path / "open", token=None)) as local:
+    # The same home served without a token (one home: on PostgreSQL a test has one database).
+    open_app = build_http_app(MCPServer("stand-in"), auth_token=None, dashboard=settings(tmp_path, None))
+    async with browser(open_app) as local:
         open_page = (await local.get("/dashboard")).text
     assert PROMPT[:20] not in open_page and "video-kling-1.mp4" in open_page
 

@@ -12,13 +12,13 @@ import httpx2
 import pytest
 from mcp import Client
 
+from tests.backend import state_db
 from tests.dashboard.seed import TX, WALLET, seed
 from venice_mcp.cli import sandboxed
 from venice_mcp.config import Secret, Settings
 from venice_mcp.dashboard.chart import MAX_SERIES, OTHER, stacked_bars
 from venice_mcp.dashboard.data import Store
 from venice_mcp.dashboard.render import page
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.server import build_server
 from venice_mcp.transports import build_http_app
@@ -122,7 +122,7 @@ class Counting(httpx2.AsyncBaseTransport):
 
 
 def call_rows(home: Path) -> int:
-    db = Database.in_home(home)
+    db = state_db(home)
     try:
         return len(Ledger(db).calls())
     finally:

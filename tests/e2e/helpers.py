@@ -27,7 +27,8 @@ TOKEN = "e2e-token-0123456789abcdef"
 
 
 def child_env(home: Path, **extra: str) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+    # VENICE_MCP_DATABASE_URL: set for the running test when the suite runs on PostgreSQL.
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "VENICE_MCP_DATABASE_URL")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(VENICE_MCP_HOME=str(home), PYTHONUNBUFFERED="1", **extra)
     return env

@@ -17,8 +17,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ElicitResult
 
+from tests.backend import state_db
 from tests.e2e.helpers import CALL_TIMEOUT, child_env, cli, free_port, stop, wait_until_listening
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
 
 pytestmark = pytest.mark.anyio
@@ -27,7 +27,7 @@ ERAS = ["legacy", "2026-07-28"]
 
 
 def statuses(home: Path) -> list[str]:
-    db = Database.in_home(home)
+    db = state_db(home)
     try:
         return [row["status"] for row in Ledger(db).calls()]
     finally:

@@ -21,6 +21,7 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.types import CallToolResult, TextContent
 
+from tests.backend import sqlite_only
 from tests.e2e.helpers import CALL_TIMEOUT, HttpServer, Sandbox, http_child
 from tests.e2e.procstats import needs_proc, open_fds, state_handles, until_no_clients
 from venice_mcp.payments.signer import EthAccountSigner
@@ -46,6 +47,7 @@ async def concurrently(count: int, job: Callable[[int], Any]) -> None:
 
 
 @needs_proc
+@sqlite_only
 async def test_sse_connections_share_the_process_database_and_leave_nothing_open(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with http_child(home, "--sandbox") as server:
@@ -89,6 +91,7 @@ async def test_sse_connections_share_the_process_database_and_leave_nothing_open
         assert open_fds(server.pid) <= idle_fds
 
 
+@sqlite_only
 async def test_the_state_closes_once_when_the_server_stops(tmp_path: Path) -> None:
     """SSE clients that left closed nothing; the server's shutdown closes the one state, cleanly:
     every call is in the ledger and SQLite's write-ahead log is folded back and removed."""

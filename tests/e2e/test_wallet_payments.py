@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import anyio
 import pytest
 from eth_account import Account
 
+from tests.backend import state_db
 from tests.e2e.helpers import CALL_TIMEOUT, Sandbox, child_env, cli, stop
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.payments.x402 import select_requirement, sign_payment
@@ -36,12 +36,11 @@ def _key_forms(key: str) -> set[str]:
 
 
 def _payments(home: Path) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(f"file:{home / 'state.sqlite3'}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
+    db = state_db(home)
     try:
-        return [dict(r) for r in conn.execute("SELECT * FROM payments ORDER BY id")]
+        return db.query("SELECT * FROM payments ORDER BY id")
     finally:
-        conn.close()
+        db.close()
 
 
 async def test_killed_mid_top_up_then_restarted_reconciles_and_never_signs_twice(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from venice_mcp.db import Database
+from tests.backend import state_db
 from venice_mcp.payments.ledger import CallRecord, Ledger
 
 
@@ -14,7 +14,7 @@ def record(n: int) -> CallRecord:
 
 
 def test_a_reader_sees_every_record_queued_before_it(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     for n in range(500):
         ledger.record_call(record(n))
     rows = ledger.calls()
@@ -24,7 +24,7 @@ def test_a_reader_sees_every_record_queued_before_it(tmp_path: Path) -> None:
 
 
 def test_recording_does_not_write_on_the_callers_thread(tmp_path: Path) -> None:
-    db = Database.in_home(tmp_path)
+    db = state_db(tmp_path)
     ledger = Ledger(db)
     writers: list[str] = []
     original = db.execute_batch
@@ -41,17 +41,17 @@ def test_recording_does_not_write_on_the_callers_thread(tmp_path: Path) -> None:
 
 
 def test_close_writes_what_is_queued_for_another_process(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     for n in range(10):
         ledger.record_call(record(n))
     ledger.close()
-    other = Ledger(Database.in_home(tmp_path))  # a second connection, as another process would open
+    other = Ledger(state_db(tmp_path))  # a second connection, as another process would open
     assert len(other.calls()) == 10
     other.close()
 
 
 def test_a_failed_write_is_logged_and_later_records_still_land(tmp_path: Path, caplog: object) -> None:
-    db = Database.in_home(tmp_path)
+    db = state_db(tmp_path)
     ledger = Ledger(db)
     original = db.execute_batch
     calls = {"n": 0}

@@ -10,11 +10,11 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.backend import state_db
 from venice_mcp.api import errors
 from venice_mcp.api.client import VeniceClient, WalletAuth
 from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.config import ConfigError, load_settings
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger, NewPayment, new_owner
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.sandbox import SandboxState, create_app
@@ -48,12 +48,12 @@ def _payment(n: int) -> NewPayment:
 def test_reserve_is_atomic_across_connections(tmp_path: Path) -> None:
     """Eight connections (as eight processes would have) race for a $15 allowance of $10 payments."""
     home = tmp_path / "home"
-    Ledger(Database.in_home(home))  # schema
+    Ledger(state_db(home))  # schema
     barrier = threading.Barrier(8)
     outcomes: list[bool] = []
 
     def race(n: int) -> None:
-        ledger = Ledger(Database.in_home(home))
+        ledger = Ledger(state_db(home))
         barrier.wait()
         inserted, _ = ledger.reserve_payment(_payment(n), daily_limit_usd=15.0)
         outcomes.append(inserted)
@@ -64,11 +64,11 @@ def test_reserve_is_atomic_across_connections(tmp_path: Path) -> None:
     for t in threads:
         t.join(timeout=30)
     assert sorted(outcomes) == [False] * 7 + [True]
-    assert Ledger(Database.in_home(home)).topups_since(0, wallet="0x" + "11" * 20) == 10.0
+    assert Ledger(state_db(home)).topups_since(0, wallet="0x" + "11" * 20) == 10.0
 
 
 def test_failed_payments_do_not_count_and_the_limit_is_the_wallets_at_every_origin(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     owner = new_owner()
     assert ledger.reserve_payment(_payment(1), daily_limit_usd=10.0, owner=owner)[0]
     assert not ledger.reserve_payment(_payment(2), daily_limit_usd=10.0)[0]

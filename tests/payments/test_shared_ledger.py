@@ -21,15 +21,16 @@ import anyio
 import httpx2
 import pytest
 
+from tests.backend import sqlite_only, state_db
 from venice_mcp.api.client import VeniceClient, WalletAuth
 from venice_mcp.api.retry import RetryPolicy
 from venice_mcp.config import Secret, Settings
-from venice_mcp.db import Database
-from venice_mcp.payments import ledger as ledger_module
 from venice_mcp.payments.ledger import LEASE_S, Ledger, NewPayment, new_owner, owner_is_dead, retire_owner
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.payments.x402 import Payer, PaymentFailed, PaymentRefused, PaymentUnknown
 from venice_mcp.sandbox import SandboxState, create_app
+from venice_mcp.storage.schema import TABLES
+from venice_mcp.storage.sqlite import SqliteDatabase
 
 KEY = "0x" + "5a17" * 16
 ADDRESS = EthAccountSigner(KEY).address
@@ -79,7 +80,7 @@ async def payer_on(
         **{"max_topup_usd": 5.0, "daily_topup_usd": 5.0, **limits},
     )
     signer = EthAccountSigner(KEY)
-    ledger = Ledger(Database.in_home(home))
+    ledger = Ledger(state_db(home))
     async with httpx2.AsyncClient(transport=transport) as http:
         client = VeniceClient(
             http,
@@ -160,7 +161,7 @@ async def test_a_refusal_after_another_payer_claimed_the_row_is_unknown_not_fail
     """B claimed the row (A's lease had expired) and may be sending it: A's 429 no longer proves
     that nothing moved, so the payment stays counted and open."""
     sandbox = SandboxState()
-    ledger_b = Ledger(Database.in_home(tmp_path))
+    ledger_b = Ledger(state_db(tmp_path))
     owner_b = new_owner()
 
     async def b_claims_meanwhile() -> httpx2.Response:
@@ -196,7 +197,7 @@ def _payment(n: int) -> NewPayment:
 
 
 def test_failed_is_written_only_when_no_other_send_can_have_happened(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     a, b = new_owner(), new_owner()
     ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
     ledger.count_submission("intent-1", owner=a)
@@ -214,7 +215,7 @@ def test_failed_is_written_only_when_no_other_send_can_have_happened(tmp_path: P
 
 
 def test_settled_is_never_overwritten(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     a = new_owner()
     ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
     ledger.count_submission("intent-1", owner=a)
@@ -229,7 +230,7 @@ def test_settled_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_a_live_lease_blocks_a_claim_until_it_expires_or_is_released(tmp_path: Path) -> None:
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     a, b = new_owner(), new_owner()
     now = time.time()
     ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a, now=now)
@@ -246,7 +247,7 @@ def test_a_live_lease_blocks_a_claim_until_it_expires_or_is_released(tmp_path: P
 def test_a_crashed_owners_rows_are_claimed_at_once(tmp_path: Path) -> None:
     """A killed server (a dead pid on this host) or a payer of this process that is gone holds
     nothing: its row is reconciled now, not after the lease runs out."""
-    ledger = Ledger(Database.in_home(tmp_path))
+    ledger = Ledger(state_db(tmp_path))
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=30)
     host = socket.gethostname()
@@ -273,11 +274,10 @@ def test_owner_liveness() -> None:
     assert not owner_is_dead("garbled")
 
 
+@sqlite_only
 def test_an_old_ledger_gains_the_lease_columns_and_its_open_rows_stay_reconcilable(tmp_path: Path) -> None:
-    old_schema = ledger_module.SCHEMA.replace(
-        ",\n    owner TEXT,\n    claimed_until REAL NOT NULL DEFAULT 0\n", "\n"
-    )
-    assert old_schema != ledger_module.SCHEMA
+    old_schema = TABLES.replace(",\n    owner TEXT,\n    claimed_until REAL NOT NULL DEFAULT 0\n", "\n", 1)
+    assert old_schema != TABLES
     path = tmp_path / "state.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(old_schema)
@@ -289,8 +289,8 @@ def test_an_old_ledger_gains_the_lease_columns_and_its_open_rows_stay_reconcilab
     )
     conn.commit()
     conn.close()
-    ledger = Ledger(Database(path))
-    Ledger(Database(path))  # opening it again (another process) is a no-op
+    ledger = Ledger(SqliteDatabase(path))
+    Ledger(SqliteDatabase(path))  # opening it again (another process) is a no-op
     columns = {r["name"] for r in ledger.db.query("PRAGMA table_info(payments)")}
     assert {"owner", "claimed_until"} <= columns
     me = new_owner()

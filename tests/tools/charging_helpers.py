@@ -57,8 +57,9 @@ def sign(
     nonce: str | None = None,
     **accepted_changes: Any,
 ) -> dict[str, Any]:
-    """A PaymentPayload for the ``exact`` offer; the keyword arguments make it wrong in
-    one way (``signer_key`` signs as someone else than ``key``'s address claims)."""
+    """A PaymentPayload for the ``exact`` requirement (metered tools offer ``upto`` first); the
+    keyword arguments make it wrong in one way (``signer_key`` signs as someone else than ``key``'s
+    address claims)."""
     exact = next(a for a in required["accepts"] if a["scheme"] == "exact")
     accepted = {**exact, **accepted_changes}
     now = int(time.time())

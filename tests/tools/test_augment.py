@@ -14,6 +14,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from tests.backend import sqlite_only
 from tests.sandbox.docs import make_pdf
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.sandbox import SandboxState, spec
@@ -131,7 +132,7 @@ async def test_read_output_refuses_unknown_names(client: Client) -> None:
     assert result.is_error and "No saved output" in text_of(result)
 
 
-@pytest.mark.parametrize("where", ["host config", "state db"])
+@pytest.mark.parametrize("where", ["host config", pytest.param("state db", marks=sqlite_only)])
 async def test_no_tool_can_read_the_wallet_key_back(
     make_client: Callable[..., Client], sandbox: SandboxState, tmp_path: Path, where: str
 ) -> None:

@@ -18,6 +18,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from tests.backend import state_db
 from tests.tools.charging_helpers import OTHER_KEY, PAY_TO, USDC, payment_required, sign, sign_upto
 from tests.tools.conftest import text_of
 from venice_mcp.sandbox import SandboxState
@@ -208,11 +209,11 @@ def settlements(sandbox: SandboxState) -> list[Any]:
 
 
 def receipts(home: Path) -> list[dict[str, Any]]:
-    import sqlite3
-
-    with sqlite3.connect(home / "state.sqlite3") as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM received_payments ORDER BY id")]
+    db = state_db(home)
+    try:
+        return db.query("SELECT * FROM received_payments ORDER BY id")
+    finally:
+        db.close()
 
 
 async def paid_call(
@@ -374,14 +375,14 @@ async def test_metered_tools_offer_upto_first_and_the_rest_only_exact(
 async def test_upto_settles_what_venice_reported_times_the_markup(
     charging: Callable[..., Client], sandbox: SandboxState, settings: Any
 ) -> None:
-    import sqlite3
-
     async with charging(charge_markup=2.0, charge_min_usd=0.000001) as c:
         required = await ask_price(c)
         result = await c.call_tool("venice_chat", CHAT, meta={"x402/payment": sign_upto(required)})
     assert not result.is_error, text_of(result)
-    with sqlite3.connect(settings.home / "state.sqlite3") as db:
-        [(reported,)] = db.execute("SELECT charge_usd FROM calls WHERE tool='venice_chat'").fetchall()
+    db = state_db(settings.home)
+    [row] = db.query("SELECT charge_usd FROM calls WHERE tool='venice_chat'")
+    db.close()
+    reported = row["charge_usd"]
     expected = math.ceil(round(reported * 2.0 * 1e6, 6))
     receipt = (result.meta or {})["x402/payment-response"]
     [settled] = settlements(sandbox)

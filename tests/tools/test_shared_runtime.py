@@ -11,13 +11,14 @@ import httpx2
 import pytest
 from mcp import Client
 
+from tests.backend import sqlite_only
 from tests.e2e.procstats import needs_proc, state_handles
 from tests.tools.conftest import text_of
 from venice_mcp.config import Settings
 from venice_mcp.sandbox import SandboxState, create_app
 from venice_mcp.server import build_server
 
-pytestmark = [pytest.mark.anyio, needs_proc]
+pytestmark = [pytest.mark.anyio, needs_proc, sqlite_only]  # counts the SQLite file's handles
 
 
 async def test_connections_to_one_server_share_one_state_that_the_last_one_out_closes(

@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
+from tests.backend import state_db
 from tests.tools.conftest import text_of, venice_requests
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState
 
@@ -23,7 +23,7 @@ TINY = 0.0  # every priced call is "over the limit"
 
 
 def ledger_rows(home: Path) -> list[dict[str, Any]]:
-    return Ledger(Database.in_home(home)).calls()
+    return Ledger(state_db(home)).calls()
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

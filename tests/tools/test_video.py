@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from tests.backend import state_db
 from tests.tools.conftest import text_of, venice_requests
 from tests.tools.media_helpers import ProgressLog, blocks, mp4_boxes, paths, read_link
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState, media
 from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
@@ -174,7 +174,7 @@ async def test_the_queue_call_is_ledgered_at_the_quote(
     async with make_client(mode) as client:  # the server writes its call records by the time it stops
         result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "resolution": "720p"})
     assert not result.is_error
-    ledger = Ledger(Database.in_home(settings.home))  # type: ignore[attr-defined]
+    ledger = Ledger(state_db(settings.home))  # type: ignore[attr-defined]
     [call] = [c for c in ledger.calls() if c["tool"] == "venice_video_generate"]
     assert call["status"] == "ok" and call["charge_usd"] == pytest.approx(0.1875)
     assert call["request_id"] == result.structured_content["job"]["queue_id"]  # type: ignore[index]
@@ -257,7 +257,7 @@ def png_url(key: str = "ref") -> str:
 
 
 def ledger_rows(home: Path) -> list[dict[str, object]]:
-    return Ledger(Database.in_home(home)).calls()
+    return Ledger(state_db(home)).calls()
 
 
 async def test_seedance_references_reach_the_queue_and_the_quote(

@@ -14,10 +14,10 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
+from tests.backend import state_db
 from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.config import Secret
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import Ledger
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.sandbox import SandboxState
@@ -40,7 +40,7 @@ def wallet(make_client: Callable[..., Client]) -> Callable[..., Client]:
 
 
 def payments(home: Path) -> list[dict[str, Any]]:
-    return Ledger(Database.in_home(home)).payments()
+    return Ledger(state_db(home)).payments()
 
 
 def paid_submissions(sandbox: SandboxState) -> list[Any]:

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from venice_mcp.config import STATE_DB_FILE, Settings
-from venice_mcp.db import Database
+from venice_mcp.config import Settings
 from venice_mcp.jobs import JobStore
 from venice_mcp.payments.ledger import DAY_S, Ledger
 from venice_mcp.payments.spending import Bucket, Spending, daily_split, day_of, spent, summarize
+from venice_mcp.storage import Database
 
 DAYS = 30
 LAST_TOPUPS = 10
@@ -150,10 +150,11 @@ class Store:
     def _open(self) -> tuple[Ledger, JobStore] | None:
         with self._lock:
             if self._ledger is None or self._jobs is None:
-                path = self.settings.home / STATE_DB_FILE
-                if not path.exists():
+                from venice_mcp.storage import has_state, open_database
+
+                if not has_state(self.settings):
                     return None
-                self._db = Database(path)
+                self._db = open_database(self.settings)
                 self._ledger, self._jobs = Ledger(self._db), JobStore(self._db)
             return self._ledger, self._jobs
 
@@ -180,9 +181,7 @@ class Store:
         from venice_mcp.payments.x402 import UNITS_PER_USD
 
         db = self._db
-        taken = db is not None and bool(
-            db.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='received_payments'")
-        )
+        taken = db is not None and bool(db.query("SELECT 1 AS taken FROM received_payments LIMIT 1"))
         if db is None or not taken:
             return [] if self.settings.charging else None  # never create the table: the page writes nothing
         return [

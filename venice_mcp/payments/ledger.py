@@ -1,4 +1,4 @@
-"""The local ledger: every paid call (and, with the wallet payer, every payment), in SQLite.
+"""The ledger: every paid call (and, with the wallet payer, every payment), in the state database.
 
 Rows never hold the private key or sign-in headers; only what a person auditing spend needs (tool,
 model, estimate, charge, Venice's request id). A payment row keeps its signed payment header (a
@@ -11,11 +11,13 @@ Payment statuses: ``pending`` (signed and committed; its outcome not yet known) 
 ambiguous after bounded resubmission; resubmitted again at the next start). Everything but
 ``failed`` counts against the rolling 24-hour top-up limit.
 
-Several payers may share one ledger file: servers in several processes with the same
-VENICE_MCP_HOME (within one process, every connection shares one payer). A payer sending a payment
+Several payers may share one ledger: servers in several processes with the same VENICE_MCP_HOME,
+or workers on several machines with one PostgreSQL (within one process, every connection shares
+one payer). A payer sending a payment
 holds a lease on its row (``owner``: host, pid and a per-payer uuid; ``claimed_until``), set when
 the row is committed and refreshed at every send; reconciliation claims a row only when that
-lease has expired or its owner is a dead process on this host. Statuses move only forward:
+lease has expired or its owner is a dead process on this host (only the lease's expiry speaks
+for another host's owner). Statuses move only forward:
 ``settled`` is never overwritten, and ``failed`` is written only when no send but the writer's own
 can have reached Venice (otherwise ``unknown``, which keeps counting and is resubmitted later).
 """
@@ -31,62 +33,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from venice_mcp.db import Database
+from venice_mcp.storage import Database
 
 log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    tool TEXT NOT NULL,
-    model TEXT,
-    auth TEXT NOT NULL,
-    estimate_usd REAL,
-    charge_usd REAL,
-    request_id TEXT,
-    status TEXT NOT NULL,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts);
-CREATE INDEX IF NOT EXISTS calls_request ON calls(request_id);
-CREATE TABLE IF NOT EXISTS payments (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    intent_id TEXT NOT NULL UNIQUE,
-    ts REAL NOT NULL,
-    updated REAL NOT NULL,
-    origin TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    wallet TEXT NOT NULL,
-    amount_usd REAL NOT NULL,
-    value TEXT NOT NULL,
-    pay_to TEXT NOT NULL,
-    nonce TEXT NOT NULL UNIQUE,
-    valid_before INTEGER NOT NULL,
-    header_name TEXT NOT NULL,
-    header TEXT NOT NULL,
-    status TEXT NOT NULL,
-    submissions INTEGER NOT NULL DEFAULT 0,
-    payment_id TEXT,
-    tx_hash TEXT,
-    credited_usd REAL,
-    new_balance_usd REAL,
-    detail TEXT,
-    owner TEXT,
-    claimed_until REAL NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS payments_ts ON payments(ts);
-"""
 
 # Statuses that may have moved money: they count against the daily limit.
 COUNTED = ("pending", "settled", "unknown")
 OPEN = ("pending", "unknown")
 DAY_S = 86_400.0
+_TOPUPS = (
+    "SELECT COALESCE(SUM(amount_usd), 0) AS total FROM payments WHERE ts >= ?"
+    f" AND lower(wallet) = lower(?) AND status IN ({','.join('?' * len(COUNTED))})"
+)
 # How long a payer's claim on a payment row lasts without a refresh (it is refreshed at every send;
 # one send and the wait before the next take well under this).
 LEASE_S = 300.0
-# Columns added after the first release: (name, declaration) for ALTER TABLE on older files.
-_PAYMENT_COLUMNS = (("owner", "TEXT"), ("claimed_until", "REAL NOT NULL DEFAULT 0"))
 
 # Owners (see new_owner) of the payers alive in this process: a row leased by this pid under an
 # owner not in here was left by a payer that is gone.
@@ -224,25 +185,11 @@ class CallWriter:
 class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.ensure(SCHEMA)
-        self._migrate()
         self._writer = CallWriter(db)
 
     def close(self) -> None:
         """Write every queued call record (the database stays open)."""
         self._writer.close()
-
-    def _migrate(self) -> None:
-        """Add the lease columns to a payments table created before they existed (check and
-        ALTER in one BEGIN IMMEDIATE, so two processes opening an old file never both add them)."""
-        have = {str(r["name"]) for r in self.db.query("PRAGMA table_info(payments)")}
-        if all(name in have for name, _ in _PAYMENT_COLUMNS):
-            return
-        with self.db.transaction() as conn:
-            have = {str(r[1]) for r in conn.execute("PRAGMA table_info(payments)").fetchall()}
-            for name, decl in _PAYMENT_COLUMNS:
-                if name not in have:
-                    conn.execute(f"ALTER TABLE payments ADD COLUMN {name} {decl}")
 
     def record_call(self, record: CallRecord, *, ts: float | None = None) -> None:
         """Queue the record; it is written by the CallWriter's thread."""
@@ -271,11 +218,7 @@ class Ledger:
         """USD the wallet topped up since ``since`` that may have moved money (pending, settled,
         unknown). The limits belong to the wallet: every Venice origin it paid counts alike, so
         the same server spelled two ways (127.0.0.1 and localhost) is still one allowance."""
-        rows = self.db.query(
-            f"SELECT COALESCE(SUM(amount_usd), 0) AS total FROM payments WHERE ts >= ?"
-            f" AND lower(wallet) = lower(?) AND status IN ({','.join('?' * len(COUNTED))})",
-            (since, wallet, *COUNTED),
-        )
+        rows = self.db.query(_TOPUPS, (since, wallet, *COUNTED))
         return float(rows[0]["total"])
 
     def reserve_payment(
@@ -290,22 +233,19 @@ class Ledger:
         """Commit a signed payment as ``pending`` if it fits the rolling 24 h limit, leased to
         ``owner`` (the payer about to send it) so that nobody reconciles it meanwhile.
 
-        The sum and the insert run in one BEGIN IMMEDIATE transaction, so two callers (tasks,
-        threads or processes sharing the file) can never both fit into an allowance only one fits.
+        The sum and the insert run in one transaction holding the wallet's lock (SQLite's BEGIN
+        IMMEDIATE; a PostgreSQL advisory lock), so two callers (tasks, threads, processes or
+        workers on other machines) can never both fit into an allowance only one fits.
         Returns (inserted, USD already counted in the window before this payment).
         """
         now = time.time() if now is None else now
-        with self.db.transaction() as conn:
-            used = float(
-                conn.execute(
-                    f"SELECT COALESCE(SUM(amount_usd), 0) FROM payments WHERE ts >= ?"
-                    f" AND lower(wallet) = lower(?) AND status IN ({','.join('?' * len(COUNTED))})",
-                    (now - DAY_S, payment.wallet, *COUNTED),
-                ).fetchone()[0]
-            )
+        with self.db.transaction() as tx:
+            tx.lock("venice-mcp:topups:" + payment.wallet.lower())
+            total = tx.one(_TOPUPS, (now - DAY_S, payment.wallet, *COUNTED))
+            used = float(total["total"]) if total else 0.0
             if used + payment.amount_usd > daily_limit_usd + 1e-9:
                 return False, used
-            conn.execute(
+            tx.execute(
                 "INSERT INTO payments (intent_id, ts, updated, origin, reason, wallet, amount_usd, value,"
                 " pay_to, nonce, valid_before, header_name, header, status, owner, claimed_until)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
@@ -337,21 +277,22 @@ class Ledger:
         self, intent_id: str, *, owner: str, now: float | None = None, lease_s: float = LEASE_S
     ) -> dict[str, Any] | None:
         """Lease an open payment to ``owner`` for resubmission, atomically; None when it is no
-        longer open or another payer that is still alive holds an unexpired lease on it."""
+        longer open, another payer that is still alive holds an unexpired lease on it, or another
+        payer is claiming it this very moment (PostgreSQL: the row is locked, so it is skipped)."""
         now = time.time() if now is None else now
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
+        with self.db.transaction() as tx:
+            # Another payer claiming this very row right now will have it: pass it over.
+            row = tx.one("SELECT * FROM payments WHERE intent_id = ?" + self.db.skip_locked, (intent_id,))
             if row is None or row["status"] not in OPEN:
                 return None
             held = row["owner"]
             if held and held != owner and float(row["claimed_until"]) > now and not owner_is_dead(held):
                 return None
-            conn.execute(
+            tx.execute(
                 "UPDATE payments SET owner = ?, claimed_until = ? WHERE intent_id = ?",
                 (owner, now + lease_s, intent_id),
             )
-            claimed = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
-        return dict(claimed)
+            return tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
 
     def count_submission(
         self, intent_id: str, *, owner: str | None = None, now: float | None = None, lease_s: float = LEASE_S
@@ -359,16 +300,14 @@ class Ledger:
         """Count one send of the payment (before it goes out) and refresh ``owner``'s lease, if it
         still holds it. Returns the row's submissions, every payer's sends included."""
         now = time.time() if now is None else now
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.db.transaction() as tx:
+            tx.execute(
                 "UPDATE payments SET submissions = submissions + 1, updated = ?,"
                 " claimed_until = CASE WHEN owner = ? THEN ? ELSE claimed_until END WHERE intent_id = ?",
                 (now, owner, now + lease_s, intent_id),
             )
-            row = conn.execute(
-                "SELECT submissions FROM payments WHERE intent_id = ?", (intent_id,)
-            ).fetchone()
-        return int(row[0]) if row is not None else 0
+            row = tx.one("SELECT submissions FROM payments WHERE intent_id = ?", (intent_id,))
+        return int(row["submissions"]) if row is not None else 0
 
     def release_payment(self, intent_id: str, *, owner: str) -> None:
         """End ``owner``'s lease (it stopped sending): others may resubmit the payment now."""
@@ -397,10 +336,11 @@ class Ledger:
         counted: no other send of the header can have happened. Otherwise it is recorded as
         ``unknown`` (still counted against the limit, resubmitted later). The writer's lease ends.
         """
-        with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT status, submissions, owner FROM payments WHERE intent_id = ?", (intent_id,)
-            ).fetchone()
+        with self.db.transaction() as tx:
+            row = tx.one(
+                "SELECT status, submissions, owner FROM payments WHERE intent_id = ?" + self.db.for_update,
+                (intent_id,),
+            )
             if row is None:
                 return None
             if row["status"] == "settled":
@@ -417,14 +357,14 @@ class Ledger:
                 ).strip()
             if status == "settled" and row["status"] == "settled":
                 # Already settled (another payer's answer came first): fill in what it lacked.
-                conn.execute(
+                tx.execute(
                     "UPDATE payments SET payment_id = COALESCE(payment_id, ?),"
                     " tx_hash = COALESCE(tx_hash, ?), credited_usd = COALESCE(credited_usd, ?),"
                     " new_balance_usd = COALESCE(new_balance_usd, ?) WHERE intent_id = ?",
                     (payment_id, tx_hash, credited_usd, new_balance_usd, intent_id),
                 )
             elif status:
-                conn.execute(
+                tx.execute(
                     "UPDATE payments SET status = ?, updated = ?, payment_id = COALESCE(?, payment_id),"
                     " tx_hash = COALESCE(?, tx_hash), credited_usd = COALESCE(?, credited_usd),"
                     " new_balance_usd = COALESCE(?, new_balance_usd), detail = ? WHERE intent_id = ?",
@@ -440,12 +380,11 @@ class Ledger:
                     ),
                 )
             if owner is not None:
-                conn.execute(
+                tx.execute(
                     "UPDATE payments SET claimed_until = 0 WHERE intent_id = ? AND owner = ?",
                     (intent_id, owner),
                 )
-            final = conn.execute("SELECT * FROM payments WHERE intent_id = ?", (intent_id,)).fetchone()
-        return dict(final)
+            return tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
 
     def open_payments(self, *, origin: str, since: float) -> list[dict[str, Any]]:
         """Payments whose outcome is not known yet (oldest first): reconcile these."""

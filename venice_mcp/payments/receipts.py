@@ -20,39 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from venice_mcp.db import Database
 from venice_mcp.payments.ledger import DAY_S
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS received_payments (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    updated REAL NOT NULL,
-    tool TEXT NOT NULL,
-    request_ref TEXT,
-    network TEXT NOT NULL,
-    asset TEXT NOT NULL,
-    payer TEXT NOT NULL,
-    nonce TEXT NOT NULL,
-    value TEXT NOT NULL,
-    pay_to TEXT NOT NULL,
-    valid_before INTEGER NOT NULL,
-    price_usd REAL NOT NULL,
-    venice_usd REAL NOT NULL,
-    payload TEXT NOT NULL,
-    requirement TEXT NOT NULL,
-    scheme TEXT NOT NULL DEFAULT 'exact',
-    settle_amount TEXT,
-    state TEXT NOT NULL,
-    submissions INTEGER NOT NULL DEFAULT 0,
-    tx_hash TEXT,
-    detail TEXT,
-    owner TEXT,
-    UNIQUE (network, asset, payer, nonce)
-);
-CREATE INDEX IF NOT EXISTS received_ts ON received_payments(ts);
-CREATE INDEX IF NOT EXISTS received_state ON received_payments(state);
-"""
+from venice_mcp.storage import Database
 
 State = Literal["received", "verified", "settling", "settled", "voided", "failed", "unknown"]
 COUNTED = ("received", "verified", "settling", "settled", "unknown")
@@ -109,7 +78,6 @@ class Receipt:
 class Receipts:
     def __init__(self, db: Database) -> None:
         self._db = db
-        db.ensure(SCHEMA)
 
     def receive(
         self,
@@ -123,24 +91,27 @@ class Receipts:
         owner: str,
     ) -> int:
         """Write the authorization as ``received``; refuse a replay or a call past the daily share,
-        atomically (one transaction checks and writes)."""
+        atomically: one transaction, holding the daily share's lock (every worker's receipts count
+        against one share), checks and writes; the unique key refuses a replay all the same."""
         now = time.time()
-        with self._db.transaction() as conn:
-            seen = conn.execute(
-                "SELECT 1 FROM received_payments WHERE network=? AND asset=? AND payer=? AND nonce=?",
+        with self._db.transaction() as tx:
+            tx.lock("venice-mcp:daily-share")
+            seen = tx.one(
+                "SELECT 1 AS seen FROM received_payments WHERE network=? AND asset=? AND payer=? AND nonce=?",
                 (got.network, got.asset.lower(), got.payer.lower(), got.nonce.lower()),
-            ).fetchone()
+            )
             if seen is not None:
                 raise Replayed()
             marks = ",".join("?" * len(COUNTED))
-            spent = conn.execute(
-                "SELECT COALESCE(SUM(venice_usd), 0) FROM received_payments"
+            total = tx.one(
+                "SELECT COALESCE(SUM(venice_usd), 0) AS spent FROM received_payments"
                 f" WHERE ts > ? AND state IN ({marks})",
                 (now - DAY_S, *COUNTED),
-            ).fetchone()[0]
+            )
+            spent = float(total["spent"]) if total else 0.0
             if spent + venice_usd > daily_limit + 1e-9:
-                raise DailyShareSpent(float(spent), daily_limit)
-            cursor = conn.execute(
+                raise DailyShareSpent(spent, daily_limit)
+            return tx.insert(
                 "INSERT INTO received_payments (ts, updated, tool, request_ref, network, asset, payer,"
                 " nonce, value, pay_to, valid_before, price_usd, venice_usd, payload, requirement, scheme,"
                 " state, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'received',?)",
@@ -164,16 +135,15 @@ class Receipts:
                     owner,
                 ),
             )
-            return int(cursor.lastrowid or 0)
 
     def move(self, row: int, state: State, *, tx_hash: str | None = None, detail: str | None = None) -> bool:
         """Move a row forward to ``state``; False (and nothing written) if that would move it back
         or out of a final state."""
-        with self._db.transaction() as conn:
-            found = conn.execute("SELECT state FROM received_payments WHERE id=?", (row,)).fetchone()
+        with self._db.transaction() as tx:
+            found = tx.one("SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,))
             if found is None or _RANK[state] < _RANK[found["state"]] or _RANK[found["state"]] == 9:
                 return False
-            conn.execute(
+            tx.execute(
                 "UPDATE received_payments SET state=?, updated=?, tx_hash=COALESCE(?, tx_hash),"
                 " detail=COALESCE(?, detail), submissions=submissions+? WHERE id=?",
                 (state, time.time(), tx_hash, detail, 1 if state == "settling" else 0, row),
@@ -183,11 +153,11 @@ class Receipts:
     def settling(self, row: int, amount: int, venice_usd: float | None) -> bool:
         """Fix what will be settled (and the call's Venice cost, when known) before it is sent, so
         a resubmission sends the very same request."""
-        with self._db.transaction() as conn:
-            found = conn.execute("SELECT state FROM received_payments WHERE id=?", (row,)).fetchone()
+        with self._db.transaction() as tx:
+            found = tx.one("SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,))
             if found is None or found["state"] != "verified":
                 return False
-            conn.execute(
+            tx.execute(
                 "UPDATE received_payments SET state='settling', updated=?, settle_amount=?,"
                 " venice_usd=COALESCE(?, venice_usd), submissions=submissions+1 WHERE id=?",
                 (time.time(), str(amount), venice_usd, row),
@@ -214,10 +184,12 @@ class Receipts:
 
     def summary(self, since: float) -> list[dict[str, Any]]:
         """Revenue by day and tool (settled only), for the operator's spending report."""
+        day = self._db.day_of("ts")
         rows = self._db.query(
-            "SELECT date(ts, 'unixepoch') AS day, tool, COUNT(*) AS calls,"
-            " SUM(CAST(COALESCE(settle_amount, value) AS INTEGER)) AS units, SUM(venice_usd) AS venice_usd"
-            " FROM received_payments WHERE state='settled' AND ts > ? GROUP BY day, tool ORDER BY day, tool",
+            f"SELECT {day} AS day, tool, COUNT(*) AS calls,"
+            " CAST(SUM(CAST(COALESCE(settle_amount, value) AS BIGINT)) AS BIGINT) AS units,"
+            f" SUM(venice_usd) AS venice_usd FROM received_payments WHERE state='settled' AND ts > ?"
+            f" GROUP BY {day}, tool ORDER BY 1, tool",
             (since,),
         )
         return [dict(r) for r in rows]

@@ -1,0 +1,106 @@
+"""The shared backend: PostgreSQL through psycopg 3 and a connection pool, for several workers on
+one or several machines. Imported only when VENICE_MCP_DATABASE_URL is set, so the embedded
+default never loads psycopg.
+
+Statements are the modules' own (``?`` placeholders, translated here). Isolation is READ COMMITTED;
+a check and the write that depends on it take a row lock (``for_update``) or an advisory lock
+(``Tx.lock``) first, so each statement after it sees what the previous holder committed. The
+database URL may hold a password: no message here carries the URL, and errors from the driver are
+scrubbed of the password before they are raised.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from venice_mcp.storage.base import Database, Params, Row, StorageError, Tx
+from venice_mcp.storage.schema import migrate
+
+POOL_MAX = 8  # per worker: the event loop, the call-record writer, and threads doing file work
+CONNECT_TIMEOUT_S = 10.0
+VARIABLE = "VENICE_MCP_DATABASE_URL"
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(sql: str) -> str:
+    # The modules write SQLite's ``?``; psycopg wants ``%s`` (and a literal ``%`` doubled).
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` without the URL's password (in either spelling) or the URL itself."""
+    password = urlsplit(url).password
+    for secret in (url, password, unquote(password or "")):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class PostgresTx(Tx):
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self._conn.execute(_sql(sql), params).rowcount
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        row = self._conn.execute(_sql(sql) + " RETURNING id", params).fetchone()
+        return int(row["id"]) if row is not None else 0
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return self._conn.execute(_sql(sql), params).fetchall()
+
+    def lock(self, key: str) -> None:
+        self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+    for_update = " FOR UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, *, max_size: int = POOL_MAX, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        self._url = url
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url, min_size=1, max_size=max_size, kwargs=kwargs, open=False, name="venice-mcp"
+        )
+        try:
+            self._pool.open(wait=True, timeout=timeout_s)
+            with self.transaction() as tx:
+                migrate(tx, "postgresql")
+        except (PoolTimeout, psycopg.Error) as exc:
+            self._pool.close()
+            detail = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
+            raise StorageError(
+                f"could not open the PostgreSQL database named by {VARIABLE}: {detail}"
+            ) from None
+
+    @staticmethod
+    def day_of(column: str) -> str:
+        return f"to_char(to_timestamp({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield PostgresTx(conn)
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn:
+            yield PostgresTx(conn)
+
+    def execute_batch(self, sql: str, rows: Sequence[Params]) -> None:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(_sql(sql), rows)
+
+    def close(self) -> None:
+        self._pool.close()
