@@ -351,7 +351,8 @@ def run_serve(
             max_sessions=settings.max_sessions,
             session_idle_timeout=settings.session_idle_s,
             charging=settings.charging,
-            stateless=workers > 1,
+            # Any request may land on any process: several workers, or servers sharing PostgreSQL.
+            stateless=workers > 1 or settings.database_url is not None,
             sock=sock,
             dashboard=effective,
         )

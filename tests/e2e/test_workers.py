@@ -100,3 +100,40 @@ async def test_a_job_queued_through_one_server_is_collected_through_another(tmp_
     contents: Any = read.contents[0]
     assert contents.mime_type == "audio/mpeg" and contents.blob
     assert not again.is_error and (again.structured_content or {})["status"] == "completed"
+
+
+async def test_the_readmes_workers_example_runs_on_postgresql(tmp_path: Path, postgres_server: str) -> None:
+    """The README's lines, run through bash: the sandbox, then four workers on one PostgreSQL."""
+    import re
+    import subprocess
+
+    from tests import backend
+    from tests.e2e.helpers import child_env, cli, free_port, wait_until_listening
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running several workers\n", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```bash\n(.*?)```", section, re.S)
+    sandbox_port, port = free_port(), free_port()
+    with backend.fresh_schema(postgres_server) as url:
+        script = (
+            block.replace("8787", str(sandbox_port))
+            .replace("--port 8000", f"--port {port}")
+            .replace("postgresql://venice:secret@127.0.0.1:5432/venice", shlex_quote(url))
+        )
+        env = child_env(tmp_path)
+        env["PATH"] = str(Path(cli()[0]).parent) + ":" + env["PATH"]  # this venv's venice-mcp
+        proc = subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True)
+        try:
+            await wait_until_listening(port, proc)
+            with anyio.fail_after(CALL_TIMEOUT):
+                replies = [await chat(f"http://127.0.0.1:{port}/mcp", mode) for mode in ("auto", "legacy")]
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert all(r.startswith("[sandbox]") for r in replies)
+
+
+def shlex_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
