@@ -240,6 +240,15 @@ def _network(body: Any) -> str:
     return network if isinstance(network, str) else NETWORK
 
 
+def settle_refused(refusal: Refusal, body: Any, status: int = 200) -> JSONResponse:
+    """A settlement refused, as the spec's SettleResponse (nothing moved)."""
+    out: dict[str, Any] = {"success": False, "errorReason": refusal.reason, "errorMessage": refusal.message}
+    if refusal.payer:
+        out["payer"] = refusal.payer
+    out.update({"transaction": "", "network": _network(body)})
+    return JSONResponse(out, status_code=status)
+
+
 async def supported_route(request: Request, state: SandboxState) -> Response:
     return JSONResponse(supported())
 
@@ -317,12 +326,7 @@ async def settle_route(request: Request, state: SandboxState) -> Response:
             return _resubmitted(payment, settled)
         return _settled(settled)
     except Refusal as refusal:
-        out: dict[str, Any] = {"success": False, "errorReason": refusal.reason}
-        out["errorMessage"] = refusal.message
-        if refusal.payer:
-            out["payer"] = refusal.payer
-        out.update({"transaction": "", "network": _network(body)})
-        return JSONResponse(out)
+        return settle_refused(refusal, body)
 
 
 ROUTES: tuple[tuple[str, str, Handler], ...] = (

@@ -66,6 +66,7 @@ from venice_mcp.sandbox.facilitator import (
     NETWORK,
     SIGNER,
     Refusal,
+    settle_refused,
 )
 from venice_mcp.sandbox.facilitator_state import (
     AllowanceRequired,
@@ -433,11 +434,4 @@ def settle(body: Any, state: SandboxState) -> Response:
             return _resubmitted(payment, settled)
         return _settled(settled)
     except Refusal as refusal:
-        out: dict[str, Any] = {"success": False, "errorReason": refusal.reason}
-        out["errorMessage"] = refusal.message
-        if refusal.payer:
-            out["payer"] = refusal.payer
-        req = body.get("paymentRequirements") if isinstance(body, dict) else None
-        network = req.get("network") if isinstance(req, dict) else None
-        out.update({"transaction": "", "network": network if isinstance(network, str) else NETWORK})
-        return JSONResponse(out, status_code=_status(refusal))
+        return settle_refused(refusal, body, _status(refusal))
