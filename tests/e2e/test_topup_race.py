@@ -36,7 +36,9 @@ def text_of(result: CallToolResult) -> str:
 
 
 @contextmanager
-def state_database(request: pytest.FixtureRequest, backend: str, home: Path) -> Iterator[tuple[str, Database]]:
+def state_database(
+    request: pytest.FixtureRequest, backend: str, home: Path
+) -> Iterator[tuple[str, Database]]:
     """The VENICE_MCP_DATABASE_URL the workers get ("" keeps SQLite in the home), and that database."""
     if backend == "sqlite":
         from venice_mcp.storage.sqlite import SqliteDatabase
