@@ -29,6 +29,21 @@ Method (all figures come from one run on one machine; compare only within a run)
 
 (c) tools/list: bytes of the compact JSON result with the default settings (every tool).
 
+(d) Workers (``--workers-bench``; not in the default run, it takes a minute or two). A throwaway
+    PostgreSQL (tests/pgserver.py) and one simulator process (``venice-mcp sandbox``); then
+    ``serve --transport http --workers N`` children on it, each in a schema of its own, all
+    running at once, and load rounds that rotate among them:
+      * 4, 2 and 1 worker(s) on PostgreSQL under the same load: C concurrent clients (default
+        200) × K ``venice_chat`` calls (default 10) each, every client its own keep-alive
+        connection. Reported: errors (non-200, a JSON-RPC error or ``isError``; goal 0) and
+        throughput (calls/s, median of the rounds); the ratio 2 workers / 1 worker (goal ≥ 1.5×).
+      * One worker on PostgreSQL and one on SQLite, sequential calls in pairs, the order
+        alternating: the median of the pairwise differences (goal ≤ 1 ms).
+    The load is raw JSON-RPC POSTs of the 2026-07-28 era (the ``_meta`` envelope, no session)
+    sent with ``httpx2`` from one asyncio loop: 200 SDK ``Client`` objects would cost more CPU
+    than the servers on a 2-core machine. The load generator, the simulator and the workers
+    share the machine's CPUs, so the ratio is a lower bound of what separate machines would see.
+
 Raw JSON-RPC lines are used instead of the SDK client so the client's own overhead (its stdio
 reader is quadratic on big messages and adds ~0.5 ms per call) does not pollute the numbers.
 """
@@ -353,6 +368,214 @@ def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
         sandbox.wait(timeout=10)
 
 
+# --- (d) workers on PostgreSQL ----------------------------------------------------------------
+
+MODERN = "2026-07-28"
+WORKERS_RATIO_GOAL = 1.5
+PG_OVER_SQLITE_GOAL_MS = 1.0
+_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "venice-mcp-bench", "version": "0"},
+}
+_CHAT_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": MODERN,
+    "Mcp-Method": "tools/call",
+    "Mcp-Name": "venice_chat",
+}
+
+
+def chat_body(n: int, model: str) -> dict[str, Any]:
+    arguments = {"prompt": "hello", "model": model}
+    params = {"name": "venice_chat", "arguments": arguments, "_meta": _META}
+    return {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
+
+
+def chat_failed(status: int, reply: dict[str, Any]) -> bool:
+    return status != 200 or "error" in reply or bool(reply.get("result", {}).get("isError"))
+
+
+class ServeChild:
+    """``venice-mcp serve --transport http --workers N`` on a loopback port."""
+
+    def __init__(self, workers: int, env: dict[str, str], log_dir: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self._log = tempfile.TemporaryFile(dir=log_dir)  # noqa: SIM115 - closed in close()
+        argv = [sys.executable, "-m", "venice_mcp", "serve", "--transport", "http", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            [*argv, "--workers", str(workers)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            cwd=ROOT,
+        )
+
+    def wait(self) -> None:
+        wait_for_port(self.port, self.proc)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # the parent stops its workers
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+async def load(url: str, model: str, clients: int, calls: int) -> tuple[float, int]:
+    """``clients`` concurrent clients × ``calls`` sequential venice_chat calls; (calls/s, errors)."""
+    import asyncio
+
+    import httpx2
+
+    errors = 0
+    limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: Any, k: int) -> None:
+        nonlocal errors
+        for i in range(calls):
+            try:
+                reply = await http.post(url, json=chat_body(k * calls + i, model), headers=_CHAT_HEADERS)
+                if chat_failed(reply.status_code, reply.json()):
+                    errors += 1
+            except Exception:  # a refused or dropped connection is an error of the run
+                errors += 1
+
+    async with httpx2.AsyncClient(timeout=120, limits=limits) as http:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(http, k) for k in range(clients)))
+        elapsed = time.perf_counter() - start
+    return clients * calls / elapsed, errors
+
+
+def sequential_pairs(urls: dict[str, str], model: str, calls: int, warmup: int) -> dict[str, list[float]]:
+    """One call to each server per round, the order alternating; per server the latencies (ms)."""
+    import httpx2
+
+    out: dict[str, list[float]] = {name: [] for name in urls}
+    names = list(urls)
+    with httpx2.Client(timeout=60) as http:
+        for i in range(warmup + calls):
+            order = names if i % 2 == 0 else names[::-1]
+            for name in order:
+                start = time.perf_counter()
+                reply = http.post(urls[name], json=chat_body(i, model), headers=_CHAT_HEADERS)
+                elapsed = (time.perf_counter() - start) * 1000
+                if chat_failed(reply.status_code, reply.json()):
+                    raise RuntimeError(f"{name}: venice_chat failed: {reply.text[:500]}")
+                if i >= warmup:
+                    out[name].append(elapsed)
+    return out
+
+
+def workers_bench(
+    home: str, clients: int, calls: int, rounds: int, latency_calls: int
+) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]]]:
+    """Throughput runs per server (calls/s, errors) and sequential latencies (ms), see (d)."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT))
+    from tests import pgserver
+    from tests.backend import in_schema
+
+    pg_folder = pgserver.new_folder()
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "venice_mcp", "sandbox", "--port", str(port)],
+        env=child_env(home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    servers: dict[str, ServeChild] = {}
+    try:
+        import psycopg
+
+        pg_url = pgserver.start(pg_folder)
+        wait_for_port(port, sandbox)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        model = pick_model(conn)
+        conn.close()
+        base = {"VENICE_BASE_URL": f"http://127.0.0.1:{port}/api/v1", "VENICE_API_KEY": SANDBOX_KEY}
+        plan = {"4 workers": 4, "2 workers": 2, "1 worker": 1, "1 worker, SQLite": 1}
+        for name, workers in plan.items():
+            server_home = tempfile.mkdtemp(prefix="serve-", dir=home)
+            env = child_env(server_home, **base)
+            if "SQLite" not in name:
+                schema = "bench_" + str(len(servers))
+                with psycopg.connect(pg_url, autocommit=True) as pg:
+                    pg.execute(f"CREATE SCHEMA {schema}")
+                env["VENICE_MCP_DATABASE_URL"] = in_schema(pg_url, schema)
+            servers[name] = ServeChild(workers, env, home)
+        for server in servers.values():
+            server.wait()
+
+        latencies = sequential_pairs(
+            {"PostgreSQL": servers["1 worker"].url, "SQLite": servers["1 worker, SQLite"].url},
+            model,
+            latency_calls,
+            warmup=20,
+        )
+        throughput: dict[str, list[tuple[float, int]]] = {
+            name: [] for name in ("4 workers", "2 workers", "1 worker")
+        }
+        names = list(throughput)
+        for name in names:  # warm-up: every worker's connections, the tools built
+            asyncio.run(load(servers[name].url, model, clients, 1))
+        for r in range(rounds):
+            k = r % len(names)
+            for name in names[k:] + names[:k]:
+                throughput[name].append(asyncio.run(load(servers[name].url, model, clients, calls)))
+        return throughput, latencies
+    finally:
+        for server in servers.values():
+            server.close()
+        if sandbox.poll() is None:
+            sandbox.kill()
+        sandbox.wait(timeout=10)
+        pgserver.stop(pg_folder)
+
+
+def report_workers(args: argparse.Namespace, home: str) -> None:
+    print(
+        f"(d) workers on one PostgreSQL: {args.clients} concurrent Streamable HTTP clients"
+        f" × {args.per_client} venice_chat calls, {args.rounds} rounds rotating"
+        " (raw 2026-07-28 JSON-RPC POSTs, httpx2)"
+    )
+    throughput, latencies = workers_bench(
+        home, args.clients, args.per_client, args.rounds, args.latency_calls
+    )
+    for name, runs in throughput.items():
+        rates = [rate for rate, _ in runs]
+        errors = sum(e for _, e in runs)
+        runs_text = ", ".join(f"{x:.0f}" for x in rates)
+        print(
+            f"    {name:10s} median {median(rates):7.1f} calls/s  (runs {runs_text})"
+            f"   errors {errors} of {len(runs) * args.clients * args.per_client}"
+        )
+    errors = sum(e for _, e in throughput["4 workers"])
+    print(f"    4 workers, errors: {errors}  (goal 0: {verdict(errors == 0)})")
+    ratio = median([r for r, _ in throughput["2 workers"]]) / median([r for r, _ in throughput["1 worker"]])
+    goal = f"goal ≥ {WORKERS_RATIO_GOAL:.1f}×: {verdict(ratio >= WORKERS_RATIO_GOAL)}"
+    print(f"    2 workers / 1 worker: {ratio:.2f}×  ({goal})")
+    ratio4 = median([r for r, _ in throughput["4 workers"]]) / median([r for r, _ in throughput["1 worker"]])
+    print(f"    4 workers / 1 worker: {ratio4:.2f}×")
+    pg, lite = latencies["PostgreSQL"], latencies["SQLite"]
+    diffs = [a - b for a, b in zip(pg, lite, strict=True)]
+    print(
+        f"    one worker, sequential venice_chat, {len(pg)} pairs: PostgreSQL median {median(pg):.2f} ms"
+        f" (p95 {p95(pg):.2f}), SQLite {median(lite):.2f} ms (p95 {p95(lite):.2f})"
+    )
+    added = median(diffs)
+    goal = f"goal ≤ {PG_OVER_SQLITE_GOAL_MS:.1f} ms: {verdict(added <= PG_OVER_SQLITE_GOAL_MS)}"
+    print(f"    PostgreSQL over SQLite (median of pairwise): {added:+.2f} ms  ({goal})")
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -367,7 +590,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=20, help="spawns per server for the cold start (default 20)")
     parser.add_argument("--calls", type=int, default=200, help="measured call pairs (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up call pairs (default 20)")
+    parser.add_argument(
+        "--workers-bench", action="store_true", help="also (d): workers on PostgreSQL (a minute or two)"
+    )
+    parser.add_argument("--workers-only", action="store_true", help="only (d)")
+    parser.add_argument("--clients", type=int, default=200, help="(d) concurrent clients (default 200)")
+    parser.add_argument("--per-client", type=int, default=10, help="(d) calls per client (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="(d) load rounds per server (default 3)")
+    parser.add_argument("--latency-calls", type=int, default=300, help="(d) sequential pairs (default 300)")
     args = parser.parse_args(argv)
+    if args.workers_only:
+        with tempfile.TemporaryDirectory(prefix="venice-mcp-bench-") as home:
+            print(f"venice-mcp bench  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
+            report_workers(args, home)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="venice-mcp-bench-") as home:
         print(f"venice-mcp bench  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
@@ -410,6 +646,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         print(f"(c) tools/list with the default settings: {listed:,} bytes of compact JSON")
+        if args.workers_bench:
+            print()
+            report_workers(args, home)
     return 0
 
 

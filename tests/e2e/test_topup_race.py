@@ -1,0 +1,125 @@
+"""Four workers (``serve --workers 4``) on one database race twenty $5 top-ups for a $20 daily
+limit, from twenty concurrent clients: exactly $20 is paid, no authorization is signed twice, and
+the ledger and the simulator (a process of its own, standing in for Venice and the facilitator)
+agree on every payment. On PostgreSQL (the several-machines setup) and on one SQLite home shared
+by the four workers alike: the rule lives in the database, not in a process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from eth_account import Account
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from tests.backend import fresh_schema
+from tests.e2e.helpers import CALL_TIMEOUT, Sandbox, http_child
+from venice_mcp.payments.signer import EthAccountSigner
+from venice_mcp.storage import Database
+
+pytestmark = pytest.mark.anyio
+
+CLIENTS = 20
+AMOUNT_USD = 5.0
+DAILY_USD = 20.0
+WORKERS = 4
+
+
+def text_of(result: CallToolResult) -> str:
+    return "".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+@contextmanager
+def state_database(
+    request: pytest.FixtureRequest, backend: str, home: Path
+) -> Iterator[tuple[str, Database]]:
+    """The VENICE_MCP_DATABASE_URL the workers get ("" keeps SQLite in the home), and that database."""
+    if backend == "sqlite":
+        from venice_mcp.storage.sqlite import SqliteDatabase
+
+        home.mkdir(parents=True)
+        db: Database = SqliteDatabase.in_home(home)
+        try:
+            yield "", db
+        finally:
+            db.close()
+        return
+    server: str = request.getfixturevalue("postgres_server")  # skips where none can be started
+    from venice_mcp.storage.postgres import PostgresDatabase
+
+    with fresh_schema(server) as url:
+        db = PostgresDatabase(url)
+        try:
+            yield url, db
+        finally:
+            db.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+async def test_four_workers_racing_twenty_top_ups_pay_exactly_the_daily_limit_once_each(
+    sandbox: Sandbox, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    key = "0x" + bytes(Account.create().key).hex()
+    address = EthAccountSigner(key).address
+    home = tmp_path / "home"
+    with state_database(request, backend, home) as (url, db):
+        env = {
+            "VENICE_BASE_URL": sandbox.api,
+            "VENICE_WALLET_KEY": key,
+            "VENICE_MCP_DAILY_TOPUP_USD": str(DAILY_USD),
+            "VENICE_MCP_MAX_TOPUP_USD": str(AMOUNT_USD),
+            "VENICE_MCP_DATABASE_URL": url,
+        }
+        results: list[CallToolResult] = []
+
+        async with http_child(home, "--workers", str(WORKERS), **env) as server:
+            connected, go = [0], anyio.Event()
+
+            async def top_up() -> None:
+                async with Client(server.base + "/mcp") as client:
+                    # Every client connected first, then all call at once: the tightest race.
+                    connected[0] += 1
+                    if connected[0] == CLIENTS:
+                        go.set()
+                    await go.wait()
+                    args = {"amount_usd": AMOUNT_USD, "confirm": True}
+                    results.append(await client.call_tool("venice_wallet_top_up", args))
+
+            with anyio.fail_after(CALL_TIMEOUT * 2):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(CLIENTS):
+                        tg.start_soon(top_up)
+        payments: list[dict[str, Any]] = db.query("SELECT * FROM payments ORDER BY id")
+
+    paid = [r for r in results if not r.is_error]
+    refused = [r for r in results if r.is_error]
+    assert len(results) == CLIENTS
+    assert len(paid) == DAILY_USD / AMOUNT_USD, [text_of(r) for r in refused][:3]
+    for result in paid:
+        assert text_of(result).startswith(f"Topped up ${AMOUNT_USD:.2f}"), text_of(result)
+    for result in refused:  # each loser is told why, and that nothing moved
+        text = text_of(result)
+        assert "VENICE_MCP_DAILY_TOPUP_USD" in text and "Nothing was paid" in text, text
+
+    # The ledger: four settled payments, $20 in all, one distinct signed nonce each.
+    assert [p["status"] for p in payments] == ["settled"] * len(paid)
+    assert sum(p["amount_usd"] for p in payments) == DAILY_USD
+    ledger_nonces = {str(p["nonce"]).lower() for p in payments}
+    assert len(ledger_nonces) == len(payments)
+
+    # Venice's side: the same payments, each authorization submitted and settled once.
+    book = await sandbox.control("GET", "topups")
+    assert {n.lower() for n in book["nonces"]} == ledger_nonces
+    assert len(book["submissions"]) == len(payments)
+    settlements = book["settlements"]
+    assert {s["nonce"].lower() for s in settlements} == ledger_nonces
+    assert sum(s["credited_usd"] for s in settlements) == DAILY_USD
+    assert {s["payment_id"] for s in settlements} == {p["payment_id"] for p in payments}
+    balance = await sandbox.control("GET", f"balance/{address}")
+    assert balance["balance"] == DAILY_USD
