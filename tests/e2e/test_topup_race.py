@@ -1,4 +1,4 @@
-"""Four workers (``serve --workers 4``) on one database race twenty $5 top-ups for a $20 daily
+"""Four workers (``serve --workers 4``) on one database race twenty $10 top-ups for a $20 daily
 limit, from twenty concurrent clients: exactly $20 is paid, no authorization is signed twice, and
 the ledger and the simulator (a process of its own, standing in for Venice and the facilitator)
 agree on every payment. On PostgreSQL (the several-machines setup) and on one SQLite home shared
@@ -26,7 +26,11 @@ from venice_mcp.storage import Database
 pytestmark = pytest.mark.anyio
 
 CLIENTS = 20
-AMOUNT_USD = 5.0
+# Each worker's payer takes its own top-ups one at a time, so the first round of the race is one
+# top-up per worker: with $10 each, four workers that did not see each other could pay $40. (The
+# database's lock is what prevents it; tests/storage/test_races.py races the insert itself, which
+# this end-to-end race, with its Venice round trips, rarely overlaps.)
+AMOUNT_USD = 10.0
 DAILY_USD = 20.0
 WORKERS = 4
 
