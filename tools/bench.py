@@ -473,9 +473,20 @@ def sequential_pairs(urls: dict[str, str], model: str, calls: int, warmup: int) 
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its live children, from /proc (0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(c)) for c in children)
+
+
 def workers_bench(
     home: str, clients: int, calls: int, rounds: int, latency_calls: int
-) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]]]:
+) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]], dict[str, dict[str, float]]]:
     """Throughput runs per server (calls/s, errors) and sequential latencies (ms), see (d)."""
     import asyncio
 
@@ -527,11 +538,18 @@ def workers_bench(
         names = list(throughput)
         for name in names:  # warm-up: every worker's connections, the tools built
             asyncio.run(load(servers[name].url, model, clients, 1))
+        # Where the two cores go, per call: the load generator (this process), the simulator, the
+        # server (all its workers). A ratio below the workers' count on a full machine shows here.
+        cpu: dict[str, dict[str, float]] = {n: {"load": 0.0, "sandbox": 0.0, "server": 0.0} for n in names}
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
+                before = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
                 throughput[name].append(asyncio.run(load(servers[name].url, model, clients, calls)))
-        return throughput, latencies
+                after = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
+                for key, b, a in zip(("load", "sandbox", "server"), before, after, strict=True):
+                    cpu[name][key] += (a - b) * 1000 / (clients * calls * rounds)
+        return throughput, latencies, cpu
     finally:
         for server in servers.values():
             server.close()
@@ -547,7 +565,7 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
         f" × {args.per_client} venice_chat calls, {args.rounds} rounds rotating"
         " (raw 2026-07-28 JSON-RPC POSTs, httpx2)"
     )
-    throughput, latencies = workers_bench(
+    throughput, latencies, cpu = workers_bench(
         home, args.clients, args.per_client, args.rounds, args.latency_calls
     )
     for name, runs in throughput.items():
@@ -565,6 +583,11 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
     print(f"    2 workers / 1 worker: {ratio:.2f}×  ({goal})")
     ratio4 = median([r for r, _ in throughput["4 workers"]]) / median([r for r, _ in throughput["1 worker"]])
     print(f"    4 workers / 1 worker: {ratio4:.2f}×")
+    for name, ms in cpu.items():
+        print(
+            f"    CPU per call, {name}: load generator {ms['load']:.2f} ms, simulator {ms['sandbox']:.2f} ms,"
+            f" server {ms['server']:.2f} ms"
+        )
     pg, lite = latencies["PostgreSQL"], latencies["SQLite"]
     diffs = [a - b for a, b in zip(pg, lite, strict=True)]
     print(
