@@ -135,10 +135,15 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         runtime = ctx.request_context.lifespan_context
         assert isinstance(runtime, Runtime), "server lifespan did not run"
         state = await runtime.state()
-        call = Call(name, state, ask=asker(ctx), progress=ctx.report_progress)
-        if state.payee is not None:
-            call.payment = (ctx.request_context.meta or {}).get(PAYMENT_META)
-            call.request_ref = str(ctx.request_id)
+        charging = state.payee is not None
+        call = Call(
+            name,
+            state,
+            ask=asker(ctx),
+            progress=ctx.report_progress,
+            payment=(ctx.request_context.meta or {}).get(PAYMENT_META) if charging else None,
+            request_ref=str(ctx.request_id) if charging else None,
+        )
         try:
             result = await attempt(call, ctx, kwargs)
         except BaseException:
