@@ -58,6 +58,19 @@ def start(folder: Path) -> str:
     return url_for(folder)
 
 
+def restart(folder: Path) -> None:
+    """Stop the server (ending every connection) and start it again on the same socket."""
+    pg = bin_dir()
+    assert pg is not None
+    subprocess.run(
+        # -l: without a log file the server would write to (and hold open) our captured output.
+        [pg / "pg_ctl", "-D", folder / "data", "-l", folder / "log", "-m", "fast", "-w", "restart"],
+        check=True,
+        capture_output=True,
+        **_as_server_user(),
+    )
+
+
 def stop(folder: Path) -> None:
     pg = bin_dir()
     if pg is not None and (folder / "data" / "postmaster.pid").exists():

@@ -42,3 +42,24 @@ def test_sqlite_homes_never_load_psycopg(tmp_path: object) -> None:
     env = {"PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_a_restarted_server_fails_no_statement() -> None:
+    """After the database restarts, the pool's old connections are dead: the next statement
+    still succeeds (the pool checks a connection before handing it out)."""
+    pytest.importorskip("psycopg")
+    from tests import pgserver
+    from venice_mcp.storage.postgres import PostgresDatabase
+
+    if pgserver.bin_dir() is None:
+        pytest.skip("no PostgreSQL server programs (initdb, pg_ctl): apt-get install postgresql")
+    folder = pgserver.new_folder()
+    url = pgserver.start(folder)
+    db = PostgresDatabase(url)
+    try:
+        assert db.query("SELECT 1 AS one") == [{"one": 1}]
+        pgserver.restart(folder)
+        assert db.query("SELECT 1 AS one") == [{"one": 1}]
+    finally:
+        db.close()
+        pgserver.stop(folder)

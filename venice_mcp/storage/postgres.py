@@ -71,7 +71,15 @@ class PostgresDatabase(Database):
         self._url = url
         kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
-            url, min_size=1, max_size=max_size, kwargs=kwargs, open=False, name="venice-mcp"
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs=kwargs,
+            open=False,
+            name="venice-mcp",
+            # A connection the server dropped (a restart, a failover) is replaced before use, so
+            # no statement fails for it; it costs one round trip per checkout.
+            check=ConnectionPool.check_connection,
         )
         try:
             self._pool.open(wait=True, timeout=timeout_s)
