@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # A worker that fails (not killed) sooner than this after its start is a broken start, not a crash.
 MIN_LIFETIME_S = 5.0
+PARENT_CHECK_S = 1.0  # how soon a worker notices its parent is gone
 
 
 def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
@@ -44,6 +46,18 @@ def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True)
     return sock
 
 
+def _exit_with(parent: int) -> None:
+    """End this worker when its parent is gone (killed outright, it could not stop us): a worker
+    left behind would go on serving the port with nobody supervising it."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port: int, workers: int) -> int:
     """Run ``run_worker(sock)`` in ``workers`` child processes until stopped; the exit status."""
     if not hasattr(os, "fork"):
@@ -57,11 +71,14 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
     children: dict[int, float] = {}  # pid -> start time
     stopping = False
 
+    parent = os.getpid()
+
     def spawn() -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _exit_with(parent)
             status = 0
             try:
                 if spread:

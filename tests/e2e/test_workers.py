@@ -38,6 +38,13 @@ def workers_of(pid: int) -> list[int]:
     return [int(c) for c in children]
 
 
+def status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"
+
+
 async def until_workers(pid: int, count: int, but_not: int | None = None) -> list[int]:
     with anyio.fail_after(30):
         while True:
@@ -72,9 +79,15 @@ async def test_two_workers_serve_both_protocol_eras_and_replace_a_dead_one(tmp_p
         assert len(replies) == 24 and all(r.startswith("[sandbox]") for r in replies)
 
         os.kill(first[0], signal.SIGKILL)
-        await until_workers(server.pid, 2, but_not=first[0])
+        survivors = await until_workers(server.pid, 2, but_not=first[0])
         with anyio.fail_after(CALL_TIMEOUT):
             assert (await chat(server.base + "/mcp", "auto")).startswith("[sandbox]")
+
+        # The parent killed outright: its workers notice and stop, rather than serve unsupervised.
+        os.kill(server.pid, signal.SIGKILL)
+        with anyio.fail_after(30):
+            while any(Path(f"/proc/{pid}").exists() and "zombie" not in status(pid) for pid in survivors):
+                await anyio.sleep(0.05)  # a poll interval, not a wait for an outcome
 
 
 async def test_a_job_queued_through_one_server_is_collected_through_another(tmp_path: Path) -> None:
