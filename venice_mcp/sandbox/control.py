@@ -25,6 +25,22 @@ async def _json(request: Request) -> Any:
         return None
 
 
+async def _long_poll(
+    request: Request, wait: Callable[[int], Awaitable[None]], current: Callable[[], int], key: str
+) -> Response:
+    """Wait until ``current()`` reaches the query's ``count`` (at most ``timeout`` seconds, ≤ 120):
+    200 when it did, 408 when it did not, with the count under ``key``."""
+    try:
+        count = int(request.query_params.get("count", "1"))
+        timeout = min(float(request.query_params.get("timeout", "30")), 120.0)
+    except ValueError:
+        return JSONResponse({"error": "count and timeout must be numbers"}, status_code=400)
+    with anyio.move_on_after(timeout):
+        await wait(count)
+    got = current()
+    return JSONResponse({key: got, "ok": got >= count}, status_code=200 if got >= count else 408)
+
+
 def routes(state: SandboxState) -> list[BaseRoute]:
     async def add_fault(request: Request) -> Response:
         spec = await _json(request)
@@ -86,16 +102,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
 
     async def topup_wait(request: Request) -> Response:
         """Long-poll until ``count`` payment submissions arrived (at most ``timeout`` seconds)."""
-        try:
-            count = int(request.query_params.get("count", "1"))
-            timeout = min(float(request.query_params.get("timeout", "30")), 120.0)
-        except ValueError:
-            return JSONResponse({"error": "count and timeout must be numbers"}, status_code=400)
-        with anyio.move_on_after(timeout):
-            await state.topups.wait_submissions(count)
-        arrived = len(state.topups.submissions)
-        return JSONResponse(
-            {"arrived": arrived, "ok": arrived >= count}, status_code=200 if arrived >= count else 408
+        return await _long_poll(
+            request, state.topups.wait_submissions, lambda: len(state.topups.submissions), "arrived"
         )
 
     async def topup_release(request: Request) -> Response:
@@ -191,16 +199,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
 
     async def facilitator_wait(request: Request) -> Response:
         """Long-poll until ``count`` settlements exist (at most ``timeout`` seconds)."""
-        try:
-            count = int(request.query_params.get("count", "1"))
-            timeout = min(float(request.query_params.get("timeout", "30")), 120.0)
-        except ValueError:
-            return JSONResponse({"error": "count and timeout must be numbers"}, status_code=400)
-        with anyio.move_on_after(timeout):
-            await state.facilitator.wait_settlements(count)
-        settled = len(state.facilitator.settlements)
-        return JSONResponse(
-            {"settled": settled, "ok": settled >= count}, status_code=200 if settled >= count else 408
+        return await _long_poll(
+            request, state.facilitator.wait_settlements, lambda: len(state.facilitator.settlements), "settled"
         )
 
     async def reset(request: Request) -> Response:

@@ -240,6 +240,18 @@ def _network(body: Any) -> str:
     return network if isinstance(network, str) else NETWORK
 
 
+def verify_refused(refusal: Refusal, status: int = 200) -> JSONResponse:
+    """A payment that does not verify, as the spec's VerifyResponse."""
+    out: dict[str, Any] = {
+        "isValid": False,
+        "invalidReason": refusal.reason,
+        "invalidMessage": refusal.message,
+    }
+    if refusal.payer:
+        out["payer"] = refusal.payer
+    return JSONResponse(out, status_code=status)
+
+
 def settle_refused(refusal: Refusal, body: Any, status: int = 200) -> JSONResponse:
     """A settlement refused, as the spec's SettleResponse (nothing moved)."""
     out: dict[str, Any] = {"success": False, "errorReason": refusal.reason, "errorMessage": refusal.message}
@@ -264,11 +276,7 @@ async def verify_route(request: Request, state: SandboxState) -> Response:
         payment = static_checks(body)
         live_checks(payment, state)
     except Refusal as refusal:
-        out: dict[str, Any] = {"isValid": False, "invalidReason": refusal.reason}
-        out["invalidMessage"] = refusal.message
-        if refusal.payer:
-            out["payer"] = refusal.payer
-        return JSONResponse(out)
+        return verify_refused(refusal)
     return JSONResponse({"isValid": True, "payer": payment.payer})
 
 

@@ -67,6 +67,7 @@ from venice_mcp.sandbox.facilitator import (
     SIGNER,
     Refusal,
     settle_refused,
+    verify_refused,
 )
 from venice_mcp.sandbox.facilitator_state import (
     AllowanceRequired,
@@ -367,11 +368,7 @@ def verify(body: Any, state: SandboxState) -> Response:
         payment = static_checks(body, settling=False)
         live_checks(payment, state)
     except Refusal as refusal:
-        out: dict[str, Any] = {"isValid": False, "invalidReason": refusal.reason}
-        out["invalidMessage"] = refusal.message
-        if refusal.payer:
-            out["payer"] = refusal.payer
-        return JSONResponse(out, status_code=_status(refusal))
+        return verify_refused(refusal, _status(refusal))
     return JSONResponse({"isValid": True, "payer": payment.payer})
 
 
