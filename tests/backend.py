@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -17,7 +18,6 @@ from venice_mcp.storage import Database
 
 TEST_URL_ENV = "VENICE_MCP_TEST_DATABASE_URL"
 _current: list[str] = []  # the running test's schema-scoped URL, when on PostgreSQL
-_opened: list[Database] = []  # what state_db opened there, closed after the test
 
 
 def on_postgres() -> bool:
@@ -28,17 +28,40 @@ def current_url() -> str | None:
     return _current[-1] if _current else None
 
 
-def state_db(home: Path) -> Database:
+@asynccontextmanager
+async def state_db(home: Path) -> AsyncIterator[Database]:
+    """The database a server with this home keeps its state in (its own connection), open for
+    the block: a PostgreSQL pool belongs to the event loop that opened it."""
     url = current_url()
+    db: Database
     if url is not None:
         from venice_mcp.storage.postgres import PostgresDatabase
 
-        db = PostgresDatabase(url)
-        _opened.append(db)
-        return db
-    from venice_mcp.storage.sqlite import SqliteDatabase
+        db = await PostgresDatabase.open(url, max_size=2)
+    else:
+        from venice_mcp.storage.sqlite import SqliteDatabase
 
-    return SqliteDatabase.in_home(home)
+        db = await SqliteDatabase.in_home(home)
+    try:
+        yield db
+    finally:
+        await db.aclose()
+
+
+async def recorded_calls(home: Path, since: float = 0.0) -> list[dict[str, Any]]:
+    """The call records a server with this home wrote."""
+    from venice_mcp.payments.ledger import Ledger
+
+    async with state_db(home) as db:
+        return await Ledger(db).calls(since)
+
+
+async def recorded_payments(home: Path) -> list[dict[str, Any]]:
+    """The payments a server with this home made (without their signed headers)."""
+    from venice_mcp.payments.ledger import Ledger
+
+    async with state_db(home) as db:
+        return await Ledger(db).payments()
 
 
 def in_schema(url: str, schema: str) -> str:

@@ -37,8 +37,6 @@ def state_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             yield
         finally:
             backend._current.pop()
-            while backend._opened:
-                backend._opened.pop().close()
 
 
 @pytest.fixture(scope="session")

@@ -208,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_migrate(settings: Settings, to: str | None) -> int:
+    import anyio
+
     from venice_mcp.config import STATE_DB_FILE, parse_database_url
     from venice_mcp.storage import StorageError
     from venice_mcp.storage.copy import copy_state
@@ -220,17 +222,22 @@ def run_migrate(settings: Settings, to: str | None) -> int:
     from venice_mcp.storage.postgres import PostgresDatabase
     from venice_mcp.storage.sqlite import SqliteDatabase
 
+    async def copy() -> dict[str, tuple[int, int]]:
+        target = await PostgresDatabase.open(target_url.get())
+        try:
+            source = await SqliteDatabase.in_home(settings.home)
+            try:
+                return await copy_state(source, target)
+            finally:
+                await source.aclose()
+        finally:
+            await target.aclose()
+
     try:
-        target = PostgresDatabase(target_url.get())
+        counts = anyio.run(copy)
     except StorageError as exc:
         _fail(str(exc))
         return EXIT_TOOL_ERROR
-    source = SqliteDatabase.in_home(settings.home)
-    try:
-        counts = copy_state(source, target)
-    finally:
-        source.close()
-        target.close()
     for table, (copied, total) in counts.items():
         print(f"{table}: {copied} copied, {total - copied} already there")
     return EXIT_OK

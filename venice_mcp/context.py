@@ -101,9 +101,8 @@ class Runtime:
         from venice_mcp.storage import open_database
 
         settings = self.settings
-        # First, so nothing else needs closing when it fails; in a thread, since connecting to
-        # PostgreSQL (and migrating) must not hold up the event loop.
-        db = self._db = await anyio.to_thread.run_sync(open_database, settings)
+        # First, so nothing else needs closing when it fails.
+        db = self._db = await open_database(settings)
         transport = self._transport
         limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         client = VeniceClient(
@@ -133,7 +132,7 @@ class Runtime:
             with anyio.CancelScope(shield=True):
                 await client.aclose()
                 await inputs.aclose()
-            db.close()
+                await db.aclose()
             self._db = None
             raise
         jobs = JobStore(db, unguessable=settings.charging)
@@ -180,9 +179,9 @@ class Runtime:
             if state is not None:
                 await state.client.aclose()
                 await state.inputs.aclose()
-                state.ledger.close()
+                await state.ledger.aclose()
                 if state.payee is not None:
                     await state.payee.aclose()
             if self._db is not None:
-                self._db.close()
+                await self._db.aclose()
                 self._db = None

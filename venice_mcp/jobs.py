@@ -122,7 +122,7 @@ class JobStore:
         # Charging mode: anyone may call, so a job's id is the only key to it (128 bits).
         self.id_bytes = 16 if unguessable else 5
 
-    def create(
+    async def create(
         self,
         *,
         kind: Kind,
@@ -149,15 +149,15 @@ class JobStore:
         )
         values = [getattr(job, c) for c in _COLUMNS]
         marks = ", ".join("?" for _ in _COLUMNS)
-        self.db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
+        await self.db.execute(f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
         return job
 
-    def get(self, ref: str) -> Job | None:
+    async def get(self, ref: str) -> Job | None:
         """A job by its local id, or by Venice's queue id."""
-        rows = self.db.query("SELECT * FROM jobs WHERE id = ? OR queue_id = ? LIMIT 1", (ref, ref))
+        rows = await self.db.query("SELECT * FROM jobs WHERE id = ? OR queue_id = ? LIMIT 1", (ref, ref))
         return _job(rows[0]) if rows else None
 
-    def update(self, job: Job, **changes: Any) -> Job:
+    async def update(self, job: Job, **changes: Any) -> Job:
         unknown = set(changes) - set(_COLUMNS) - {"updated"}
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
@@ -165,10 +165,10 @@ class JobStore:
         for key, value in changes.items():
             setattr(job, key, value)
         sets = ", ".join(f"{k} = ?" for k in changes)
-        self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*changes.values(), job.id])
+        await self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*changes.values(), job.id])
         return job
 
-    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 20) -> list[Job]:
+    async def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 20) -> list[Job]:
         sql = "SELECT * FROM jobs WHERE 1=1"
         args: list[Any] = []
         if status == "pending":
@@ -181,7 +181,7 @@ class JobStore:
             args.append(kind)
         sql += " ORDER BY created DESC LIMIT ?"
         args.append(limit)
-        return [_job(r) for r in self.db.query(sql, args)]
+        return [_job(r) for r in await self.db.query(sql, args)]
 
 
 def _job(row: Any) -> Job:
@@ -237,7 +237,7 @@ class JobRunner:
         """
         lock = self._locks.setdefault(job.id, anyio.Lock())
         async with lock:
-            fresh = self.store.get(job.id) or job
+            fresh = await self.store.get(job.id) or job
             if fresh.done:
                 return self._finished(fresh)
             return await self._poll(fresh, max(0.0, wait_seconds), progress)
@@ -261,19 +261,19 @@ class JobRunner:
             dest = self.outputs.new_path(job.kind, "mp4" if job.kind == "video" else "bin", job.model)
             answer = await self._retrieve(job, dest)
             if isinstance(answer, SavedMedia):
-                saved = self._keep(job, answer)
+                saved = await self._keep(job, answer)
                 await self._cleanup(job)
                 reported = await self._report(progress, reported, job, final=True)
-                return Waited(self.store.update(job, status="completed"), saved)
+                return Waited(await self.store.update(job, status="completed"), saved)
             if answer.state == "COMPLETED":
                 saved = await self._download(job, dest)
                 await self._cleanup(job)
                 reported = await self._report(progress, reported, job, final=True)
-                return Waited(self.store.update(job, status="completed"), saved)
+                return Waited(await self.store.update(job, status="completed"), saved)
             if answer.state != "PROCESSING":
                 shown = json.dumps(answer.model_dump(exclude_unset=True), default=str)
-                self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
-            self.store.update(
+                await self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
+            await self.store.update(
                 job,
                 status="processing",
                 average_ms=answer.average_execution_time,
@@ -287,9 +287,9 @@ class JobRunner:
             await self.client.retry.sleep(step)
             slept += step
 
-    def _fail(self, job: Job, message: str) -> NoReturn:
+    async def _fail(self, job: Job, message: str) -> NoReturn:
         """Record a terminal failure and raise it."""
-        self.store.update(job, status="failed", error=message)
+        await self.store.update(job, status="failed", error=message)
         raise JobFailed(message)
 
     async def _retrieve(self, job: Job, dest: Path) -> JobStatus | SavedMedia:
@@ -298,7 +298,7 @@ class JobRunner:
             return await self.client.media(job.kind).retrieve(job.model, job.queue_id, save_to=dest)
         except errors.APIResponseError as exc:
             shown = json.dumps(exc.body, default=str)
-            self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
+            await self._fail(job, f"Venice answered the {job.kind} job's status with {shown[:300]}")
         except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError) as exc:
             raise JobUnreachable(_agent_text(exc)) from exc
         except errors.NotFoundError as exc:
@@ -306,11 +306,11 @@ class JobRunner:
                 f"Venice no longer has this {job.kind} (deleted after an earlier download, or expired "
                 f"24 h after queueing): {exc}. Queue it again if you still need it."
             )
-            self.store.update(job, status="failed", error=message)
+            await self.store.update(job, status="failed", error=message)
             raise JobFailed(message) from exc
         except errors.APIStatusError as exc:
             message = self._failure_text(job, exc)
-            self.store.update(job, status="failed", error=message)
+            await self.store.update(job, status="failed", error=message)
             raise JobFailed(message) from exc
 
     def _failure_text(self, job: Job, exc: errors.APIStatusError) -> str:
@@ -342,7 +342,7 @@ class JobRunner:
             )
         return f"The {what} job failed: {exc.agent_message()}"
 
-    def _keep(self, job: Job, media: SavedMedia) -> OutputFile:
+    async def _keep(self, job: Job, media: SavedMedia) -> OutputFile:
         path = media.path
         mime = media.content_type or ("video/mp4" if job.kind == "video" else "audio/mpeg")
         ext = "mp4" if job.kind == "video" else AUDIO_EXTENSIONS.get(mime, "bin")
@@ -351,13 +351,13 @@ class JobRunner:
             path.rename(target)
             path = target
         saved = OutputFile(path=path, size=media.size, mime_type=mime)
-        self.store.update(job, output_path=str(path), mime_type=mime, size=saved.size)
+        await self.store.update(job, output_path=str(path), mime_type=mime, size=saved.size)
         return saved
 
     async def _download(self, job: Job, dest: Path) -> OutputFile:
         """A VPS model's media: GET the queue-time download_url (the client sends no credentials)."""
         if not job.download_url:
-            self._fail(
+            await self._fail(
                 job,
                 f"Venice reports the {job.kind} job COMPLETED but gave no download_url when it was "
                 "queued, so the media cannot be fetched.",
@@ -365,14 +365,14 @@ class JobRunner:
         try:
             media = await self.client.media(job.kind).download(job.download_url, save_to=dest)
         except (errors.NotFoundError, errors.GoneError, errors.PermissionDeniedError) as exc:
-            self._fail(job, f"The download link of this {job.kind} has expired or is gone ({exc}).")
+            await self._fail(job, f"The download link of this {job.kind} has expired or is gone ({exc}).")
         except errors.APIConnectionError as exc:
             raise JobUnreachable(f"Could not download the {job.kind} ({exc}).") from exc
         except errors.VeniceError as exc:
             raise JobUnreachable(_agent_text(exc)) from exc
         mime = media.content_type if media.content_type.startswith("video/") else "video/mp4"
         saved = OutputFile(path=media.path, size=media.size, mime_type=mime)
-        self.store.update(job, output_path=str(media.path), mime_type=mime, size=media.size)
+        await self.store.update(job, output_path=str(media.path), mime_type=mime, size=media.size)
         return saved
 
     async def _cleanup(self, job: Job) -> None:
@@ -381,7 +381,9 @@ class JobRunner:
         path = jobs.path("complete")
         try:
             done = await jobs.complete(job.model, job.queue_id)
-            self.store.update(job, cleanup="completed" if done.success else "complete returned success=false")
+            await self.store.update(
+                job, cleanup="completed" if done.success else "complete returned success=false"
+            )
             return
         except errors.VeniceError as exc:
             note = f"{path} failed: {exc}"
@@ -397,7 +399,7 @@ class JobRunner:
             except errors.VeniceError as exc:
                 note += f"; deleting retrieve failed: {exc}"
         log.info("job %s cleanup: %s", job.id, note)
-        self.store.update(job, cleanup=note)
+        await self.store.update(job, cleanup=note)
 
     async def _report(
         self, progress: Progress, last: float, job: Job, *, polls: int = 0, final: bool = False

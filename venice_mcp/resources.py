@@ -110,7 +110,7 @@ def register(server: MCPServer[Any]) -> None:
         mime_type="application/json",
     )
     async def job_record(job_id: str, ctx: Context) -> str:
-        job = (await state_of(ctx)).jobs.get(job_id)
+        job = await (await state_of(ctx)).jobs.get(job_id)
         if job is None:
             raise ResourceError(f"No job {job_id!r}; list jobs with venice_jobs.")
         return json.dumps(job.summary(), indent=1, default=str)

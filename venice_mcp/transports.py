@@ -235,7 +235,7 @@ def build_http_app(
                 yield
         finally:
             if page is not None:
-                page.close()
+                await page.aclose()
 
     async def health(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")

@@ -16,12 +16,15 @@ SIGNED_HEADER = "eyJzaWduZWQtcGF5bWVudC1oZWFkZXIiOiB0cnVlfQ-SIGNED-HEADER"
 PROMPT = "a slow pan over a harbour at dawn, gulls circling, " + "mist " * 30 + "THE-END-OF-THE-PROMPT"
 
 
-def seed(home: Path, now: float) -> None:
+async def seed(home: Path, now: float) -> None:
     """Today: one chat reported at $0.001, one failed chat, one video stopped at the gate; yesterday:
     an image estimated at $0.04; 40 days ago: a $9 chat (outside the 30 days); a $5 top-up an hour
     ago; a finished video job with a long prompt."""
-    db = state_db(home)
-    ledger, jobs = Ledger(db), JobStore(db)
+    async with state_db(home) as db:
+        await _seed(home, now, Ledger(db), JobStore(db))
+
+
+async def _seed(home: Path, now: float, ledger: Ledger, jobs: JobStore) -> None:
     record = ledger.record_call
     record(CallRecord("venice_chat", "wallet", "ok", "glm-chat", 0.002, 0.001, "req-chat"), ts=now - 60)
     record(
@@ -45,11 +48,11 @@ def seed(home: Path, now: float) -> None:
         header_name="X-PAYMENT",
         header=SIGNED_HEADER,
     )
-    assert ledger.reserve_payment(payment, daily_limit_usd=20, now=now - 3600)[0]
-    ledger.finish_payment(
+    assert (await ledger.reserve_payment(payment, daily_limit_usd=20, now=now - 3600))[0]
+    await ledger.finish_payment(
         "intent-1", "settled", tx_hash=TX, payment_id="pay-1", credited_usd=5.0, new_balance_usd=12.5
     )
-    job = jobs.create(
+    job = await jobs.create(
         kind="video",
         model="kling",
         queue_id="q-1",
@@ -57,8 +60,7 @@ def seed(home: Path, now: float) -> None:
         params=json.loads(json.dumps({"prompt": PROMPT[:200]})),
         quote_usd=0.75,
     )
-    jobs.update(job, status="completed", output_path=str(home / "outputs" / "video-kling-1.mp4"))
+    await jobs.update(job, status="completed", output_path=str(home / "outputs" / "video-kling-1.mp4"))
     (home / "outputs").mkdir(parents=True, exist_ok=True)
     (home / "outputs" / "video-kling-1.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
-    ledger.close()
-    db.close()
+    await ledger.aclose()

@@ -26,8 +26,8 @@ def settings(home: Path, token: str | None) -> Settings:
     return Settings(home=home, auth_token=Secret(token) if token else None, wallet_key=Secret(WALLET_KEY))
 
 
-def app_for(home: Path, token: str | None = TOKEN) -> object:
-    seed(home, time.time())
+async def app_for(home: Path, token: str | None = TOKEN) -> object:
+    await seed(home, time.time())
     server = MCPServer("stand-in")
     return build_http_app(
         server, auth_token=Secret(token) if token else None, dashboard=settings(home, token)
@@ -48,7 +48,7 @@ def shows_data(text: str) -> bool:
 
 
 async def test_without_a_token_the_local_machine_sees_the_page_and_others_do_not(tmp_path: Path) -> None:
-    app = app_for(tmp_path, token=None)
+    app = await app_for(tmp_path, token=None)
     async with browser(app) as local:
         page = await local.get("/dashboard")
     assert page.status_code == 200 and shows_data(page.text)
@@ -60,14 +60,14 @@ async def test_without_a_token_the_local_machine_sees_the_page_and_others_do_not
 
 async def test_a_host_the_server_does_not_answer_to_gets_no_data(tmp_path: Path) -> None:
     """DNS rebinding: a page at evil.example resolved to 127.0.0.1 must not read the numbers."""
-    app = app_for(tmp_path, token=None)
+    app = await app_for(tmp_path, token=None)
     async with browser(app, host="evil.example:8000") as rebound:
         response = await rebound.get("/dashboard/data.json")
     assert response.status_code == 421 and not shows_data(response.text)
 
 
 async def test_with_a_token_a_visitor_gets_the_sign_in_form_and_no_data(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as anonymous:
         page = await anonymous.get("/dashboard")
         live = await anonymous.get("/dashboard/live")
@@ -82,7 +82,7 @@ async def test_with_a_token_a_visitor_gets_the_sign_in_form_and_no_data(tmp_path
 
 
 async def test_a_wrong_token_gets_no_session_and_no_data(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as guesser:
         response = await guesser.post("/dashboard/login", data={"token": TOKEN + "x"})
         after = await guesser.get("/dashboard/data.json")
@@ -91,7 +91,7 @@ async def test_a_wrong_token_gets_no_session_and_no_data(tmp_path: Path) -> None
 
 
 async def test_the_right_token_once_gives_a_signed_httponly_strict_cookie(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as operator:
         login = await operator.post("/dashboard/login", data={"token": TOKEN})
         page = await operator.get("/dashboard")
@@ -110,7 +110,7 @@ async def test_the_right_token_once_gives_a_signed_httponly_strict_cookie(tmp_pa
 
 
 async def test_a_forged_or_foreign_cookie_is_refused(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     real = Sessions(Secret(TOKEN)).issue()
     body, signature = real.rsplit(".", 1)
     version, expiry, nonce = body.split(".")
@@ -129,7 +129,7 @@ async def test_a_forged_or_foreign_cookie_is_refused(tmp_path: Path) -> None:
 
 
 async def test_a_bearer_header_works_for_scripts_and_the_cookie_does_not_open_mcp(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as script:
         data = await script.get("/dashboard/data.json", headers={"Authorization": f"Bearer {TOKEN}"})
         session = Sessions(Secret(TOKEN)).issue()
@@ -139,7 +139,7 @@ async def test_a_bearer_header_works_for_scripts_and_the_cookie_does_not_open_mc
 
 
 async def test_a_sign_in_posted_from_another_site_is_refused(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as victim:
         response = await victim.post(
             "/dashboard/login", data={"token": TOKEN}, headers={"Origin": "https://evil.example"}
@@ -153,7 +153,7 @@ async def test_a_sign_in_posted_from_another_site_is_refused(tmp_path: Path) -> 
 
 async def test_prompts_are_cut_and_shown_only_to_whoever_proved_the_token(tmp_path: Path) -> None:
     cut = PROMPT[:80]
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     async with browser(app) as operator:
         page = (await operator.get("/dashboard", headers={"Authorization": f"Bearer {TOKEN}"})).text
     assert cut in page and PROMPT[:81] not in page
@@ -165,7 +165,7 @@ async def test_prompts_are_cut_and_shown_only_to_whoever_proved_the_token(tmp_pa
 
 
 async def test_nothing_secret_reaches_the_page_or_its_data(tmp_path: Path) -> None:
-    app = app_for(tmp_path)
+    app = await app_for(tmp_path)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with browser(app) as operator:
         paths = ("/dashboard", "/dashboard/live", "/dashboard/data.json")
@@ -176,7 +176,7 @@ async def test_nothing_secret_reaches_the_page_or_its_data(tmp_path: Path) -> No
 
 
 async def test_pages_forbid_framing_caching_and_foreign_scripts(tmp_path: Path) -> None:
-    app = app_for(tmp_path, token=None)
+    app = await app_for(tmp_path, token=None)
     async with browser(app) as local:
         response = await local.get("/dashboard")
     assert response.headers["x-frame-options"] == "DENY"

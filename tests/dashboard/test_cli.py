@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_dashboard_verb_prints_its_address_and_serves_the_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    seed(home, time.time())
+    await seed(home, time.time())
     proc = await anyio.open_process(
         cli("dashboard", "--port", "0"), env=child_env(home), stdin=subprocess.DEVNULL
     )

@@ -12,14 +12,13 @@ import httpx2
 import pytest
 from mcp import Client
 
-from tests.backend import state_db
+from tests.backend import recorded_calls
 from tests.dashboard.seed import TX, WALLET, seed
 from venice_mcp.cli import sandboxed
 from venice_mcp.config import Secret, Settings
 from venice_mcp.dashboard.chart import MAX_SERIES, OTHER, stacked_bars
 from venice_mcp.dashboard.data import Store
 from venice_mcp.dashboard.render import page
-from venice_mcp.payments.ledger import Ledger
 from venice_mcp.server import build_server
 from venice_mcp.transports import build_http_app
 
@@ -28,26 +27,26 @@ pytestmark = pytest.mark.anyio
 NOON = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc).timestamp()
 
 
-def read(home: Path, **settings: Any) -> Any:
+async def read(home: Path, **settings: Any) -> Any:
     store = Store(Settings(home=home, **settings))
     try:
-        return store.read(show_prompts=True, now=NOON)
+        return await store.read(show_prompts=True, now=NOON)
     finally:
-        store.close()
+        await store.aclose()
 
 
-def test_today_counts_what_ran_not_what_failed_or_stopped_at_the_gate(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path)
+async def test_today_counts_what_ran_not_what_failed_or_stopped_at_the_gate(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path)
     assert snap.today_usd == pytest.approx(0.001)  # the chat Venice charged; not the $3 video
     assert (snap.today.calls, snap.today.errors) == (2, 1)
     assert snap.spending.stopped_at_gate == 1
     assert snap.days[-1] == "2026-12-04" and len(snap.days) == 30
 
 
-def test_the_chart_splits_each_day_by_tool_and_model_within_30_days(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path)
+async def test_the_chart_splits_each_day_by_tool_and_model_within_30_days(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path)
     assert snap.by_tool_daily == {
         "2026-12-04": {"venice_chat": pytest.approx(0.001)},
         "2026-12-03": {"venice_image_generate": pytest.approx(0.04)},  # estimated: no charge reported
@@ -56,9 +55,9 @@ def test_the_chart_splits_each_day_by_tool_and_model_within_30_days(tmp_path: Pa
     assert all(day >= snap.days[0] for day in snap.by_tool_daily)  # the $9 chat of 40 days ago is out
 
 
-def test_limits_wallet_credit_and_top_ups_come_from_the_ledger(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path, max_call_usd=0.25, daily_topup_usd=15.0)
+async def test_limits_wallet_credit_and_top_ups_come_from_the_ledger(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path, max_call_usd=0.25, daily_topup_usd=15.0)
     assert (snap.limits.max_call_usd, snap.limits.daily_topup_usd) == (0.25, 15.0)
     assert snap.limits.topped_up_24h_usd == 5.0
     assert snap.wallet == WALLET  # no key configured: the wallet that paid
@@ -67,15 +66,15 @@ def test_limits_wallet_credit_and_top_ups_come_from_the_ledger(tmp_path: Path) -
     assert (topup.amount_usd, topup.status, topup.tx_hash) == (5.0, "settled", TX)
 
 
-def test_a_configured_wallet_is_shown_by_its_address(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path, wallet_key=Secret("0x" + "42" * 32))
+async def test_a_configured_wallet_is_shown_by_its_address(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path, wallet_key=Secret("0x" + "42" * 32))
     assert snap.wallet is not None and snap.wallet.startswith("0x") and snap.wallet != WALLET
 
 
-def test_jobs_and_errors_are_listed_newest_first(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path)
+async def test_jobs_and_errors_are_listed_newest_first(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path)
     [job] = snap.jobs
     assert (job.kind, job.status, job.quote_usd) == ("video", "completed", 0.75)
     assert job.file_name == "video-kling-1.mp4"
@@ -84,9 +83,9 @@ def test_jobs_and_errors_are_listed_newest_first(tmp_path: Path) -> None:
     assert (error.tool, error.detail) == ("venice_chat", "RateLimitError (429)")
 
 
-def test_a_home_without_state_reads_as_empty_and_is_not_created(tmp_path: Path) -> None:
+async def test_a_home_without_state_reads_as_empty_and_is_not_created(tmp_path: Path) -> None:
     home = tmp_path / "never-used"
-    snap = read(home)
+    snap = await read(home)
     assert (snap.today_usd, snap.jobs, snap.topups, snap.wallet) == (0.0, [], [], None)
     assert "No spend in these 30 days" in page(snap, can_sign_out=False)
     assert not home.exists()
@@ -103,9 +102,9 @@ def test_the_chart_data_carries_every_figure_and_groups_the_long_tail() -> None:
     assert 'data-series="tool8" data-usd="9.00000000"' in svg
 
 
-def test_the_revenue_section_is_absent_until_charging_mode_exists(tmp_path: Path) -> None:
-    seed(tmp_path, NOON)
-    snap = read(tmp_path)
+async def test_the_revenue_section_is_absent_until_charging_mode_exists(tmp_path: Path) -> None:
+    await seed(tmp_path, NOON)
+    snap = await read(tmp_path)
     assert snap.revenue is None and "Revenue" not in page(snap, can_sign_out=False)
 
 
@@ -121,12 +120,8 @@ class Counting(httpx2.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def call_rows(home: Path) -> int:
-    db = state_db(home)
-    try:
-        return len(Ledger(db).calls())
-    finally:
-        db.close()
+async def call_rows(home: Path) -> int:
+    return len(await recorded_calls(home))
 
 
 async def test_loading_the_page_costs_nothing_and_records_nothing(tmp_path: Path) -> None:
@@ -139,7 +134,7 @@ async def test_loading_the_page_costs_nothing_and_records_nothing(tmp_path: Path
         for prompt in ("one", "two"):
             assert not (await client.call_tool("venice_chat", {"prompt": prompt})).is_error
         spending = await client.call_tool("venice_spending", {"days": 1})
-    before = (counting.requests, call_rows(tmp_path))
+    before = (counting.requests, await call_rows(tmp_path))
     app = build_http_app(server, dashboard=settings)
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
@@ -147,7 +142,7 @@ async def test_loading_the_page_costs_nothing_and_records_nothing(tmp_path: Path
         for path in ("/dashboard", "/dashboard/live", "/dashboard/data.json") * 3:
             assert (await browser.get(path)).status_code == 200
         data = (await browser.get("/dashboard/data.json")).json()
-    assert (counting.requests, call_rows(tmp_path)) == before
+    assert (counting.requests, await call_rows(tmp_path)) == before
     assert data["spending"]["by_tool"]["venice_chat"]["calls"] == 2
     reported = json.loads(json.dumps(spending.structured_content))["by_tool"]["venice_chat"]["actual_usd"]
     assert sum(day.get("venice_chat", 0) for day in data["by_tool_daily"].values()) == pytest.approx(reported)

@@ -17,21 +17,16 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ElicitResult
 
-from tests.backend import on_postgres, state_db
+from tests.backend import on_postgres, recorded_calls
 from tests.e2e.helpers import CALL_TIMEOUT, child_env, cli, free_port, stop, wait_until_listening
-from venice_mcp.payments.ledger import Ledger
 
 pytestmark = pytest.mark.anyio
 
 ERAS = ["legacy", "2026-07-28"]
 
 
-def statuses(home: Path) -> list[str]:
-    db = state_db(home)
-    try:
-        return [row["status"] for row in Ledger(db).calls()]
-    finally:
-        db.close()
+async def statuses(home: Path) -> list[str]:
+    return [row["status"] for row in await recorded_calls(home)]
 
 
 def person(answer: bool, asked: list[str]) -> Any:
@@ -61,9 +56,9 @@ async def check(asked: list[str], texts: list[str], home: Path) -> None:
     assert texts[1].startswith("[sandbox]")
     # A running server writes call records in batches (at most half a second behind).
     with anyio.fail_after(CALL_TIMEOUT):
-        while len(statuses(home)) < 2:
+        while len(await statuses(home)) < 2:
             await anyio.sleep(0.05)  # a poll interval, not a wait for an outcome
-    assert statuses(home) == ["declined", "ok"]
+    assert await statuses(home) == ["declined", "ok"]
 
 
 @pytest.mark.parametrize("mode", ERAS)

@@ -7,8 +7,8 @@ by the four workers alike: the rule lives in the database, not in a process.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,30 +39,30 @@ def text_of(result: CallToolResult) -> str:
     return "".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
-@contextmanager
-def state_database(
+@asynccontextmanager
+async def state_database(
     request: pytest.FixtureRequest, backend: str, home: Path
-) -> Iterator[tuple[str, Database]]:
+) -> AsyncIterator[tuple[str, Database]]:
     """The VENICE_MCP_DATABASE_URL the workers get ("" keeps SQLite in the home), and that database."""
     if backend == "sqlite":
         from venice_mcp.storage.sqlite import SqliteDatabase
 
         home.mkdir(parents=True)
-        db: Database = SqliteDatabase.in_home(home)
+        db: Database = await SqliteDatabase.in_home(home)
         try:
             yield "", db
         finally:
-            db.close()
+            await db.aclose()
         return
     server: str = request.getfixturevalue("postgres_server")  # skips where none can be started
     from venice_mcp.storage.postgres import PostgresDatabase
 
     with fresh_schema(server) as url:
-        db = PostgresDatabase(url)
+        db = await PostgresDatabase.open(url)
         try:
             yield url, db
         finally:
-            db.close()
+            await db.aclose()
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
@@ -72,7 +72,7 @@ async def test_four_workers_racing_twenty_top_ups_pay_exactly_the_daily_limit_on
     key = "0x" + bytes(Account.create().key).hex()
     address = EthAccountSigner(key).address
     home = tmp_path / "home"
-    with state_database(request, backend, home) as (url, db):
+    async with state_database(request, backend, home) as (url, db):
         env = {
             "VENICE_BASE_URL": sandbox.api,
             "VENICE_WALLET_KEY": key,
@@ -99,7 +99,7 @@ async def test_four_workers_racing_twenty_top_ups_pay_exactly_the_daily_limit_on
                 async with anyio.create_task_group() as tg:
                     for _ in range(CLIENTS):
                         tg.start_soon(top_up)
-        payments: list[dict[str, Any]] = db.query("SELECT * FROM payments ORDER BY id")
+        payments: list[dict[str, Any]] = await db.query("SELECT * FROM payments ORDER BY id")
 
     paid = [r for r in results if not r.is_error]
     refused = [r for r in results if r.is_error]

@@ -35,12 +35,9 @@ def _key_forms(key: str) -> set[str]:
     return {bare, bare.upper(), bare.lower(), "0x" + bare.upper()}
 
 
-def _payments(home: Path) -> list[dict[str, Any]]:
-    db = state_db(home)
-    try:
-        return db.query("SELECT * FROM payments ORDER BY id")
-    finally:
-        db.close()
+async def _payments(home: Path) -> list[dict[str, Any]]:
+    async with state_db(home) as db:
+        return await db.query("SELECT * FROM payments ORDER BY id")
 
 
 async def test_killed_mid_top_up_then_restarted_reconciles_and_never_signs_twice(
@@ -70,7 +67,7 @@ async def test_killed_mid_top_up_then_restarted_reconciles_and_never_signs_twice
         stop(first)  # SIGKILL: no cleanup, as in a crash
 
     # Committed before it was sent: the row is there, pending, with its one signed nonce.
-    [row] = _payments(home)
+    [row] = await _payments(home)
     assert row["status"] == "pending" and row["amount_usd"] == 5.0
     assert (await sandbox.control("GET", f"balance/{address}"))["balance"] == 5.0
 
@@ -84,7 +81,7 @@ async def test_killed_mid_top_up_then_restarted_reconciles_and_never_signs_twice
     assert second.returncode == 0, second.stderr.decode()
     assert "$5.00" in second.stdout.decode()
 
-    [row] = _payments(home)
+    [row] = await _payments(home)
     assert row["status"] == "settled" and row["submissions"] == 2 and row["nonce"] == arrived_nonce(row)
     book = await sandbox.control("GET", "topups")
     assert book["nonces"] == [row["nonce"]]  # one signed authorization, ever

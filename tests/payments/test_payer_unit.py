@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
@@ -46,43 +47,62 @@ def _payment(n: int) -> NewPayment:
 
 
 def test_reserve_is_atomic_across_connections(tmp_path: Path) -> None:
-    """Eight connections (as eight processes would have) race for a $15 allowance of $10 payments."""
+    """Eight connections (as eight processes would have), each on an event loop of its own in its
+    own thread, race for a $15 allowance of $10 payments."""
     home = tmp_path / "home"
-    Ledger(state_db(home))  # schema
+
+    async def schema() -> None:
+        async with state_db(home):
+            pass
+
+    anyio.run(schema)
     barrier = threading.Barrier(8)
     outcomes: list[bool] = []
 
-    def race(n: int) -> None:
-        ledger = Ledger(state_db(home))
-        barrier.wait()
-        inserted, _ = ledger.reserve_payment(_payment(n), daily_limit_usd=15.0)
-        outcomes.append(inserted)
+    async def race(n: int) -> None:
+        async with state_db(home) as db:
+            barrier.wait()
+            inserted, _ = await Ledger(db).reserve_payment(_payment(n), daily_limit_usd=15.0)
+            outcomes.append(inserted)
 
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=anyio.run, args=(race, n)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
     assert sorted(outcomes) == [False] * 7 + [True]
-    assert Ledger(state_db(home)).topups_since(0, wallet="0x" + "11" * 20) == 10.0
+
+    async def total() -> float:
+        async with state_db(home) as db:
+            return await Ledger(db).topups_since(0, wallet="0x" + "11" * 20)
+
+    assert anyio.run(total) == 10.0
 
 
-def test_failed_payments_do_not_count_and_the_limit_is_the_wallets_at_every_origin(tmp_path: Path) -> None:
-    ledger = Ledger(state_db(tmp_path))
-    owner = new_owner()
-    assert ledger.reserve_payment(_payment(1), daily_limit_usd=10.0, owner=owner)[0]
-    assert not ledger.reserve_payment(_payment(2), daily_limit_usd=10.0)[0]
-    ledger.count_submission("intent-1", owner=owner)
-    final = ledger.finish_payment("intent-1", "failed", owner=owner, own_submissions=1, detail="400")
-    assert final is not None and final["status"] == "failed"
-    assert ledger.reserve_payment(_payment(3), daily_limit_usd=10.0)[0]
-    # The same wallet through another spelling of a Venice origin: the same allowance, spent.
-    respelled = {"origin": "http://localhost:8787/api/v1", "wallet": ("0x" + "11" * 20).upper()}
-    assert not ledger.reserve_payment(
-        NewPayment(**{**_payment(4).__dict__, **respelled}), daily_limit_usd=10.0
-    )[0]
-    other_wallet = NewPayment(**{**_payment(5).__dict__, "wallet": "0x" + "33" * 20})
-    assert ledger.reserve_payment(other_wallet, daily_limit_usd=10.0)[0]
+@pytest.mark.anyio
+async def test_failed_payments_do_not_count_and_the_limit_is_the_wallets_at_every_origin(
+    tmp_path: Path,
+) -> None:
+    async with state_db(tmp_path) as db:
+        ledger = Ledger(db)
+        owner = new_owner()
+        assert (await ledger.reserve_payment(_payment(1), daily_limit_usd=10.0, owner=owner))[0]
+        assert not (await ledger.reserve_payment(_payment(2), daily_limit_usd=10.0))[0]
+        await ledger.count_submission("intent-1", owner=owner)
+        final = await ledger.finish_payment(
+            "intent-1", "failed", owner=owner, own_submissions=1, detail="400"
+        )
+        assert final is not None and final["status"] == "failed"
+        assert (await ledger.reserve_payment(_payment(3), daily_limit_usd=10.0))[0]
+        # The same wallet through another spelling of a Venice origin: the same allowance, spent.
+        respelled = {"origin": "http://localhost:8787/api/v1", "wallet": ("0x" + "11" * 20).upper()}
+        assert not (
+            await ledger.reserve_payment(
+                NewPayment(**{**_payment(4).__dict__, **respelled}), daily_limit_usd=10.0
+            )
+        )[0]
+        other_wallet = NewPayment(**{**_payment(5).__dict__, "wallet": "0x" + "33" * 20})
+        assert (await ledger.reserve_payment(other_wallet, daily_limit_usd=10.0))[0]
 
 
 @pytest.mark.anyio

@@ -80,8 +80,8 @@ async def payer_on(
         **{"max_topup_usd": 5.0, "daily_topup_usd": 5.0, **limits},
     )
     signer = EthAccountSigner(KEY)
-    ledger = Ledger(state_db(home))
-    async with httpx2.AsyncClient(transport=transport) as http:
+    async with state_db(home) as db, httpx2.AsyncClient(transport=transport) as http:
+        ledger = Ledger(db)
         client = VeniceClient(
             http,
             base_url=URL,
@@ -117,7 +117,7 @@ async def test_a_payment_another_live_payer_is_sending_is_not_resubmitted(tmp_pa
                 await payer_a.top_up(5.0)
             # Nothing reached Venice: A's only send was refused, and B left the row to A.
             assert b_outcomes == [] and paid_submissions(sandbox) == []
-            [row] = ledger.payments()
+            [row] = await ledger.payments()
             assert row["status"] == "failed" and row["submissions"] == 1
             assert sandbox.balance(ADDRESS) == 0.0
             # So the allowance is really free again: this one settles, and the limit then holds.
@@ -148,9 +148,9 @@ async def test_a_refusal_never_overwrites_a_payment_another_payer_settled(tmp_pa
             [b_result] = b_outcomes
             assert b_result["status"] == "settled"
             assert result.status == "settled" and result.payment_id == b_result["payment_id"]
-            [row] = ledger.payments()
+            [row] = await ledger.payments()
             assert row["status"] == "settled" and row["payment_id"] == b_result["payment_id"]
-            assert ledger.topups_since(0, wallet=ADDRESS) == 5.0
+            assert await ledger.topups_since(0, wallet=ADDRESS) == 5.0
             with anyio.fail_after(30), pytest.raises(PaymentRefused, match="VENICE_MCP_DAILY_TOPUP_USD"):
                 await payer_a.top_up(5.0)
     assert sandbox.balance(ADDRESS) == 5.0 and len(sandbox.topups.settlements) == 1
@@ -161,19 +161,25 @@ async def test_a_refusal_after_another_payer_claimed_the_row_is_unknown_not_fail
     """B claimed the row (A's lease had expired) and may be sending it: A's 429 no longer proves
     that nothing moved, so the payment stays counted and open."""
     sandbox = SandboxState()
-    ledger_b = Ledger(state_db(tmp_path))
+    async with state_db(tmp_path) as db_b:
+        await _claimed_by_b_meanwhile(sandbox, tmp_path, Ledger(db_b))
+
+
+async def _claimed_by_b_meanwhile(sandbox: SandboxState, tmp_path: Path, ledger_b: Ledger) -> None:
     owner_b = new_owner()
 
     async def b_claims_meanwhile() -> httpx2.Response:
-        [open_row] = ledger_b.open_payments(origin=URL, since=0)
-        assert ledger_b.claim_payment(open_row["intent_id"], owner=owner_b, now=time.time() + LEASE_S + 1)
+        [open_row] = await ledger_b.open_payments(origin=URL, since=0)
+        assert await ledger_b.claim_payment(
+            open_row["intent_id"], owner=owner_b, now=time.time() + LEASE_S + 1
+        )
         return rate_limited()
 
     async with payer_on(sandbox, tmp_path, answer=b_claims_meanwhile) as (payer_a, ledger):
         with anyio.fail_after(30), pytest.raises(PaymentUnknown, match="Another venice-mcp server"):
             await payer_a.top_up(5.0)
-        [row] = ledger.payments()
-        assert row["status"] == "unknown" and ledger.topups_since(0, wallet=ADDRESS) == 5.0
+        [row] = await ledger.payments()
+        assert row["status"] == "unknown" and await ledger.topups_since(0, wallet=ADDRESS) == 5.0
     retire_owner(owner_b)
 
 
@@ -196,58 +202,73 @@ def _payment(n: int) -> NewPayment:
     )
 
 
-def test_failed_is_written_only_when_no_other_send_can_have_happened(tmp_path: Path) -> None:
-    ledger = Ledger(state_db(tmp_path))
-    a, b = new_owner(), new_owner()
-    ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
-    ledger.count_submission("intent-1", owner=a)
-    ledger.count_submission("intent-1", owner=b)  # somebody else sent it too
-    final = ledger.finish_payment("intent-1", "failed", owner=a, own_submissions=1, detail="400")
-    assert final is not None and final["status"] == "unknown" and "another payer" in final["detail"]
-    # A writer that does not hold the row cannot mark it failed either.
-    ledger.reserve_payment(_payment(2), daily_limit_usd=100.0, owner=a)
-    ledger.count_submission("intent-2", owner=a)
-    final = ledger.finish_payment("intent-2", "failed", owner=b, own_submissions=1)
-    assert final is not None and final["status"] == "unknown"
-    assert ledger.topups_since(0, wallet="0x" + "11" * 20) == 10.0
-    retire_owner(a)
-    retire_owner(b)
+@pytest.mark.anyio
+async def test_failed_is_written_only_when_no_other_send_can_have_happened(tmp_path: Path) -> None:
+    async with state_db(tmp_path) as db:
+        ledger = Ledger(db)
+        a, b = new_owner(), new_owner()
+        await ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
+        await ledger.count_submission("intent-1", owner=a)
+        await ledger.count_submission("intent-1", owner=b)  # somebody else sent it too
+        final = await ledger.finish_payment("intent-1", "failed", owner=a, own_submissions=1, detail="400")
+        assert final is not None and final["status"] == "unknown" and "another payer" in final["detail"]
+        # A writer that does not hold the row cannot mark it failed either.
+        await ledger.reserve_payment(_payment(2), daily_limit_usd=100.0, owner=a)
+        await ledger.count_submission("intent-2", owner=a)
+        final = await ledger.finish_payment("intent-2", "failed", owner=b, own_submissions=1)
+        assert final is not None and final["status"] == "unknown"
+        assert await ledger.topups_since(0, wallet="0x" + "11" * 20) == 10.0
+        retire_owner(a)
+        retire_owner(b)
 
 
-def test_settled_is_never_overwritten(tmp_path: Path) -> None:
-    ledger = Ledger(state_db(tmp_path))
-    a = new_owner()
-    ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
-    ledger.count_submission("intent-1", owner=a)
-    ledger.finish_payment("intent-1", "settled", owner=a, payment_id="x402-1", credited_usd=5.0)
-    for status in ("failed", "unknown"):
-        final = ledger.finish_payment("intent-1", status, owner=a, own_submissions=1, detail="late 400")
-        assert final is not None and final["status"] == "settled" and final["payment_id"] == "x402-1"
-    final = ledger.finish_payment("intent-1", "settled", owner=a, payment_id="x402-other", tx_hash="0xab")
-    assert final is not None and final["payment_id"] == "x402-1" and final["tx_hash"] == "0xab"
-    assert ledger.open_payments(origin=ORIGIN, since=0) == []
-    retire_owner(a)
+@pytest.mark.anyio
+async def test_settled_is_never_overwritten(tmp_path: Path) -> None:
+    async with state_db(tmp_path) as db:
+        ledger = Ledger(db)
+        a = new_owner()
+        await ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a)
+        await ledger.count_submission("intent-1", owner=a)
+        await ledger.finish_payment("intent-1", "settled", owner=a, payment_id="x402-1", credited_usd=5.0)
+        for status in ("failed", "unknown"):
+            final = await ledger.finish_payment(
+                "intent-1", status, owner=a, own_submissions=1, detail="late 400"
+            )
+            assert final is not None and final["status"] == "settled" and final["payment_id"] == "x402-1"
+        final = await ledger.finish_payment(
+            "intent-1", "settled", owner=a, payment_id="x402-other", tx_hash="0xab"
+        )
+        assert final is not None and final["payment_id"] == "x402-1" and final["tx_hash"] == "0xab"
+        assert await ledger.open_payments(origin=ORIGIN, since=0) == []
+        retire_owner(a)
 
 
-def test_a_live_lease_blocks_a_claim_until_it_expires_or_is_released(tmp_path: Path) -> None:
-    ledger = Ledger(state_db(tmp_path))
-    a, b = new_owner(), new_owner()
-    now = time.time()
-    ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a, now=now)
-    assert ledger.claim_payment("intent-1", owner=b, now=now + 1) is None
-    assert ledger.claim_payment("intent-1", owner=a, now=now + 1) is not None  # its own row
-    claimed = ledger.claim_payment("intent-1", owner=b, now=now + LEASE_S + 2)
-    assert claimed is not None and claimed["owner"] == b
-    ledger.release_payment("intent-1", owner=b)
-    assert ledger.claim_payment("intent-1", owner=a, now=now + LEASE_S + 3) is not None
-    retire_owner(a)
-    retire_owner(b)
+@pytest.mark.anyio
+async def test_a_live_lease_blocks_a_claim_until_it_expires_or_is_released(tmp_path: Path) -> None:
+    async with state_db(tmp_path) as db:
+        ledger = Ledger(db)
+        a, b = new_owner(), new_owner()
+        now = time.time()
+        await ledger.reserve_payment(_payment(1), daily_limit_usd=100.0, owner=a, now=now)
+        assert await ledger.claim_payment("intent-1", owner=b, now=now + 1) is None
+        assert await ledger.claim_payment("intent-1", owner=a, now=now + 1) is not None  # its own row
+        claimed = await ledger.claim_payment("intent-1", owner=b, now=now + LEASE_S + 2)
+        assert claimed is not None and claimed["owner"] == b
+        await ledger.release_payment("intent-1", owner=b)
+        assert await ledger.claim_payment("intent-1", owner=a, now=now + LEASE_S + 3) is not None
+        retire_owner(a)
+        retire_owner(b)
 
 
-def test_a_crashed_owners_rows_are_claimed_at_once(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_crashed_owners_rows_are_claimed_at_once(tmp_path: Path) -> None:
     """A killed server (a dead pid on this host) or a payer of this process that is gone holds
     nothing: its row is reconciled now, not after the lease runs out."""
-    ledger = Ledger(state_db(tmp_path))
+    async with state_db(tmp_path) as db:
+        await _crashed_owners_rows_are_claimed(Ledger(db))
+
+
+async def _crashed_owners_rows_are_claimed(ledger: Ledger) -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=30)
     host = socket.gethostname()
@@ -257,8 +278,8 @@ def test_a_crashed_owners_rows_are_claimed_at_once(tmp_path: Path) -> None:
     me = new_owner()
     now = time.time()
     for n, owner in ((1, dead_process), (2, gone_payer)):
-        ledger.reserve_payment(_payment(n), daily_limit_usd=100.0, owner=owner, now=now)
-        claimed = ledger.claim_payment(f"intent-{n}", owner=me, now=now + 1)
+        await ledger.reserve_payment(_payment(n), daily_limit_usd=100.0, owner=owner, now=now)
+        claimed = await ledger.claim_payment(f"intent-{n}", owner=me, now=now + 1)
         assert claimed is not None and claimed["owner"] == me
     retire_owner(me)
 
@@ -275,7 +296,10 @@ def test_owner_liveness() -> None:
 
 
 @sqlite_only
-def test_an_old_ledger_gains_the_lease_columns_and_its_open_rows_stay_reconcilable(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_old_ledger_gains_the_lease_columns_and_its_open_rows_stay_reconcilable(
+    tmp_path: Path,
+) -> None:
     old_schema = TABLES.replace(",\n    owner TEXT,\n    claimed_until REAL NOT NULL DEFAULT 0\n", "\n", 1)
     assert old_schema != TABLES
     path = tmp_path / "state.sqlite3"
@@ -289,12 +313,12 @@ def test_an_old_ledger_gains_the_lease_columns_and_its_open_rows_stay_reconcilab
     )
     conn.commit()
     conn.close()
-    ledger = Ledger(SqliteDatabase(path))
-    Ledger(SqliteDatabase(path))  # opening it again (another process) is a no-op
-    columns = {r["name"] for r in ledger.db.query("PRAGMA table_info(payments)")}
+    ledger = Ledger(await SqliteDatabase.open(path))
+    await (await SqliteDatabase.open(path)).aclose()  # opening it again (another process) is a no-op
+    columns = {r["name"] for r in await ledger.db.query("PRAGMA table_info(payments)")}
     assert {"owner", "claimed_until"} <= columns
     me = new_owner()
-    claimed = ledger.claim_payment("old", owner=me)
+    claimed = await ledger.claim_payment("old", owner=me)
     assert claimed is not None and claimed["owner"] == me
     retire_owner(me)
 
@@ -312,7 +336,7 @@ async def test_a_503_x402_not_configured_is_definitive(tmp_path: Path) -> None:
     async with payer_on(sandbox, tmp_path, answer=not_configured) as (payer, ledger):
         with anyio.fail_after(30), pytest.raises(PaymentFailed, match="no money moved"):
             await payer.top_up(5.0)
-        [row] = ledger.payments()
+        [row] = await ledger.payments()
     assert row["status"] == "failed" and row["submissions"] == 1 and paid_submissions(sandbox) == []
 
 
@@ -329,7 +353,7 @@ async def test_any_other_503_is_ambiguous_and_the_same_payment_is_resubmitted(
     async with payer_on(sandbox, tmp_path, answer=unavailable) as (payer, ledger):
         with anyio.fail_after(30):
             result = await payer.top_up(5.0)
-        [row] = ledger.payments()
+        [row] = await ledger.payments()
     assert result.status == "settled" and result.submissions == 2
     assert row["status"] == "settled" and len(paid_submissions(sandbox)) == 1
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 5.0
@@ -344,11 +368,11 @@ async def test_an_expired_authorization_is_resubmitted_once_not_four_times(tmp_p
     async with payer_on(sandbox, tmp_path) as (payer, ledger):
         with anyio.fail_after(30), pytest.raises(PaymentUnknown):
             await payer.top_up(5.0)
-        [row] = ledger.payments()
+        [row] = await ledger.payments()
         assert row["status"] == "unknown" and row["submissions"] == 4
     expired = lambda: float(row["valid_before"]) + 1  # noqa: E731
     async with payer_on(sandbox, tmp_path, clock=expired) as (later, ledger):
         with anyio.fail_after(30):
             outcomes = await later.reconcile()
-        assert len(outcomes) == 1 and ledger.payments()[0]["submissions"] == 5
+        assert len(outcomes) == 1 and (await ledger.payments())[0]["submissions"] == 5
     assert len(paid_submissions(sandbox)) == 5 and sandbox.balance(ADDRESS) == 0.0

@@ -10,6 +10,8 @@ import time
 import uuid
 from typing import Any
 
+import anyio
+
 from venice_mcp.payments.ledger import Ledger, NewPayment, new_owner
 from venice_mcp.payments.receipts import DailyShareSpent, Receipts, Received, Replayed
 from venice_mcp.storage.postgres import PostgresDatabase
@@ -48,13 +50,15 @@ def authorization(nonce: str) -> Received:
     )
 
 
-def run(op: str, db: PostgresDatabase, args: list[str]) -> Any:
+async def run(op: str, db: PostgresDatabase, args: list[str]) -> Any:
     if op == "topup":  # amount, daily limit
-        inserted, _ = Ledger(db).reserve_payment(payment(float(args[0])), daily_limit_usd=float(args[1]))
+        inserted, _ = await Ledger(db).reserve_payment(
+            payment(float(args[0])), daily_limit_usd=float(args[1])
+        )
         return inserted
     if op == "receive":  # nonce, this call's Venice cost, daily share
         try:
-            Receipts(db).receive(
+            await Receipts(db).receive(
                 authorization(args[0]),
                 tool="venice_chat",
                 request_ref=None,
@@ -69,19 +73,20 @@ def run(op: str, db: PostgresDatabase, args: list[str]) -> Any:
             return "spent"
         return "accepted"
     if op == "claim":  # intent
-        row = Ledger(db).claim_payment(args[0], owner=new_owner())
+        row = await Ledger(db).claim_payment(args[0], owner=new_owner())
         return None if row is None else row["owner"]
     raise SystemExit(f"unknown op {op}")
 
 
-def main() -> None:
+async def main() -> None:
     op, url, *args = sys.argv[1:]
-    db = PostgresDatabase(url, max_size=1)
+    db = await PostgresDatabase.open(url, max_size=1)
     print("ready", flush=True)
+    # Blocking on stdin is this process's only job: nothing else runs on its loop meanwhile.
     if sys.stdin.readline().strip() == "go":
-        print(json.dumps(run(op, db, args)), flush=True)
-    db.close()
+        print(json.dumps(await run(op, db, args)), flush=True)
+    await db.aclose()
 
 
 if __name__ == "__main__":
-    main()
+    anyio.run(main)

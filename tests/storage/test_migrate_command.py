@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.storage.race_worker import authorization, payment
@@ -19,37 +20,43 @@ TABLES = ("payments", "jobs", "received_payments", "calls")
 
 
 def fill(home: Path) -> dict[str, list[dict[str, object]]]:
-    db = SqliteDatabase.in_home(home)
-    ledger = Ledger(db)
-    for n in range(3):
-        ledger.reserve_payment(payment(5.0), daily_limit_usd=100.0)
-        ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.01 * n))
-    ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0))  # a twin row
-    ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0), ts=1.0)
-    ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0), ts=1.0)
-    ledger.close()
-    jobs = JobStore(db)
-    jobs.create(kind="music", model="m", queue_id="q1", base_url="http://x", params={"p": 1})
-    Receipts(db).receive(
-        authorization("0x01"),
-        tool="venice_chat",
-        request_ref=None,
-        price_usd=0.01,
-        venice_usd=0.005,
-        daily_limit=10,
-        owner="o",
-    )
-    rows = {t: db.query(f"SELECT * FROM {t} ORDER BY id") for t in TABLES}
-    db.close()
-    return rows
+    async def go() -> dict[str, list[dict[str, object]]]:
+        db = await SqliteDatabase.in_home(home)
+        ledger = Ledger(db)
+        for n in range(3):
+            await ledger.reserve_payment(payment(5.0), daily_limit_usd=100.0)
+            ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.01 * n))
+        ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0))  # a twin row
+        ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0), ts=1.0)
+        ledger.record_call(CallRecord("venice_chat", "wallet", "ok", model="m", charge_usd=0.0), ts=1.0)
+        await ledger.aclose()
+        jobs = JobStore(db)
+        await jobs.create(kind="music", model="m", queue_id="q1", base_url="http://x", params={"p": 1})
+        await Receipts(db).receive(
+            authorization("0x01"),
+            tool="venice_chat",
+            request_ref=None,
+            price_usd=0.01,
+            venice_usd=0.005,
+            daily_limit=10,
+            owner="o",
+        )
+        rows = {t: await db.query(f"SELECT * FROM {t} ORDER BY id") for t in TABLES}
+        await db.aclose()
+        return rows
+
+    return anyio.run(go)
 
 
 def copied(url: str) -> dict[str, list[dict[str, object]]]:
-    db = PostgresDatabase(url)
-    try:
-        return {t: db.query(f"SELECT * FROM {t} ORDER BY id") for t in TABLES}
-    finally:
-        db.close()
+    async def go() -> dict[str, list[dict[str, object]]]:
+        db = await PostgresDatabase.open(url)
+        try:
+            return {t: await db.query(f"SELECT * FROM {t} ORDER BY id") for t in TABLES}
+        finally:
+            await db.aclose()
+
+    return anyio.run(go)
 
 
 def without_ids(rows: list[dict[str, object]], table: str) -> list[dict[str, object]]:

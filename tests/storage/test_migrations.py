@@ -6,10 +6,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import anyio
+import pytest
 
 from venice_mcp.payments.ledger import Ledger, new_owner, retire_owner
 from venice_mcp.payments.receipts import Receipts
+from venice_mcp.storage.base import Database
 from venice_mcp.storage.schema import MIGRATIONS, TABLES
 from venice_mcp.storage.sqlite import SqliteDatabase
 
@@ -39,80 +44,70 @@ def old_home(path: Path) -> None:
     conn.close()
 
 
-def test_an_existing_home_migrates_in_place_and_keeps_every_row(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_existing_home_migrates_in_place_and_keeps_every_row(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     old_home(path)
-    db = SqliteDatabase(path)
+    db = await SqliteDatabase.open(path)
     ledger = Ledger(db)
-    assert len(ledger.calls()) == 1 and [p["intent_id"] for p in ledger.payments()] == ["old"]
+    assert len(await ledger.calls()) == 1 and [p["intent_id"] for p in await ledger.payments()] == ["old"]
     # The old open payment can be leased and reconciled, the old receipt reads as 'exact'.
     me = new_owner()
-    claimed = ledger.claim_payment("old", owner=me)
+    claimed = await ledger.claim_payment("old", owner=me)
     assert claimed is not None and claimed["owner"] == me
     retire_owner(me)
-    receipt = Receipts(db).get(1)
+    receipt = await Receipts(db).get(1)
     assert receipt is not None and receipt.scheme == "exact" and receipt.settle_amount is None
-    versions = db.query("SELECT version FROM schema_migrations")
+    versions = await db.query("SELECT version FROM schema_migrations")
     assert [v["version"] for v in versions] == [m.version for m in MIGRATIONS]
-    db.close()
+    await db.aclose()
 
 
-def test_each_migration_runs_once(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_each_migration_runs_once(tmp_path: Path) -> None:
     for _ in range(3):  # opened again and again, as every start and every process does
-        SqliteDatabase(tmp_path / "state.sqlite3").close()
-    db = SqliteDatabase(tmp_path / "state.sqlite3")
-    assert len(db.query("SELECT version FROM schema_migrations")) == len(MIGRATIONS)
-    [home_id] = db.query("SELECT value FROM store_info")
+        await (await SqliteDatabase.open(tmp_path / "state.sqlite3")).aclose()
+    db = await SqliteDatabase.open(tmp_path / "state.sqlite3")
+    assert len(await db.query("SELECT version FROM schema_migrations")) == len(MIGRATIONS)
+    [home_id] = await db.query("SELECT value FROM store_info")
     assert len(str(home_id["value"])) == 32
-    db.close()
+    await db.aclose()
+
+
+def open_together(
+    open_one: Callable[[], Awaitable[Database]], servers: int = 4
+) -> tuple[int, list[BaseException]]:
+    """``servers`` threads, each with an event loop of its own (as workers have), open the
+    database at the same moment and keep it open until all have tried; (opened, errors)."""
+    started, tried = threading.Barrier(servers), threading.Barrier(servers)
+    errors: list[BaseException] = []
+    opened: list[int] = []
+
+    async def start() -> None:
+        started.wait(timeout=30)
+        db = None
+        try:
+            db = await open_one()
+            assert len(await db.query("SELECT version FROM schema_migrations")) == len(MIGRATIONS)
+            opened.append(1)
+        except BaseException as exc:
+            errors.append(exc)
+        tried.wait(timeout=60)
+        if db is not None:
+            await db.aclose()
+
+    threads = [threading.Thread(target=anyio.run, args=(start,)) for _ in range(servers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    return len(opened), errors
 
 
 def test_postgres_workers_starting_together_migrate_once(pg_url: str) -> None:
     from venice_mcp.storage.postgres import PostgresDatabase
 
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-    opened: list[PostgresDatabase] = []
-
-    def start() -> None:
-        barrier.wait(timeout=30)
-        try:
-            opened.append(PostgresDatabase(pg_url, max_size=1))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == [] and len(opened) == 4
-    assert len(opened[0].query("SELECT version FROM schema_migrations")) == len(MIGRATIONS)
-    for db in opened:
-        db.close()
-
-
-def open_together(path: Path, servers: int = 4) -> list[BaseException]:
-    """``servers`` threads open ``path`` at the same moment; what they raised."""
-    barrier = threading.Barrier(servers)
-    errors: list[BaseException] = []
-    opened: list[SqliteDatabase] = []
-
-    def start() -> None:
-        barrier.wait(timeout=30)
-        try:
-            opened.append(SqliteDatabase(path))  # and kept open, as a server keeps it
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(servers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    for db in opened:
-        db.close()
-    return errors
+    assert open_together(lambda: PostgresDatabase.open(pg_url, max_size=1)) == (4, [])
 
 
 def test_servers_opening_a_new_home_together_all_open_it(tmp_path: Path) -> None:
@@ -120,4 +115,5 @@ def test_servers_opening_a_new_home_together_all_open_it(tmp_path: Path) -> None
     is locked (it happened to two wallet servers racing for a top-up)."""
     # Each attempt races once; without the fix, about one in five of them failed.
     for attempt in range(40):
-        assert open_together(tmp_path / f"home{attempt}" / "state.sqlite3") == []
+        path = tmp_path / f"home{attempt}" / "state.sqlite3"
+        assert open_together(lambda: SqliteDatabase.open(path)) == (4, [])  # noqa: B023 - used at once

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
+import anyio
 import pytest
 
 from venice_mcp.config import ConfigError, load_settings
@@ -17,7 +19,7 @@ def test_an_unreachable_server_is_named_by_its_variable_without_the_password() -
 
     url = "postgresql://me:hunter2-secret@127.0.0.1:1/db?connect_timeout=2"
     with pytest.raises(StorageError) as caught:
-        PostgresDatabase(url, timeout_s=3)
+        anyio.run(lambda: PostgresDatabase.open(url, timeout_s=3))
     message = str(caught.value)
     assert "VENICE_MCP_DATABASE_URL" in message and "hunter2" not in message and "\n" not in message
 
@@ -55,11 +57,56 @@ def test_a_restarted_server_fails_no_statement() -> None:
         pytest.skip("no PostgreSQL server programs (initdb, pg_ctl): apt-get install postgresql")
     folder = pgserver.new_folder()
     url = pgserver.start(folder)
-    db = PostgresDatabase(url)
+
+    async def go() -> None:
+        db = await PostgresDatabase.open(url)
+        try:
+            assert await db.query("SELECT 1 AS one") == [{"one": 1}]
+            pgserver.restart(folder)
+            assert await db.query("SELECT 1 AS one") == [{"one": 1}]
+        finally:
+            await db.aclose()
+
     try:
-        assert db.query("SELECT 1 AS one") == [{"one": 1}]
-        pgserver.restart(folder)
-        assert db.query("SELECT 1 AS one") == [{"one": 1}]
+        anyio.run(go)
     finally:
-        db.close()
         pgserver.stop(folder)
+
+
+@pytest.mark.anyio
+async def test_a_statement_waiting_on_a_lock_leaves_the_event_loop_to_other_calls(pg_url: str) -> None:
+    """A top-up waiting for its wallet's lock (another worker holds it) is a task waiting on a
+    socket: the same process's other calls keep reaching the database meanwhile."""
+    import psycopg
+
+    from tests.storage.race_worker import WALLET, payment
+    from venice_mcp.payments.ledger import Ledger
+    from venice_mcp.storage.postgres import PostgresDatabase
+
+    db = await PostgresDatabase.open(pg_url)
+    other_worker = psycopg.connect(pg_url)  # holds the lock in an open transaction
+    other_worker.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("venice-mcp:topups:" + WALLET,)
+    )
+    # Were the loop blocked, nothing below could release the lock: this thread does, late.
+    unblock = threading.Timer(20, other_worker.rollback)
+    unblock.start()
+    reserved: list[bool] = []
+    try:
+        with anyio.fail_after(15):
+            async with anyio.create_task_group() as tg:
+
+                async def top_up() -> None:
+                    reserved.append((await Ledger(db).reserve_payment(payment(5.0), daily_limit_usd=20.0))[0])
+
+                tg.start_soon(top_up)
+                waiting = "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                while not (await db.query(waiting))[0]["n"]:  # answered while the top-up waits
+                    await anyio.sleep(0.01)
+                assert reserved == []
+                other_worker.rollback()
+        assert reserved == [True]
+    finally:
+        unblock.cancel()
+        other_worker.close()
+        await db.aclose()

@@ -58,58 +58,60 @@ async def race(url: str, *racers: list[str]) -> list[Any]:
 
 
 async def test_workers_racing_for_the_last_allowance_pay_exactly_the_daily_limit(pg_url: str) -> None:
-    db = PostgresDatabase(pg_url)
+    db = await PostgresDatabase.open(pg_url)
     try:
         # $15 of a $20 day is spent: six workers each want $5 more, one of them gets it.
         for _ in range(3):
-            assert Ledger(db).reserve_payment(payment(5.0), daily_limit_usd=20.0)[0]
+            assert (await Ledger(db).reserve_payment(payment(5.0), daily_limit_usd=20.0))[0]
         won = await race(pg_url, *[["topup", "5", "20"]] * RACERS)
         assert sorted(won) == [False] * (RACERS - 1) + [True]
-        assert Ledger(db).topups_since(time.time() - 3600, wallet=WALLET) == 20.0
+        assert await Ledger(db).topups_since(time.time() - 3600, wallet=WALLET) == 20.0
     finally:
-        db.close()
+        await db.aclose()
 
 
 async def test_workers_racing_from_an_empty_day_fit_exactly_the_limit(pg_url: str) -> None:
-    PostgresDatabase(pg_url).close()  # migrated before the race, so the racers only race to pay
+    await (
+        await PostgresDatabase.open(pg_url)
+    ).aclose()  # migrated before the race, so the racers only race to pay
     won = await race(pg_url, *[["topup", "5", "12"]] * RACERS)
     assert won.count(True) == 2  # $10 of $12: a third $5 does not fit
 
 
 async def test_one_authorization_sent_to_every_worker_is_accepted_once(pg_url: str) -> None:
-    PostgresDatabase(pg_url).close()
+    await (await PostgresDatabase.open(pg_url)).aclose()
     nonce = "0x" + uuid.uuid4().hex
     outcomes = await race(pg_url, *[["receive", nonce, "0.01", "20"]] * RACERS)
     assert sorted(outcomes) == ["accepted"] + ["replayed"] * (RACERS - 1)
 
 
 async def test_workers_share_one_daily_share_of_venice_credit(pg_url: str) -> None:
-    PostgresDatabase(pg_url).close()
+    await (await PostgresDatabase.open(pg_url)).aclose()
     racers = [["receive", "0x" + uuid.uuid4().hex, "1", "3"] for _ in range(RACERS)]
     outcomes = await race(pg_url, *racers)
     assert sorted(outcomes) == ["accepted"] * 3 + ["spent"] * (RACERS - 3)
 
 
 async def test_an_abandoned_payment_is_claimed_by_exactly_one_worker(pg_url: str) -> None:
-    db = PostgresDatabase(pg_url)
+    db = await PostgresDatabase.open(pg_url)
     try:
         gone = payment(5.0)
         # Leased by a worker on another machine, whose lease ran out: only its expiry frees it.
         ledger = Ledger(db)
-        ledger.reserve_payment(gone, daily_limit_usd=20.0, owner="elsewhere.invalid|4242|x", lease_s=-1)
+        await ledger.reserve_payment(gone, daily_limit_usd=20.0, owner="elsewhere.invalid|4242|x", lease_s=-1)
         owners = await race(pg_url, *[["claim", gone.intent_id]] * RACERS)
         [winner] = [o for o in owners if o is not None]
-        row = ledger.payment(gone.intent_id)
+        row = await ledger.payment(gone.intent_id)
         assert row is not None and row["owner"] == winner and row["claimed_until"] > time.time()
     finally:
-        db.close()
+        await db.aclose()
 
 
 async def test_a_live_lease_on_another_host_is_not_claimed(pg_url: str) -> None:
-    db = PostgresDatabase(pg_url)
+    db = await PostgresDatabase.open(pg_url)
     try:
         sending = payment(5.0)
-        Ledger(db).reserve_payment(sending, daily_limit_usd=20.0, owner="elsewhere.invalid|4242|x")
+        await Ledger(db).reserve_payment(sending, daily_limit_usd=20.0, owner="elsewhere.invalid|4242|x")
         assert await race(pg_url, ["claim", sending.intent_id], ["claim", sending.intent_id]) == [None, None]
     finally:
-        db.close()
+        await db.aclose()

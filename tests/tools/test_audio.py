@@ -107,14 +107,13 @@ async def test_speech_sampling_is_refused_where_venice_would_ignore_it(
     sampling: dict[str, float],
     needle: str,
 ) -> None:
-    from tests.backend import state_db
-    from venice_mcp.payments.ledger import Ledger
+    from tests.backend import recorded_calls
 
     async with make_client() as c:
         result = await c.call_tool("venice_speech", {"text": "Hello", "model": model, **sampling})
     assert result.is_error and needle in text_of(result), text_of(result)
     assert "Nothing was sent to Venice" in text_of(result)
-    assert paths(sandbox) == [] and Ledger(state_db(tmp_path / "home")).calls() == []
+    assert paths(sandbox) == [] and await recorded_calls(tmp_path / "home") == []
 
 
 def test_a_capability_flag_overrides_the_sampling_table() -> None:

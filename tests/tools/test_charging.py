@@ -208,12 +208,9 @@ def settlements(sandbox: SandboxState) -> list[Any]:
     return list(sandbox.facilitator.settlements)
 
 
-def receipts(home: Path) -> list[dict[str, Any]]:
-    db = state_db(home)
-    try:
-        return db.query("SELECT * FROM received_payments ORDER BY id")
-    finally:
-        db.close()
+async def receipts(home: Path) -> list[dict[str, Any]]:
+    async with state_db(home) as db:
+        return await db.query("SELECT * FROM received_payments ORDER BY id")
 
 
 async def paid_call(
@@ -236,7 +233,7 @@ async def test_a_paid_call_runs_settles_once_and_says_so(
     assert settled.transaction == receipt["transaction"] and settled.amount == int(
         payment["accepted"]["amount"]
     )
-    assert [r["state"] for r in receipts(settings.home)] == ["settled"]
+    assert [r["state"] for r in await receipts(settings.home)] == ["settled"]
     assert billable(sandbox).count("/chat/completions") == 1
 
 
@@ -295,7 +292,7 @@ async def test_a_call_that_fails_at_venice_settles_nothing(
     result, _ = await paid_call(agent)
     assert result.is_error and payment_required(result) is None  # Venice's error, not a payment one
     assert settlements(sandbox) == []
-    assert [r["state"] for r in receipts(settings.home)] == ["voided"]
+    assert [r["state"] for r in await receipts(settings.home)] == ["voided"]
 
 
 async def test_a_settlement_without_an_answer_is_resubmitted_and_settles_once(
@@ -311,7 +308,7 @@ async def test_a_settlement_without_an_answer_is_resubmitted_and_settles_once(
         settled.submissions == 2
         and (result.meta or {})["x402/payment-response"]["transaction"] == settled.transaction
     )
-    [row] = receipts(settings.home)
+    [row] = await receipts(settings.home)
     assert row["state"] == "settled" and row["submissions"] == 2
     assert json.loads(row["payload"]) == payment  # resubmitted as received, never re-signed
 
@@ -379,16 +376,15 @@ async def test_upto_settles_what_venice_reported_times_the_markup(
         required = await ask_price(c)
         result = await c.call_tool("venice_chat", CHAT, meta={"x402/payment": sign_upto(required)})
     assert not result.is_error, text_of(result)
-    db = state_db(settings.home)
-    [row] = db.query("SELECT charge_usd FROM calls WHERE tool='venice_chat'")
-    db.close()
+    async with state_db(settings.home) as db:
+        [row] = await db.query("SELECT charge_usd FROM calls WHERE tool='venice_chat'")
     reported = row["charge_usd"]
     expected = math.ceil(round(reported * 2.0 * 1e6, 6))
     receipt = (result.meta or {})["x402/payment-response"]
     [settled] = settlements(sandbox)
     maximum = int(required["accepts"][0]["amount"])
     assert settled.amount == int(receipt["amount"]) == expected < maximum
-    [row] = receipts(settings.home)
+    [row] = await receipts(settings.home)
     assert row["scheme"] == "upto" and row["state"] == "settled" and row["settle_amount"] == str(expected)
 
 
@@ -413,10 +409,10 @@ async def test_a_settlement_left_unknown_is_resubmitted_at_the_next_start(
         result, payment = await paid_call(c)
     required = payment_required(result)
     assert result.is_error and required is not None and "outcome unknown" in required["error"]
-    assert [r["state"] for r in receipts(settings.home)] == ["unknown"]
+    assert [r["state"] for r in await receipts(settings.home)] == ["unknown"]
     async with charging() as restarted:
         await restarted.call_tool("venice_models", {"type": "text"})  # the first call builds the state
-    [row] = receipts(settings.home)
+    [row] = await receipts(settings.home)
     assert row["state"] == "settled" and row["submissions"] == 4
     [settled] = settlements(sandbox)
     assert settled.submissions == 4 and json.loads(row["payload"]) == payment
@@ -433,9 +429,9 @@ async def test_the_operators_page_shows_revenue_beside_venice_cost(
         assert not result.is_error
     store = Store(settings.with_changes(charge_pay_to=PAY_TO))
     try:
-        snap = store.read(show_prompts=False)
+        snap = await store.read(show_prompts=False)
     finally:
-        store.close()
+        await store.aclose()
     [row] = snap.revenue or []
     assert row.tool == "venice_chat" and row.received_usd == int(payment["accepted"]["amount"]) / 1e6
     assert 0 < row.venice_cost_usd < row.received_usd  # the reported cost, below the bound paid

@@ -17,10 +17,9 @@ import pytest
 from mcp import Client
 from PIL import Image
 
-from tests.backend import state_db
+from tests.backend import recorded_calls
 from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
-from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState
 from venice_mcp.sandbox.images import render
 
@@ -223,7 +222,7 @@ async def test_style_references_are_refused_before_spending(
         result = await c.call_tool("venice_image_generate", args)
     assert result.is_error and words in text_of(result), text_of(result)
     assert paid_requests(sandbox) == []
-    assert Ledger(state_db(tmp_path / "home")).calls() == []
+    assert await recorded_calls(tmp_path / "home") == []
 
 
 @pytest.mark.parametrize(
@@ -267,7 +266,7 @@ async def test_content_violation_is_reported_and_not_charged(
     assert not settings.outputs.exists() or list(settings.outputs.iterdir()) == []
     [sent] = venice_requests(sandbox, "/image/generate")
     assert sent.status == 200
-    [row] = Ledger(state_db(settings.home)).calls()
+    [row] = await recorded_calls(settings.home)
     assert row["tool"] == "venice_image_generate" and row["charge_usd"] == 0
 
 

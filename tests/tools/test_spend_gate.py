@@ -12,9 +12,8 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from tests.backend import state_db
+from tests.backend import recorded_calls
 from tests.tools.conftest import text_of, venice_requests
-from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState
 
 pytestmark = pytest.mark.anyio
@@ -22,8 +21,8 @@ pytestmark = pytest.mark.anyio
 TINY = 0.0  # every priced call is "over the limit"
 
 
-def ledger_rows(home: Path) -> list[dict[str, Any]]:
-    return Ledger(state_db(home)).calls()
+async def ledger_rows(home: Path) -> list[dict[str, Any]]:
+    return await recorded_calls(home)
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -34,7 +33,7 @@ async def test_under_the_limit_runs_and_reports_cost(
         result = await c.call_tool("venice_chat", {"prompt": "hello"})
     assert not result.is_error and result.structured_content is not None
     assert result.structured_content["estimate_usd"] > 0 and result.structured_content["cost_usd"] > 0
-    [row] = ledger_rows(tmp_path / "home")
+    [row] = await ledger_rows(tmp_path / "home")
     assert row["tool"] == "venice_chat" and row["status"] == "ok" and row["charge_usd"] > 0
     assert row["request_id"] and row["request_id"].startswith("chatcmpl-")
 
@@ -51,7 +50,7 @@ async def test_over_the_limit_returns_confirmation_required_and_spends_nothing(
     assert result.structured_content["estimate_usd"] > TINY
     assert "confirm=true" in text_of(result) and "Nothing was spent" in text_of(result)
     assert venice_requests(sandbox, "/chat/completions") == []
-    assert [r["status"] for r in ledger_rows(tmp_path / "home")] == ["confirmation_required"]
+    assert [r["status"] for r in await ledger_rows(tmp_path / "home")] == ["confirmation_required"]
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -109,7 +108,7 @@ async def test_failed_paid_calls_are_recorded(
 ) -> None:
     async with make_client() as c:
         await c.call_tool("venice_chat", {"prompt": "hello", "character": "no-such-character-xyz"})
-    [row] = ledger_rows(tmp_path / "home")
+    [row] = await ledger_rows(tmp_path / "home")
     assert row["status"] == "error" and row["charge_usd"] is None
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.backend import state_db
+from tests.backend import recorded_calls
 from tests.tools.conftest import text_of, venice_requests
 from tests.tools.media_helpers import ProgressLog, blocks, mp4_boxes, paths, read_link
-from venice_mcp.payments.ledger import Ledger
 from venice_mcp.sandbox import SandboxState, media
 from venice_mcp.sandbox.media_jobs import CONTENT_VIOLATION_MARKER
 from venice_mcp.sandbox.spec import validate_body
@@ -174,8 +173,8 @@ async def test_the_queue_call_is_ledgered_at_the_quote(
     async with make_client(mode) as client:  # the server writes its call records by the time it stops
         result = await client.call_tool("venice_video_generate", {"prompt": PROMPT, "resolution": "720p"})
     assert not result.is_error
-    ledger = Ledger(state_db(settings.home))  # type: ignore[attr-defined]
-    [call] = [c for c in ledger.calls() if c["tool"] == "venice_video_generate"]
+    calls = await recorded_calls(settings.home)  # type: ignore[attr-defined]
+    [call] = [c for c in calls if c["tool"] == "venice_video_generate"]
     assert call["status"] == "ok" and call["charge_usd"] == pytest.approx(0.1875)
     assert call["request_id"] == result.structured_content["job"]["queue_id"]  # type: ignore[index]
 
@@ -256,8 +255,8 @@ def png_url(key: str = "ref") -> str:
     return "data:image/png;base64," + base64.b64encode(render(320, 240, key, "png")).decode()
 
 
-def ledger_rows(home: Path) -> list[dict[str, object]]:
-    return Ledger(state_db(home)).calls()
+async def ledger_rows(home: Path) -> list[dict[str, object]]:
+    return await recorded_calls(home)
 
 
 async def test_seedance_references_reach_the_queue_and_the_quote(
@@ -292,7 +291,7 @@ async def test_seedance_references_reach_the_queue_and_the_quote(
     # The quote prices the 3 s of reference video (Venice bills input video too): 4 s out + 3 s in.
     [quote] = venice_requests(sandbox, "/video/quote")
     assert quote.json["reference_video_total_duration"] == 3.0
-    [call] = [r for r in ledger_rows(tmp_path / "home") if r["tool"] == "venice_video_generate"]
+    [call] = [r for r in await ledger_rows(tmp_path / "home") if r["tool"] == "venice_video_generate"]
     assert call["charge_usd"] == pytest.approx(0.02 * 7 * 1.25)
     # The job record keeps what was asked, not megabytes of inline media.
     params = result.structured_content["job"]["params"]  # type: ignore[index]
@@ -443,7 +442,7 @@ async def test_reference_refusals_send_and_spend_nothing(
         result = await c.call_tool("venice_video_generate", args)
     assert result.is_error and needle in text_of(result), text_of(result)
     assert "Nothing was sent to Venice" in text_of(result)
-    assert paths(sandbox) == [] and ledger_rows(tmp_path / "home") == []
+    assert paths(sandbox) == [] and await ledger_rows(tmp_path / "home") == []
 
 
 async def test_reference_clip_lengths_are_checked_from_the_file(

@@ -14,11 +14,10 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from tests.backend import state_db
+from tests.backend import recorded_payments
 from tests.hints import hints
 from tests.tools.conftest import text_of, venice_requests
 from venice_mcp.config import Secret
-from venice_mcp.payments.ledger import Ledger
 from venice_mcp.payments.signer import EthAccountSigner
 from venice_mcp.sandbox import SandboxState
 
@@ -39,8 +38,8 @@ def wallet(make_client: Callable[..., Client]) -> Callable[..., Client]:
     return make
 
 
-def payments(home: Path) -> list[dict[str, Any]]:
-    return Ledger(state_db(home)).payments()
+async def payments(home: Path) -> list[dict[str, Any]]:
+    return await recorded_payments(home)
 
 
 def paid_submissions(sandbox: SandboxState) -> list[Any]:
@@ -66,7 +65,7 @@ async def test_empty_wallet_with_auto_top_up_pays_once_and_the_call_succeeds(
     [settled] = sandbox.topups.settlements.values()
     assert settled.payer == ADDRESS and settled.value == 10_000_000
     assert 9.0 < sandbox.balance(ADDRESS) < 10.0
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["status"] == "settled" and row["reason"] == "auto" and row["amount_usd"] == 10.0
 
 
@@ -80,7 +79,7 @@ async def test_auto_top_up_off_gives_a_clear_message_and_pays_nothing(
     assert "$0.00" in text and "at least $5" in text
     assert 'venice_wallet_top_up {"amount_usd": 10}' in text
     assert venice_requests(sandbox, TOPUP) == [] and sandbox.topups.submissions == []
-    assert payments(tmp_path / "home") == []
+    assert await payments(tmp_path / "home") == []
 
 
 async def test_auto_top_up_happens_once_per_failing_call_never_in_a_loop(
@@ -237,7 +236,7 @@ async def test_ambiguous_settlement_is_resubmitted_not_re_signed(
     assert sandbox.balance(ADDRESS) == 5.0
     assert result.structured_content is not None and result.structured_content["submissions"] == 2
     assert result.structured_content["transaction"].startswith("0x")
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["status"] == "settled" and row["submissions"] == 2
 
 
@@ -248,12 +247,12 @@ async def test_unresolved_payment_is_reconciled_at_the_next_start(
     async with wallet(**NO_GATE) as c:
         result = await c.call_tool("venice_wallet_top_up", {"amount_usd": 5})
     assert result.is_error and "resubmitted" in text_of(result)
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["status"] == "unknown"
     sandbox.topups.faults.drop_after_credit = 0
     async with wallet(**NO_GATE) as c:  # the lifespan reconciles before serving
         balance = await c.call_tool("venice_wallet_balance", {})
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["status"] == "settled" and row["payment_id"].startswith("x402-")
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 5.0
     assert balance.structured_content is not None and balance.structured_content["open_payments"] == 0
@@ -270,7 +269,7 @@ async def test_an_unknown_auto_top_up_that_settles_later_is_not_paid_twice(
         assert first.is_error and "not known yet" in text_of(first)
         second = await c.call_tool("venice_chat", {"prompt": "hello"})
     assert not second.is_error, text_of(second)
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["reason"] == "auto" and row["status"] == "settled" and row["submissions"] == 5
     assert len(sandbox.topups.nonces()) == 1 and len(sandbox.topups.settlements) == 1
     assert 9.0 < sandbox.balance(ADDRESS) < 10.0
@@ -295,7 +294,7 @@ async def test_a_manual_top_up_that_settles_an_earlier_one_signs_nothing_new(
     assert again.structured_content["amount_usd"] == 10.0
     assert again.structured_content["new_balance_usd"] == 10.0
     assert again.structured_content["payment_id"].startswith("x402-")
-    [row] = payments(tmp_path / "home")
+    [row] = await payments(tmp_path / "home")
     assert row["status"] == "settled" and row["payment_id"] == again.structured_content["payment_id"]
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 10.0
 
@@ -313,7 +312,7 @@ async def test_an_unknown_payment_filling_the_daily_limit_is_reconciled_not_refu
     assert not again.is_error, text_of(again)
     assert "has just settled" in text_of(again) and "rolling 24-hour limit" not in text_of(again)
     assert len(sandbox.topups.nonces()) == 1 and sandbox.balance(ADDRESS) == 10.0
-    assert [r["status"] for r in payments(tmp_path / "home")] == ["settled"]
+    assert [r["status"] for r in await payments(tmp_path / "home")] == ["settled"]
 
 
 async def test_top_up_429_is_waited_out_when_short(
@@ -336,7 +335,7 @@ async def test_top_up_429_with_a_long_wait_is_reported_not_hammered(
         result = await c.call_tool("venice_wallet_top_up", {"amount_usd": 5})
     assert result.is_error and "rate-limited" in text_of(result)
     assert len(paid_submissions(sandbox)) == 1 and sandbox.balance(ADDRESS) == 0.0
-    assert [r["status"] for r in payments(tmp_path / "home")] == ["failed"]
+    assert [r["status"] for r in await payments(tmp_path / "home")] == ["failed"]
 
 
 async def test_settlement_failed_is_reported_and_does_not_count(

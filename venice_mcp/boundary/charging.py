@@ -36,7 +36,7 @@ async def settled(
     succeed settles nothing. A failed settlement answers with the payment error only: the tool's
     result is not given away unpaid."""
     if not isinstance(result, CallToolResult) or result.is_error:
-        payee.void(admission, "the call did not succeed")
+        await payee.void(admission, "the call did not succeed")
         return result
     try:
         # Shielded: a client that leaves now must not strand a settlement half sent.

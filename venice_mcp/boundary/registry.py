@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
@@ -149,7 +150,8 @@ def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             if call.admission is not None:  # the call failed: its payment is never settled
                 assert state.payee is not None
-                state.payee.void(call.admission, "the call failed")
+                with anyio.CancelScope(shield=True):  # recorded even when the call was cancelled
+                    await state.payee.void(call.admission, "the call failed")
             raise
         if call.admission is not None:
             assert state.payee is not None

@@ -66,8 +66,8 @@ class Dashboard:
         self.access = access
         self.outputs = OutputStore(settings.outputs, sealed=settings.sealed)
 
-    def close(self) -> None:
-        self.store.close()
+    async def aclose(self) -> None:
+        await self.store.aclose()
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -131,7 +131,7 @@ class Dashboard:
 
     async def _snapshot(self, verdict: Verdict) -> Snapshot:
         shown = verdict is Verdict.AUTHENTICATED
-        return await anyio.to_thread.run_sync(lambda: self.store.read(show_prompts=shown))
+        return await self.store.read(show_prompts=shown)
 
     async def _page(self, request: Request, verdict: Verdict) -> Response:
         snap = await self._snapshot(verdict)
@@ -182,7 +182,7 @@ def standalone_app(dashboard: Dashboard) -> Starlette:
         try:
             yield
         finally:
-            dashboard.close()
+            await dashboard.aclose()
 
     return Starlette(routes=[Route("/", home), *dashboard.routes], lifespan=lifespan)
 

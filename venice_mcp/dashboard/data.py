@@ -11,11 +11,12 @@ to a top-up, kept in the ledger) and nothing is written: a page load is in no sp
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from venice_mcp.config import Settings
 from venice_mcp.jobs import JobStore
@@ -145,16 +146,16 @@ class Store:
         self._ledger: Ledger | None = None
         self._jobs: JobStore | None = None
         self._wallet: str | None = None
-        self._lock = threading.Lock()
+        self._lock = anyio.Lock()
 
-    def _open(self) -> tuple[Ledger, JobStore] | None:
-        with self._lock:
+    async def _open(self) -> tuple[Ledger, JobStore] | None:
+        async with self._lock:
             if self._ledger is None or self._jobs is None:
                 from venice_mcp.storage import has_state, open_database
 
                 if not has_state(self.settings):
                     return None
-                self._db = open_database(self.settings)
+                self._db = await open_database(self.settings)
                 self._ledger, self._jobs = Ledger(self._db), JobStore(self._db)
             return self._ledger, self._jobs
 
@@ -166,35 +167,35 @@ class Store:
             self._wallet = EthAccountSigner(self.settings.wallet_key.get()).address
         return self._wallet
 
-    def close(self) -> None:
-        with self._lock:
+    async def aclose(self) -> None:
+        async with self._lock:
             if self._ledger is not None:
-                self._ledger.close()
+                await self._ledger.aclose()
             if self._db is not None:
-                self._db.close()
+                await self._db.aclose()
             self._db = self._ledger = self._jobs = None
 
-    def _revenue(self, since: float) -> list[RevenueRow] | None:
+    async def _revenue(self, since: float) -> list[RevenueRow] | None:
         """Charging mode: settled agent payments per day and tool, beside the Venice cost of the
         calls they paid for; None where this home never took a payment (and is not charging)."""
         from venice_mcp.payments.receipts import Receipts
         from venice_mcp.payments.x402 import UNITS_PER_USD
 
         db = self._db
-        taken = db is not None and bool(db.query("SELECT 1 AS taken FROM received_payments LIMIT 1"))
+        taken = db is not None and bool(await db.query("SELECT 1 AS taken FROM received_payments LIMIT 1"))
         if db is None or not taken:
             return [] if self.settings.charging else None  # never create the table: the page writes nothing
         return [
             RevenueRow(r["day"], r["tool"], r["units"] / UNITS_PER_USD, float(r["venice_usd"] or 0))
-            for r in Receipts(db).summary(since)
+            for r in await Receipts(db).summary(since)
         ]
 
-    def read(self, *, show_prompts: bool, now: float | None = None) -> Snapshot:
+    async def read(self, *, show_prompts: bool, now: float | None = None) -> Snapshot:
         now = time.time() if now is None else now
         days = [day_of(now - i * DAY_S) for i in range(DAYS - 1, -1, -1)]
         # From the start of the first UTC day shown, so that day is whole.
         since = now - (DAYS - 1) * DAY_S - (now % DAY_S)
-        opened = self._open()
+        opened = await self._open()
         settings = self.settings
         if opened is None:
             calls: list[dict[str, Any]] = []
@@ -202,12 +203,12 @@ class Store:
             jobs: list[JobRow] = []
         else:
             ledger, job_store = opened
-            calls, payments = ledger.calls(since), ledger.payments(since)
-            jobs = [_job_row(j.summary(), show_prompts) for j in job_store.list(limit=LAST_JOBS)]
+            calls, payments = await ledger.calls(since), await ledger.payments(since)
+            jobs = [_job_row(j.summary(), show_prompts) for j in await job_store.list(limit=LAST_JOBS)]
         wallet = self.wallet_address() or (str(payments[-1]["wallet"]) if payments else None)
         topped_24h = 0.0
         if opened is not None and wallet is not None:
-            topped_24h = opened[0].topups_since(now - DAY_S, wallet=wallet)
+            topped_24h = await opened[0].topups_since(now - DAY_S, wallet=wallet)
         today = [c for c in calls if day_of(c["ts"]) == days[-1]]
         reported, estimated = spent(today)
         today_bucket = summarize(today, []).by_day.get(days[-1], Bucket())
@@ -251,7 +252,7 @@ class Store:
             topups=topups,
             jobs=jobs,
             errors=errors,
-            revenue=self._revenue(since),
+            revenue=await self._revenue(since),
             prompts_shown=show_prompts,
         )
 

@@ -24,14 +24,17 @@ can have reached Venice (otherwise ``unknown``, which keeps counting and is resu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from venice_mcp.storage import Database
 
@@ -123,63 +126,50 @@ WRITE_EVERY_S = 0.5
 
 
 class CallWriter:
-    """Writes call records in batches on a thread of its own, so a tool call never waits on SQLite.
+    """Writes call records in batches, so a tool call never waits on the database.
 
     A call record is bookkeeping (what ran, what it cost), not money: queueing it costs the event
-    loop an append, the thread writes what accumulated in one transaction every WRITE_EVERY_S, and
-    at worst a killed process loses the records of its last half second. Payments never go through
-    here; they are committed before they are sent (see the module docstring). Readers flush first,
-    so they see every record queued.
+    loop an append; a task started by the first record of a batch writes what accumulated
+    WRITE_EVERY_S later, in one transaction (SQLite in a thread, PostgreSQL without blocking the
+    loop). At worst a killed process loses the records of its last half second. Payments never go
+    through here; they are committed before they are sent (see the module docstring). Readers
+    flush first, so they see every record queued.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._rows: list[tuple[Any, ...]] = []
-        self._writing = 0  # rows taken by the thread and not yet committed
-        self._wake = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._writing = anyio.Lock()  # one batch at a time: a flush waits for the one in flight
 
     def put(self, row: tuple[Any, ...]) -> None:
-        with self._wake:
-            self._rows.append(row)
-            if self._thread is None:
-                self._stop = False
-                self._thread = threading.Thread(target=self._run, name="venice-mcp-calls", daemon=True)
-                self._thread.start()
+        self._rows.append(row)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._later())
 
-    def flush(self, timeout: float = 10.0) -> None:
-        with self._wake:
-            if self._rows:
-                self._wake.notify_all()
-            self._wake.wait_for(lambda: not self._rows and not self._writing, timeout)
-
-    def close(self) -> None:
-        with self._wake:
-            self._stop = True
-            self._wake.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if not self._stop:
-                    self._wake.wait(WRITE_EVERY_S)
-                rows, self._rows = self._rows, []
-                self._writing = len(rows)
-                stop = self._stop
+    async def flush(self) -> None:
+        """Write every record queued so far."""
+        async with self._writing:
+            rows, self._rows = self._rows, []
             if rows:
                 try:
-                    self._db.execute_batch(_INSERT_CALL, rows)
+                    await self._db.execute_batch(_INSERT_CALL, rows)
                 except Exception:  # a full disk must not take tool calls down with it
                     log.exception("could not record %d call(s) in the ledger", len(rows))
-            with self._wake:
-                self._writing = 0
-                self._wake.notify_all()
-                if stop and not self._rows:
-                    return
+
+    async def aclose(self) -> None:
+        # The flush waits out a batch in flight, so the task is cancelled only while it sleeps or
+        # queues for a batch that this flush already wrote.
+        await self.flush()
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _later(self) -> None:
+        await anyio.sleep(WRITE_EVERY_S)
+        await self.flush()
 
 
 class Ledger:
@@ -187,12 +177,12 @@ class Ledger:
         self.db = db
         self._writer = CallWriter(db)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Write every queued call record (the database stays open)."""
-        self._writer.close()
+        await self._writer.aclose()
 
     def record_call(self, record: CallRecord, *, ts: float | None = None) -> None:
-        """Queue the record; it is written by the CallWriter's thread."""
+        """Queue the record; the CallWriter writes it within WRITE_EVERY_S."""
         self._writer.put(
             (
                 time.time() if ts is None else ts,
@@ -207,21 +197,21 @@ class Ledger:
             )
         )
 
-    def calls(self, since: float = 0.0) -> list[dict[str, Any]]:
-        self._writer.flush()
-        rows = self.db.query("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", (since,))
+    async def calls(self, since: float = 0.0) -> list[dict[str, Any]]:
+        await self._writer.flush()
+        rows = await self.db.query("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", (since,))
         return [dict(r) for r in rows]
 
     # -- payments -------------------------------------------------------------------------------
 
-    def topups_since(self, since: float, *, wallet: str) -> float:
+    async def topups_since(self, since: float, *, wallet: str) -> float:
         """USD the wallet topped up since ``since`` that may have moved money (pending, settled,
         unknown). The limits belong to the wallet: every Venice origin it paid counts alike, so
         the same server spelled two ways (127.0.0.1 and localhost) is still one allowance."""
-        rows = self.db.query(_TOPUPS, (since, wallet, *COUNTED))
+        rows = await self.db.query(_TOPUPS, (since, wallet, *COUNTED))
         return float(rows[0]["total"])
 
-    def reserve_payment(
+    async def reserve_payment(
         self,
         payment: NewPayment,
         *,
@@ -239,13 +229,13 @@ class Ledger:
         Returns (inserted, USD already counted in the window before this payment).
         """
         now = time.time() if now is None else now
-        with self.db.transaction() as tx:
-            tx.lock("venice-mcp:topups:" + payment.wallet.lower())
-            total = tx.one(_TOPUPS, (now - DAY_S, payment.wallet, *COUNTED))
+        async with self.db.transaction() as tx:
+            await tx.lock("venice-mcp:topups:" + payment.wallet.lower())
+            total = await tx.one(_TOPUPS, (now - DAY_S, payment.wallet, *COUNTED))
             used = float(total["total"]) if total else 0.0
             if used + payment.amount_usd > daily_limit_usd + 1e-9:
                 return False, used
-            tx.execute(
+            await tx.execute(
                 "INSERT INTO payments (intent_id, ts, updated, origin, reason, wallet, amount_usd, value,"
                 " pay_to, nonce, valid_before, header_name, header, status, owner, claimed_until)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
@@ -269,53 +259,55 @@ class Ledger:
             )
         return True, used
 
-    def payment(self, intent_id: str) -> dict[str, Any] | None:
-        rows = self.db.query("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
+    async def payment(self, intent_id: str) -> dict[str, Any] | None:
+        rows = await self.db.query("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
         return dict(rows[0]) if rows else None
 
-    def claim_payment(
+    async def claim_payment(
         self, intent_id: str, *, owner: str, now: float | None = None, lease_s: float = LEASE_S
     ) -> dict[str, Any] | None:
         """Lease an open payment to ``owner`` for resubmission, atomically; None when it is no
         longer open, another payer that is still alive holds an unexpired lease on it, or another
         payer is claiming it this very moment (PostgreSQL: the row is locked, so it is skipped)."""
         now = time.time() if now is None else now
-        with self.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             # Another payer claiming this very row right now will have it: pass it over.
-            row = tx.one("SELECT * FROM payments WHERE intent_id = ?" + self.db.skip_locked, (intent_id,))
+            row = await tx.one(
+                "SELECT * FROM payments WHERE intent_id = ?" + self.db.skip_locked, (intent_id,)
+            )
             if row is None or row["status"] not in OPEN:
                 return None
             held = row["owner"]
             if held and held != owner and float(row["claimed_until"]) > now and not owner_is_dead(held):
                 return None
-            tx.execute(
+            await tx.execute(
                 "UPDATE payments SET owner = ?, claimed_until = ? WHERE intent_id = ?",
                 (owner, now + lease_s, intent_id),
             )
-            return tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
+            return await tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
 
-    def count_submission(
+    async def count_submission(
         self, intent_id: str, *, owner: str | None = None, now: float | None = None, lease_s: float = LEASE_S
     ) -> int:
         """Count one send of the payment (before it goes out) and refresh ``owner``'s lease, if it
         still holds it. Returns the row's submissions, every payer's sends included."""
         now = time.time() if now is None else now
-        with self.db.transaction() as tx:
-            tx.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE payments SET submissions = submissions + 1, updated = ?,"
                 " claimed_until = CASE WHEN owner = ? THEN ? ELSE claimed_until END WHERE intent_id = ?",
                 (now, owner, now + lease_s, intent_id),
             )
-            row = tx.one("SELECT submissions FROM payments WHERE intent_id = ?", (intent_id,))
+            row = await tx.one("SELECT submissions FROM payments WHERE intent_id = ?", (intent_id,))
         return int(row["submissions"]) if row is not None else 0
 
-    def release_payment(self, intent_id: str, *, owner: str) -> None:
+    async def release_payment(self, intent_id: str, *, owner: str) -> None:
         """End ``owner``'s lease (it stopped sending): others may resubmit the payment now."""
-        self.db.execute(
+        await self.db.execute(
             "UPDATE payments SET claimed_until = 0 WHERE intent_id = ? AND owner = ?", (intent_id, owner)
         )
 
-    def finish_payment(
+    async def finish_payment(
         self,
         intent_id: str,
         status: str,
@@ -336,8 +328,8 @@ class Ledger:
         counted: no other send of the header can have happened. Otherwise it is recorded as
         ``unknown`` (still counted against the limit, resubmitted later). The writer's lease ends.
         """
-        with self.db.transaction() as tx:
-            row = tx.one(
+        async with self.db.transaction() as tx:
+            row = await tx.one(
                 "SELECT status, submissions, owner FROM payments WHERE intent_id = ?" + self.db.for_update,
                 (intent_id,),
             )
@@ -357,14 +349,14 @@ class Ledger:
                 ).strip()
             if status == "settled" and row["status"] == "settled":
                 # Already settled (another payer's answer came first): fill in what it lacked.
-                tx.execute(
+                await tx.execute(
                     "UPDATE payments SET payment_id = COALESCE(payment_id, ?),"
                     " tx_hash = COALESCE(tx_hash, ?), credited_usd = COALESCE(credited_usd, ?),"
                     " new_balance_usd = COALESCE(new_balance_usd, ?) WHERE intent_id = ?",
                     (payment_id, tx_hash, credited_usd, new_balance_usd, intent_id),
                 )
             elif status:
-                tx.execute(
+                await tx.execute(
                     "UPDATE payments SET status = ?, updated = ?, payment_id = COALESCE(?, payment_id),"
                     " tx_hash = COALESCE(?, tx_hash), credited_usd = COALESCE(?, credited_usd),"
                     " new_balance_usd = COALESCE(?, new_balance_usd), detail = ? WHERE intent_id = ?",
@@ -380,24 +372,24 @@ class Ledger:
                     ),
                 )
             if owner is not None:
-                tx.execute(
+                await tx.execute(
                     "UPDATE payments SET claimed_until = 0 WHERE intent_id = ? AND owner = ?",
                     (intent_id, owner),
                 )
-            return tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
+            return await tx.one("SELECT * FROM payments WHERE intent_id = ?", (intent_id,))
 
-    def open_payments(self, *, origin: str, since: float) -> list[dict[str, Any]]:
+    async def open_payments(self, *, origin: str, since: float) -> list[dict[str, Any]]:
         """Payments whose outcome is not known yet (oldest first): reconcile these."""
-        rows = self.db.query(
+        rows = await self.db.query(
             f"SELECT * FROM payments WHERE origin = ? AND ts >= ? AND status IN ({','.join('?' * len(OPEN))})"
             " ORDER BY ts",
             (origin, since, *OPEN),
         )
         return [dict(r) for r in rows]
 
-    def payments(self, since: float = 0.0) -> list[dict[str, Any]]:
+    async def payments(self, since: float = 0.0) -> list[dict[str, Any]]:
         """Payment rows without their signed headers (for reports)."""
-        rows = self.db.query(
+        rows = await self.db.query(
             "SELECT id, intent_id, ts, updated, origin, reason, wallet, amount_usd, value, pay_to, nonce,"
             " valid_before, status, submissions, payment_id, tx_hash, credited_usd, new_balance_usd, detail"
             " FROM payments WHERE ts >= ? ORDER BY ts",
@@ -405,11 +397,13 @@ class Ledger:
         )
         return [dict(r) for r in rows]
 
-    def calls_for_requests(self, request_ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def calls_for_requests(self, request_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The latest local call row for each of these Venice request ids."""
         if not request_ids:
             return {}
-        self._writer.flush()
+        await self._writer.flush()
         marks = ",".join("?" * len(request_ids))
-        rows = self.db.query(f"SELECT * FROM calls WHERE request_id IN ({marks}) ORDER BY ts", request_ids)
+        rows = await self.db.query(
+            f"SELECT * FROM calls WHERE request_id IN ({marks}) ORDER BY ts", request_ids
+        )
         return {str(r["request_id"]): dict(r) for r in rows}

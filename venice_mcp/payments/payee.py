@@ -203,7 +203,7 @@ class Payee:
         except PaymentInvalid as exc:
             raise needed(f"Payment refused ({exc.reason}): {exc}. Nothing was charged.") from None
         try:
-            row = self.receipts.receive(
+            row = await self.receipts.receive(
                 got,
                 tool=tool,
                 request_ref=request_ref,
@@ -222,21 +222,21 @@ class Payee:
         try:
             verdict = await self.facilitator.verify(got.payload, got.requirement)
         except FacilitatorUnclear as exc:
-            self.receipts.move(row, "voided", detail=str(exc))
+            await self.receipts.move(row, "voided", detail=str(exc))
             raise needed(
                 f"Payment not verified: {exc}. Nothing was charged; sign a new authorization and retry."
             ) from None
         if not verdict.ok:
-            self.receipts.move(row, "voided", detail=verdict.reason)
+            await self.receipts.move(row, "voided", detail=verdict.reason)
             reason = verdict.reason or "invalid"
             raise needed(f"Payment refused by the facilitator ({reason}). Nothing was charged.")
-        self.receipts.move(row, "verified")
+        await self.receipts.move(row, "verified")
         required = self.payment_required(tool, units, "Settlement failed", upto)
         return Admission(row, tool, got.scheme, got.value, got.payload, got.requirement, required)
 
-    def void(self, admission: Admission, why: str) -> None:
+    async def void(self, admission: Admission, why: str) -> None:
         """The call failed: this authorization is never settled."""
-        self.receipts.move(admission.row, "voided", detail=why[:200])
+        await self.receipts.move(admission.row, "voided", detail=why[:200])
 
     async def settle(self, admission: Admission, venice_usd: float | None = None) -> dict[str, Any]:
         """Settle a successful call's payment; the SettlementResponse, or SettlementFailed.
@@ -246,7 +246,7 @@ class Payee:
         if admission.scheme == "upto" and venice_usd is not None:
             amount = min(admission.maximum, price_units(venice_usd, self.settings))
         requirement = {**admission.requirement, "amount": str(amount)}
-        self.receipts.settling(admission.row, amount, venice_usd)
+        await self.receipts.settling(admission.row, amount, venice_usd)
         verdict = await self._settle(admission.row, admission.payload, requirement)
         if verdict is None:
             body = dict(admission.required)
@@ -263,32 +263,32 @@ class Payee:
             "success": True,
             "transaction": verdict.transaction or "",
             "network": verdict.network or BASE_NETWORK,
-            "payer": verdict.payer or self.receipts_payer(admission.row),
+            "payer": verdict.payer or await self.receipts_payer(admission.row),
         }
         if admission.scheme == "upto":
             response["amount"] = str(amount)
         return response
 
-    def receipts_payer(self, row: int) -> str:
-        receipt = self.receipts.get(row)
+    async def receipts_payer(self, row: int) -> str:
+        receipt = await self.receipts.get(row)
         return receipt.payer if receipt is not None else ""
 
     async def _settle(self, row: int, payload: dict[str, Any], requirement: dict[str, Any]) -> Verdict | None:
         """Submit (and on no answer resubmit) the same payload; None when still unknown."""
         for attempt in range(SETTLE_ATTEMPTS):
             if attempt:
-                self.receipts.resubmitting(row)
+                await self.receipts.resubmitting(row)
                 await self._sleep(SETTLE_BACKOFF_S[min(attempt - 1, len(SETTLE_BACKOFF_S) - 1)])
             try:
                 verdict = await self.facilitator.settle(payload, requirement)
             except FacilitatorUnclear as exc:
                 log.warning("settlement of received payment %d unclear: %s", row, exc)
-                self.receipts.move(row, "unknown", detail=str(exc))
+                await self.receipts.move(row, "unknown", detail=str(exc))
                 continue
             if verdict.ok:
-                self.receipts.move(row, "settled", tx_hash=verdict.transaction)
+                await self.receipts.move(row, "settled", tx_hash=verdict.transaction)
             else:
-                self.receipts.move(row, "failed", detail=verdict.reason)
+                await self.receipts.move(row, "failed", detail=verdict.reason)
             return verdict
         return None
 
@@ -297,17 +297,17 @@ class Payee:
     async def reconcile(self) -> None:
         """Rows a previous run left open: a settlement sent without a known outcome is resubmitted
         (same payload); a payment whose call never finished is voided (the agent got no result)."""
-        for receipt in self.receipts.open_rows():
+        for receipt in await self.receipts.open_rows():
             if receipt.owner == self.owner or not owner_is_dead(receipt.owner):
                 continue  # a live server's call in progress
             await self._reconcile_one(receipt)
 
     async def _reconcile_one(self, receipt: Receipt) -> None:
         if receipt.state in ("received", "verified"):
-            self.receipts.move(receipt.id, "voided", detail="the call did not finish")
+            await self.receipts.move(receipt.id, "voided", detail="the call did not finish")
             return
         amount = receipt.settle_amount if receipt.settle_amount is not None else receipt.value
-        self.receipts.resubmitting(receipt.id)
+        await self.receipts.resubmitting(receipt.id)
         verdict = await self._settle(
             receipt.id, receipt.payload, {**receipt.requirement, "amount": str(amount)}
         )

@@ -79,7 +79,7 @@ class Receipts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def receive(
+    async def receive(
         self,
         got: Received,
         *,
@@ -94,16 +94,16 @@ class Receipts:
         atomically: one transaction, holding the daily share's lock (every worker's receipts count
         against one share), checks and writes; the unique key refuses a replay all the same."""
         now = time.time()
-        with self._db.transaction() as tx:
-            tx.lock("venice-mcp:daily-share")
-            seen = tx.one(
+        async with self._db.transaction() as tx:
+            await tx.lock("venice-mcp:daily-share")
+            seen = await tx.one(
                 "SELECT 1 AS seen FROM received_payments WHERE network=? AND asset=? AND payer=? AND nonce=?",
                 (got.network, got.asset.lower(), got.payer.lower(), got.nonce.lower()),
             )
             if seen is not None:
                 raise Replayed()
             marks = ",".join("?" * len(COUNTED))
-            total = tx.one(
+            total = await tx.one(
                 "SELECT COALESCE(SUM(venice_usd), 0) AS spent FROM received_payments"
                 f" WHERE ts > ? AND state IN ({marks})",
                 (now - DAY_S, *COUNTED),
@@ -111,7 +111,7 @@ class Receipts:
             spent = float(total["spent"]) if total else 0.0
             if spent + venice_usd > daily_limit + 1e-9:
                 raise DailyShareSpent(spent, daily_limit)
-            return tx.insert(
+            return await tx.insert(
                 "INSERT INTO received_payments (ts, updated, tool, request_ref, network, asset, payer,"
                 " nonce, value, pay_to, valid_before, price_usd, venice_usd, payload, requirement, scheme,"
                 " state, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'received',?)",
@@ -136,56 +136,62 @@ class Receipts:
                 ),
             )
 
-    def move(self, row: int, state: State, *, tx_hash: str | None = None, detail: str | None = None) -> bool:
+    async def move(
+        self, row: int, state: State, *, tx_hash: str | None = None, detail: str | None = None
+    ) -> bool:
         """Move a row forward to ``state``; False (and nothing written) if that would move it back
         or out of a final state."""
-        with self._db.transaction() as tx:
-            found = tx.one("SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,))
+        async with self._db.transaction() as tx:
+            found = await tx.one(
+                "SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,)
+            )
             if found is None or _RANK[state] < _RANK[found["state"]] or _RANK[found["state"]] == 9:
                 return False
-            tx.execute(
+            await tx.execute(
                 "UPDATE received_payments SET state=?, updated=?, tx_hash=COALESCE(?, tx_hash),"
                 " detail=COALESCE(?, detail), submissions=submissions+? WHERE id=?",
                 (state, time.time(), tx_hash, detail, 1 if state == "settling" else 0, row),
             )
             return True
 
-    def settling(self, row: int, amount: int, venice_usd: float | None) -> bool:
+    async def settling(self, row: int, amount: int, venice_usd: float | None) -> bool:
         """Fix what will be settled (and the call's Venice cost, when known) before it is sent, so
         a resubmission sends the very same request."""
-        with self._db.transaction() as tx:
-            found = tx.one("SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,))
+        async with self._db.transaction() as tx:
+            found = await tx.one(
+                "SELECT state FROM received_payments WHERE id=?" + self._db.for_update, (row,)
+            )
             if found is None or found["state"] != "verified":
                 return False
-            tx.execute(
+            await tx.execute(
                 "UPDATE received_payments SET state='settling', updated=?, settle_amount=?,"
                 " venice_usd=COALESCE(?, venice_usd), submissions=submissions+1 WHERE id=?",
                 (time.time(), str(amount), venice_usd, row),
             )
             return True
 
-    def resubmitting(self, row: int) -> None:
+    async def resubmitting(self, row: int) -> None:
         """Count one more submission of the same payload (an unknown settlement retried)."""
-        self._db.execute(
+        await self._db.execute(
             "UPDATE received_payments SET submissions=submissions+1, updated=? WHERE id=?", (time.time(), row)
         )
 
-    def get(self, row: int) -> Receipt | None:
-        rows = self._db.query("SELECT * FROM received_payments WHERE id=?", (row,))
+    async def get(self, row: int) -> Receipt | None:
+        rows = await self._db.query("SELECT * FROM received_payments WHERE id=?", (row,))
         return _receipt(rows[0]) if rows else None
 
-    def open_rows(self) -> list[Receipt]:
+    async def open_rows(self) -> list[Receipt]:
         """Rows whose settlement was sent without a known outcome, or not yet sent: reconcile them."""
-        rows = self._db.query(
+        rows = await self._db.query(
             "SELECT * FROM received_payments"
             " WHERE state IN ('received','verified','settling','unknown') ORDER BY id"
         )
         return [_receipt(r) for r in rows]
 
-    def summary(self, since: float) -> list[dict[str, Any]]:
+    async def summary(self, since: float) -> list[dict[str, Any]]:
         """Revenue by day and tool (settled only), for the operator's spending report."""
         day = self._db.day_of("ts")
-        rows = self._db.query(
+        rows = await self._db.query(
             f"SELECT {day} AS day, tool, COUNT(*) AS calls,"
             " CAST(SUM(CAST(COALESCE(settle_amount, value) AS BIGINT)) AS BIGINT) AS units,"
             f" SUM(venice_usd) AS venice_usd FROM received_payments WHERE state='settled' AND ts > ?"

@@ -500,22 +500,22 @@ class Payer:
 
     # -- limits --------------------------------------------------------------------------------
 
-    def limits(self) -> Limits:
+    async def limits(self) -> Limits:
         s = self.settings
         return Limits(
             max_topup_usd=s.max_topup_usd,
             daily_topup_usd=s.daily_topup_usd,
-            topped_up_24h_usd=self.ledger.topups_since(self.clock() - DAY_S, wallet=self.address),
+            topped_up_24h_usd=await self.ledger.topups_since(self.clock() - DAY_S, wallet=self.address),
             auto_topup=s.auto_topup,
             auto_amount_usd=min(s.topup_amount_usd, s.max_topup_usd),
             max_call_usd=s.max_call_usd,
         )
 
-    def has_open_payments(self) -> bool:
+    async def has_open_payments(self) -> bool:
         """Is a payment of this origin still of unknown outcome (it counts against the limit)?"""
-        return bool(self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S))
+        return bool(await self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S))
 
-    def check_amount(self, amount_usd: float, *, daily: bool = True) -> None:
+    async def check_amount(self, amount_usd: float, *, daily: bool = True) -> None:
         """Refuse, before any network work, an amount the configured limits cannot allow.
 
         ``daily=False`` leaves the rolling 24 h check to after reconciling: a payment of unknown
@@ -539,7 +539,7 @@ class Payer:
             )
         if not daily:
             return
-        limits = self.limits()
+        limits = await self.limits()
         if amount_usd > limits.remaining_24h_usd + 1e-9:
             raise self._daily_refusal(amount_usd, limits.topped_up_24h_usd)
 
@@ -622,7 +622,7 @@ class Payer:
 
         If reconciling first settles an earlier top-up, that one is returned (``new_payment``
         False) and nothing new is signed. The daily limit is checked after that reconciling."""
-        self.check_amount(amount_usd, daily=False)
+        await self.check_amount(amount_usd, daily=False)
         async with self._lock:
             return await self._top_up_locked(amount_usd, reason)
 
@@ -638,7 +638,7 @@ class Payer:
         req = select_requirement(required)
         if amount_usd is None:
             amount_usd = self.auto_amount(req.min_usd)
-        self.check_amount(amount_usd)
+        await self.check_amount(amount_usd)
         value = usd_to_units(amount_usd)
         if value < req.min_units:
             raise PaymentRefused(
@@ -655,7 +655,7 @@ class Payer:
             nonce=self.new_nonce(),
         )
         intent = "topup-" + uuid.uuid4().hex
-        inserted, used = self.ledger.reserve_payment(
+        inserted, used = await self.ledger.reserve_payment(
             NewPayment(
                 intent_id=intent,
                 origin=self.origin,
@@ -677,7 +677,7 @@ class Payer:
         if not inserted:  # another process got there first; this signature is dropped unsent
             raise self._daily_refusal(amount_usd, used)
         log.info("top-up %s: %s committed as pending; sending", intent, fmt_usd(amount_usd))
-        row = self.ledger.payment(intent)
+        row = await self.ledger.payment(intent)
         assert row is not None
         return await self._submit(row, ambiguous=False)
 
@@ -693,7 +693,8 @@ class Payer:
         try:
             return await self._send_loop(row, ambiguous=ambiguous)
         finally:  # cancelled or crashed mid-way: let another payer resubmit it without waiting
-            self.ledger.release_payment(intent, owner=self.owner)
+            with anyio.CancelScope(shield=True):
+                await self.ledger.release_payment(intent, owner=self.owner)
 
     async def _send_loop(self, row: dict[str, Any], *, ambiguous: bool) -> TopUpResult:
         intent = str(row["intent_id"])
@@ -707,7 +708,7 @@ class Payer:
         # it was credited earlier, and repeating it could not change the answer.
         sends = 1 if int(row["valid_before"]) < self.clock() else MAX_SUBMISSIONS
         for attempt in range(sends):
-            self.ledger.count_submission(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
+            await self.ledger.count_submission(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
             mine += 1
             try:
                 response = await self.client.request(
@@ -726,7 +727,7 @@ class Payer:
                 last = exc
                 wait = exc.retry_after if exc.retry_after is not None else backoff(retry, attempt) * 2
                 if wait > retry.max_wait or attempt + 1 >= sends:
-                    return self._give_up(row, ambiguous, exc, mine, rate_limited=True)
+                    return await self._give_up(row, ambiguous, exc, mine, rate_limited=True)
                 await retry.sleep(wait)
                 continue
             except errors.APIStatusError as exc:
@@ -735,15 +736,15 @@ class Payer:
                     ambiguous = True  # PAYMENT_IN_PROGRESS, SETTLEMENT_TIMEOUT, other server trouble
                     log.warning("top-up %s: %s %s; resubmitting it", intent, exc.status, exc.code)
                 else:
-                    return self._give_up(row, ambiguous, exc, mine)
+                    return await self._give_up(row, ambiguous, exc, mine)
             else:
-                return self._settled(row, response.body, response.headers)
+                return await self._settled(row, response.body, response.headers)
             if attempt + 1 < sends:
                 await retry.sleep(backoff_delay(retry, attempt))
         assert last is not None
-        return self._give_up(row, True, last, mine)
+        return await self._give_up(row, True, last, mine)
 
-    def _settled(self, row: dict[str, Any], body: Any, headers: Mapping[str, str]) -> TopUpResult:
+    async def _settled(self, row: dict[str, Any], body: Any, headers: Mapping[str, str]) -> TopUpResult:
         data = _data(body)
         receipt = decode_b64_json(headers.get("payment-response", "")) or {}
         tx = receipt.get("transaction") if isinstance(receipt, dict) else None
@@ -754,7 +755,7 @@ class Payer:
 
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
         intent = str(row["intent_id"])
-        self.ledger.finish_payment(
+        await self.ledger.finish_payment(
             intent,
             "settled",
             owner=self.owner,
@@ -764,7 +765,7 @@ class Payer:
             new_balance_usd=num("newBalance"),
         )
         self._generation += 1
-        final = self.ledger.payment(intent) or row
+        final = await self.ledger.payment(intent) or row
         log.info("top-up %s settled (%s)", intent, payment_id)
         return TopUpResult(
             intent_id=intent,
@@ -778,7 +779,7 @@ class Payer:
             reason="auto" if row["reason"] == "auto" else "manual",
         )
 
-    def _give_up(
+    async def _give_up(
         self,
         row: dict[str, Any],
         ambiguous: bool,
@@ -795,7 +796,7 @@ class Payer:
         intent = str(row["intent_id"])
         amount = fmt_usd(float(row["amount_usd"]))
         said = exc.agent_message() if not isinstance(exc, PaymentError) else str(exc)
-        final = self.ledger.finish_payment(
+        final = await self.ledger.finish_payment(
             intent,
             "unknown" if ambiguous else "failed",
             owner=self.owner,
@@ -858,9 +859,9 @@ class Payer:
 
     async def _reconcile_locked(self) -> list[TopUpResult | tuple[str, PaymentError]]:
         outcomes: list[TopUpResult | tuple[str, PaymentError]] = []
-        for open_row in self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S):
+        for open_row in await self.ledger.open_payments(origin=self.origin, since=self.clock() - DAY_S):
             intent = str(open_row["intent_id"])
-            row = self.ledger.claim_payment(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
+            row = await self.ledger.claim_payment(intent, owner=self.owner, now=self.clock(), lease_s=LEASE_S)
             if row is None:  # settled meanwhile, or a live payer is sending it right now
                 log.info("top-up %s is being sent by another payer; not resubmitting it", intent)
                 continue

@@ -26,13 +26,14 @@ def has_state(settings: Settings) -> bool:
     return postgres_url(settings) is not None or (settings.home / STATE_DB_FILE).exists()
 
 
-def open_database(settings: Settings) -> Database:
-    """The state database these settings name, migrated to the current schema."""
+async def open_database(settings: Settings) -> Database:
+    """The state database these settings name, migrated to the current schema (close it with
+    ``aclose``, in the same event loop: a PostgreSQL pool belongs to the loop that opened it)."""
     url = postgres_url(settings)
     if url is not None:
         from venice_mcp.storage.postgres import PostgresDatabase  # psycopg loads only here
 
-        return PostgresDatabase(url)
+        return await PostgresDatabase.open(url)
     from venice_mcp.storage.sqlite import SqliteDatabase
 
-    return SqliteDatabase.in_home(settings.home)
+    return await SqliteDatabase.in_home(settings.home)

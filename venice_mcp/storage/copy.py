@@ -28,23 +28,23 @@ def _insert(table: str, row: dict[str, object]) -> tuple[str, list[object]]:
     return sql, [row[c] for c in columns]
 
 
-def copy_state(source: Database, target: Database) -> dict[str, tuple[int, int]]:
+async def copy_state(source: Database, target: Database) -> dict[str, tuple[int, int]]:
     """Copy what ``target`` lacks; per table (rows copied now, rows in the source)."""
-    [info] = source.query("SELECT value FROM store_info WHERE key = 'id'")
+    [info] = await source.query("SELECT value FROM store_info WHERE key = 'id'")
     home_id = str(info["value"])
     counts: dict[str, tuple[int, int]] = {}
     for table in (*KEYED, "calls"):
-        rows = source.query(f"SELECT * FROM {table} ORDER BY rowid")
+        rows = await source.query(f"SELECT * FROM {table} ORDER BY rowid")
         copied = 0
         for chunk in _chunks(rows):
-            with target.transaction() as tx:
+            async with target.transaction() as tx:
                 for row in chunk:
-                    if table == "calls" and not tx.execute(
+                    if table == "calls" and not await tx.execute(
                         "INSERT INTO imported_rows (source, tbl, source_id) VALUES (?, 'calls', ?)"
                         " ON CONFLICT DO NOTHING",
                         (home_id, row["id"]),
                     ):
                         continue
-                    copied += tx.execute(*_insert(table, row))
+                    copied += await tx.execute(*_insert(table, row))
         counts[table] = (copied, len(rows))
     return counts

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from venice_mcp.storage.base import Dialect, Tx
@@ -142,15 +142,15 @@ def postgres_ddl(sqlite: str) -> str:
     return re.sub(r"\bINTEGER\b", "BIGINT", sql)
 
 
-def _add_later_columns(tx: Tx) -> None:
+async def _add_later_columns(tx: Tx) -> None:
     for table, columns in LATER_COLUMNS.items():
-        have = {str(r["name"]) for r in tx.query(f"PRAGMA table_info({table})")}
+        have = {str(r["name"]) for r in await tx.query(f"PRAGMA table_info({table})")}
         for name, decl in columns:
             if name not in have:
-                tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+                await tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
-Step = Callable[[Tx], None]
+Step = Callable[[Tx], Awaitable[None]]
 
 
 def _sql(text: str) -> Step:
@@ -181,18 +181,18 @@ _LEDGER = (
 )
 
 
-def migrate(tx: Tx, dialect: Dialect, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+async def migrate(tx: Tx, dialect: Dialect, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
     """Apply, inside ``tx``, every migration not yet recorded; the versions applied."""
-    tx.lock(MIGRATION_LOCK)
-    tx.execute(_LEDGER if dialect == "sqlite" else postgres_ddl(_LEDGER))
-    done = {int(r["version"]) for r in tx.query("SELECT version FROM schema_migrations")}
+    await tx.lock(MIGRATION_LOCK)
+    await tx.execute(_LEDGER if dialect == "sqlite" else postgres_ddl(_LEDGER))
+    done = {int(r["version"]) for r in await tx.query("SELECT version FROM schema_migrations")}
     applied = []
     for migration in migrations:
         if migration.version in done:
             continue
         for step in migration.sqlite if dialect == "sqlite" else migration.postgresql:
-            step(tx)
-        tx.execute(
+            await step(tx)
+        await tx.execute(
             "INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)",
             (migration.version, migration.name, time.time()),
         )

@@ -53,7 +53,7 @@ async def queue_paid_job(
     warning = deprecation(queued.headers)
     if warning:
         summary["deprecation"] = warning  # told again with the file, however later that comes
-    return call.state.jobs.create(
+    return await call.state.jobs.create(
         kind=kind,
         model=queued.model or model,
         queue_id=queued.queue_id,
@@ -87,7 +87,9 @@ async def wait_and_reply(call: Call, job: Job, wait_seconds: float) -> Reply:
     except JobFailed as exc:
         raise ToolError(f"Job {job.id} ({job.kind}, {job.model}) failed. {exc}") from exc
     except JobUnreachable as exc:
-        return pending_reply(state.jobs.get(job.id) or job, note=f"Venice could not be asked just now: {exc}")
+        return pending_reply(
+            await state.jobs.get(job.id) or job, note=f"Venice could not be asked just now: {exc}"
+        )
     if waited.file is None:
         if waited.job.status == "completed":
             raise ToolError(

@@ -70,7 +70,7 @@ async def venice_jobs(
     and save its file. Free."""
     state = call.state
     if job_id is not None:
-        job = state.jobs.get(job_id.strip())
+        job = await state.jobs.get(job_id.strip())
         if job is None:
             raise ToolError(f"No job {job_id!r} here. List known jobs with venice_jobs.")
         if job.base_url != state.settings.base_url and not job.done:
@@ -86,7 +86,7 @@ async def venice_jobs(
             "On this server jobs are looked up by job_id only (the id venice_music_generate "
             "or venice_video_generate gave you)."
         )
-    jobs = state.jobs.list(status=status, kind=kind, limit=limit)
+    jobs = await state.jobs.list(status=status, kind=kind, limit=limit)
     if not jobs:
         text = "No jobs" + (f" with status {status}" if status else "") + " yet."
     else:

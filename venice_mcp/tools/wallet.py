@@ -50,10 +50,10 @@ async def venice_wallet_balance(call: Call) -> Reply:
     state = call.state
     payer = _payer(state, "venice_wallet_balance")
     info = await payer.balance()
-    limits = payer.limits()
+    limits = await payer.limits()
     since = time.time() - DAY_S
-    actual, estimated = spent(state.ledger.calls(since))
-    open_payments = len(state.ledger.open_payments(origin=payer.origin, since=since))
+    actual, estimated = spent(await state.ledger.calls(since))
+    open_payments = len(await state.ledger.open_payments(origin=payer.origin, since=since))
     lines = [
         f"Wallet {info.address}: Venice credit {usd(info.balance_usd)}"
         + (" (can make calls)" if info.can_consume else " (below the $0.10 needed to make calls)"),
@@ -109,11 +109,11 @@ async def venice_wallet_top_up(
     # Hard limits first: never ask about what cannot be paid. A payment of unknown outcome
     # counts against the daily limit until the top-up reconciles it, so then that check
     # waits for the reconcile (it may free the allowance).
-    payer.check_amount(amount_usd, daily=not payer.has_open_payments())
+    await payer.check_amount(amount_usd, daily=not await payer.has_open_payments())
     estimate = Estimate(amount_usd, "a USDC top-up of this wallet's Venice credit; not refundable")
     await call.approve(model=None, estimate=estimate, confirm=confirm)
     paid = await payer.top_up(amount_usd)
-    limits = payer.limits()
+    limits = await payer.limits()
     tx, pid = paid.transaction or "not reported", paid.payment_id or "not reported"
     receipt = (
         f"Venice credited {usd(paid.credited_usd)}, new balance {usd(paid.new_balance_usd)}. "
@@ -144,7 +144,7 @@ async def venice_wallet_transactions(
     data = await payer.transactions(limit, offset)
     rows = [r for r in data.get("transactions") or [] if isinstance(r, dict)]
     ids = sorted({str(r["requestId"]) for r in rows if r.get("requestId")})
-    local = state.ledger.calls_for_requests(ids)
+    local = await state.ledger.calls_for_requests(ids)
     lines = [
         f"Wallet {data.get('walletAddress') or payer.address}: balance {usd(data.get('currentBalance'))}"
     ]
@@ -176,12 +176,12 @@ async def venice_wallet_transactions(
     return Reply("\n".join(lines), structured)
 
 
-def _revenue(state: Any, since: float) -> list[dict[str, Any]]:
+async def _revenue(state: Any, since: float) -> list[dict[str, Any]]:
     """What paying agents settled (charging mode, this home's received payments), by day and tool."""
     from venice_mcp.payments.receipts import Receipts
     from venice_mcp.payments.x402 import UNITS_PER_USD
 
-    rows = Receipts(state.ledger.db).summary(since)
+    rows = await Receipts(state.ledger.db).summary(since)
     return [
         {
             "day": r["day"],
@@ -202,7 +202,7 @@ async def venice_spending(
     """What this server's calls cost, by day, tool and model, and wallet top-ups (free)."""
     state = call.state
     since = time.time() - days * DAY_S
-    summary = summarize(state.ledger.calls(since), state.ledger.payments(since))
+    summary = summarize(await state.ledger.calls(since), await state.ledger.payments(since))
     by = {"day": summary.by_day, "tool": summary.by_tool, "model": summary.by_model}
     topups = summary.topups_by_day
     stopped = summary.stopped_at_gate
@@ -226,7 +226,7 @@ async def venice_spending(
             )
     if stopped:
         lines.append(f"{stopped} call(s) stopped at the spend gate (nothing spent).")
-    revenue = _revenue(state, since)
+    revenue = await _revenue(state, since)
     if revenue:
         lines.append("Paid by agents (charging mode), settled, by day and tool:")
         for r in revenue:
