@@ -9,8 +9,9 @@ with a null id, or an invalid-request error carrying the id when the line had on
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
@@ -51,29 +52,56 @@ def _invalid(request_id: str | int | None, message: str) -> JSONRPCError:
     return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=INVALID_REQUEST, message=message))
 
 
+class Answering:
+    """The transport's read stream with every unreadable line answered on the spot: the session
+    receives only messages. (A filter rather than a relay task: no extra hop per message.)"""
+
+    def __init__(self, inner: Any, write: Any) -> None:
+        self._inner = inner
+        self._write = write
+
+    @property
+    def last_context(self) -> contextvars.Context | None:
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> SessionMessage:
+        while True:
+            item = await self._inner.receive()
+            if not isinstance(item, Exception):
+                return cast("SessionMessage", item)
+            log.info("unreadable line on stdin: %s", type(item).__name__)
+            await self._write.send(_message(error_for(item)))
+
+    def __aiter__(self) -> Answering:
+        return self
+
+    async def __anext__(self) -> SessionMessage:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        self._inner.close()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Answering:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
 async def serve(server: MCPServer[Any]) -> None:
     """Run ``server`` on this process's stdin/stdout until the host closes the pipe."""
     from mcp.server.stdio import stdio_server
-    from mcp.shared._context_streams import create_context_streams
-    from mcp.shared.message import SessionMessage
 
     lowlevel = server._lowlevel_server
     async with stdio_server() as (read_stream, write_stream):
-        send, receive = create_context_streams[SessionMessage | Exception](0)
-
-        async def answer_unreadable() -> None:
-            async with send:
-                async for item in read_stream:
-                    if isinstance(item, Exception):
-                        log.info("unreadable line on stdin: %s", type(item).__name__)
-                        await write_stream.send(_message(error_for(item)))
-                    else:
-                        await send.send(item)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(answer_unreadable)
-            await lowlevel.run(receive, write_stream, lowlevel.create_initialization_options())
-            tg.cancel_scope.cancel()
+        answering = Answering(read_stream, write_stream)
+        await lowlevel.run(answering, write_stream, lowlevel.create_initialization_options())  # type: ignore[arg-type]
 
 
 def _message(error: JSONRPCError) -> SessionMessage:
