@@ -63,6 +63,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import importlib.util
 import json
 import os
 import socket
@@ -717,6 +718,10 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
         f" × {args.per_client} venice_chat calls, {args.rounds} rounds rotating"
         " (raw 2026-07-28 JSON-RPC POSTs, a bare asyncio HTTP/1.1 client)"
     )
+    # uvicorn picks these up when installed: the simulator's CPU per call depends on them (the
+    # servers always parse with h11, see connections.py, and run uvloop only if installed).
+    found = [name for name in ("httptools", "uvloop") if importlib.util.find_spec(name) is not None]
+    print(f"    installed: {', '.join(found) or 'neither httptools nor uvloop'}")
     throughput, latencies, cpu = workers_bench(
         home, args.clients, args.per_client, args.rounds, args.latency_calls
     )
