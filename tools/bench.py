@@ -72,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -565,12 +566,14 @@ class _Exchange(asyncio.Protocol):
         return status, content_type, body
 
 
-async def load(url: str, model: str, clients: int, calls: int) -> tuple[float, int]:
+async def load(
+    url: str, model: str, clients: int, calls: int, failures: list[str] | None = None
+) -> tuple[float, int]:
     """``clients`` concurrent clients × ``calls`` sequential venice_chat calls; (calls/s, errors).
 
     Each client is one keep-alive connection (a new one if the server closed it) sending
     pre-encoded requests (see the module doc, (d)). An error is a refused or dropped connection,
-    or a reply ``chat_failed`` rejects."""
+    or a reply ``chat_failed`` rejects; each is described in ``failures`` when given."""
     loop = asyncio.get_running_loop()
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -586,8 +589,12 @@ async def load(url: str, model: str, clients: int, calls: int) -> tuple[float, i
                 status, content_type, body = await conn.send(request)
                 if chat_failed(status, reply_of(content_type, body)):
                     errors += 1
-            except (OSError, ValueError):  # refused, dropped, or not HTTP/JSON: an error of the run
+                    if failures is not None:
+                        failures.append(f"HTTP {status}: {body[:300].decode(errors='replace')}")
+            except (OSError, ValueError) as exc:  # refused, dropped, or not HTTP/JSON: an error of the run
                 errors += 1
+                if failures is not None:
+                    failures.append(f"{type(exc).__name__}: {exc}")
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -688,20 +695,26 @@ def workers_bench(
         # Where the two cores go, per call: the load generator (this process), the simulator, the
         # server (all its workers). A ratio below the workers' count on a full machine shows here.
         cpu: dict[str, dict[str, float]] = {n: {"load": 0.0, "sandbox": 0.0, "server": 0.0} for n in names}
+        failures: dict[str, list[str]] = {n: [] for n in names}
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
                 before = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
-                throughput[name].append(asyncio.run(load(servers[name].url, model, clients, calls)))
+                run = load(servers[name].url, model, clients, calls, failures[name])
+                throughput[name].append(asyncio.run(run))
                 after = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
                 for key, b, a in zip(("load", "sandbox", "server"), before, after, strict=True):
                     cpu[name][key] += (a - b) * 1000 / (clients * calls * rounds)
-        for name, runs in throughput.items():
-            if any(errors for _, errors in runs):
+        for name, failed in failures.items():
+            if failed:
                 code = servers[name].proc.poll()
                 state = "running" if code is None else f"exited ({code})"
-                tail = servers[name].log_tail()
-                print(f"    {name}: errors; the server is {state}; its stderr ends:\n{tail}", file=sys.stderr)
+                common = "".join(f"      {n} × {what}\n" for what, n in Counter(failed).most_common(5))
+                print(
+                    f"    {name}: errors; the server is {state}. Most common:\n{common}"
+                    f"    its stderr ends:\n{servers[name].log_tail()}",
+                    file=sys.stderr,
+                )
         return throughput, latencies, cpu
     finally:
         for server in servers.values():
