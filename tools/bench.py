@@ -639,6 +639,17 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(c)) for c in children)
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time spent by the whole machine (every CPU, every process), from /proc (0 elsewhere):
+    beside the parties' own figures, it shows what else ran during a measurement."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def workers_bench(
     home: str, clients: int, calls: int, rounds: int, latency_calls: int
 ) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]], dict[str, dict[str, float]]]:
@@ -693,18 +704,26 @@ def workers_bench(
         for name in names:  # warm-up: every worker's connections, the tools built
             asyncio.run(load(servers[name].url, model, clients, 1))
         # Where the two cores go, per call: the load generator (this process), the simulator, the
-        # server (all its workers). A ratio below the workers' count on a full machine shows here.
-        cpu: dict[str, dict[str, float]] = {n: {"load": 0.0, "sandbox": 0.0, "server": 0.0} for n in names}
+        # server (all its workers), PostgreSQL, and anything else running on the machine then (a
+        # busy neighbour skews a run; this says so). A ratio below the workers' count shows here.
+        parts = ("load", "sandbox", "server", "database", "other")
+        cpu: dict[str, dict[str, float]] = {n: dict.fromkeys(parts, 0.0) for n in names}
+        pg_pid = int((pg_folder / "data" / "postmaster.pid").read_text().split()[0])
         failures: dict[str, list[str]] = {n: [] for n in names}
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
-                before = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
+                pids = (sandbox.pid, servers[name].proc.pid, pg_pid)
+                before = (time.process_time(), *(cpu_seconds(pid) for pid in pids), machine_cpu_seconds())
                 run = load(servers[name].url, model, clients, calls, failures[name])
                 throughput[name].append(asyncio.run(run))
-                after = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
-                for key, b, a in zip(("load", "sandbox", "server"), before, after, strict=True):
-                    cpu[name][key] += (a - b) * 1000 / (clients * calls * rounds)
+                after = (time.process_time(), *(cpu_seconds(pid) for pid in pids), machine_cpu_seconds())
+                spent = [
+                    (a - b) * 1000 / (clients * calls * rounds) for a, b in zip(after, before, strict=True)
+                ]
+                for key, ms in zip(("load", "sandbox", "server", "database"), spent, strict=False):
+                    cpu[name][key] += ms
+                cpu[name]["other"] += spent[-1] - sum(spent[:-1])
         for name, failed in failures.items():
             if failed:
                 code = servers[name].proc.poll()
@@ -756,7 +775,8 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
     for name, ms in cpu.items():
         print(
             f"    CPU per call, {name}: load generator {ms['load']:.2f} ms, simulator {ms['sandbox']:.2f} ms,"
-            f" server {ms['server']:.2f} ms"
+            f" server {ms['server']:.2f} ms, PostgreSQL {ms['database']:.2f} ms,"
+            f" rest of the machine {ms['other']:.2f} ms"
         )
     pg, lite = latencies["PostgreSQL"], latencies["SQLite"]
     diffs = [a - b for a, b in zip(pg, lite, strict=True)]
