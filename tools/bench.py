@@ -50,9 +50,10 @@ Method (all figures come from one run on one machine; compare only within a run)
     (reopened if the server closes it), requests encoded before the clock starts, and per
     response only the status line, the headers (Content-Length or chunked) and the JSON-RPC
     message (JSON, or the last ``data:`` event of an SSE stream) parsed, enough for the error
-    rule; ~0.15 ms a call. It prints the CPU per call of each party, so a run shows whether the
-    generator (or the simulator) is what limits it. The ratio remains a lower bound of what
-    separate machines would see.
+    rule; ~0.15 ms a call. It prints the CPU per call of each party (PostgreSQL included), so a
+    run shows whether the generator or the simulator is what limits it, and that of the rest of
+    the machine, starring (*) a run that other processes disturbed. The ratio remains a lower
+    bound of what separate machines would see.
 
 Raw JSON-RPC lines are used instead of the SDK client so the client's own overhead (its stdio
 reader is quadratic on big messages and adds ~0.5 ms per call) does not pollute the numbers.
@@ -388,6 +389,7 @@ def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
 MODERN = "2026-07-28"
 WORKERS_RATIO_GOAL = 1.5
 PG_OVER_SQLITE_GOAL_MS = 1.0
+BUSY_NEIGHBOUR_MS = 0.2  # CPU per call of other processes above which a run is marked (*)
 _META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientCapabilities": {},
@@ -652,8 +654,14 @@ def machine_cpu_seconds() -> float:
 
 def workers_bench(
     home: str, clients: int, calls: int, rounds: int, latency_calls: int
-) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]], dict[str, dict[str, float]]]:
-    """Throughput runs per server (calls/s, errors) and sequential latencies (ms), see (d)."""
+) -> tuple[
+    dict[str, list[tuple[float, int]]],
+    dict[str, list[float]],
+    dict[str, dict[str, float]],
+    dict[str, list[float]],
+]:
+    """Throughput runs per server (calls/s, errors), sequential latencies (ms), CPU per call of
+    each party (ms), and per run the CPU per call (ms) of whatever else ran then; see (d)."""
     sys.path.insert(0, str(ROOT))
     from tests import pgserver
     from tests.backend import in_schema
@@ -710,6 +718,7 @@ def workers_bench(
         cpu: dict[str, dict[str, float]] = {n: dict.fromkeys(parts, 0.0) for n in names}
         pg_pid = int((pg_folder / "data" / "postmaster.pid").read_text().split()[0])
         failures: dict[str, list[str]] = {n: [] for n in names}
+        neighbours: dict[str, list[float]] = {n: [] for n in names}
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
@@ -724,6 +733,7 @@ def workers_bench(
                 for key, ms in zip(("load", "sandbox", "server", "database"), spent, strict=False):
                     cpu[name][key] += ms
                 cpu[name]["other"] += spent[-1] - sum(spent[:-1])
+                neighbours[name].append((spent[-1] - sum(spent[:-1])) * rounds)
         for name, failed in failures.items():
             if failed:
                 code = servers[name].proc.poll()
@@ -734,7 +744,7 @@ def workers_bench(
                     f"    its stderr ends:\n{servers[name].log_tail()}",
                     file=sys.stderr,
                 )
-        return throughput, latencies, cpu
+        return throughput, latencies, cpu, neighbours
     finally:
         for server in servers.values():
             server.close()
@@ -754,13 +764,17 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
     # servers always parse with h11, see connections.py, and run uvloop only if installed).
     found = [name for name in ("httptools", "uvloop") if importlib.util.find_spec(name) is not None]
     print(f"    installed: {', '.join(found) or 'neither httptools nor uvloop'}")
-    throughput, latencies, cpu = workers_bench(
+    throughput, latencies, cpu, neighbours = workers_bench(
         home, args.clients, args.per_client, args.rounds, args.latency_calls
     )
     for name, runs in throughput.items():
         rates = [rate for rate, _ in runs]
         errors = sum(e for _, e in runs)
-        runs_text = ", ".join(f"{x:.0f}" for x in rates)
+        # A run during which other processes took a noticeable share of the CPU is starred.
+        runs_text = ", ".join(
+            f"{x:.0f}{'*' if other > BUSY_NEIGHBOUR_MS else ''}"
+            for x, other in zip(rates, neighbours[name], strict=True)
+        )
         print(
             f"    {name:10s} median {median(rates):7.1f} calls/s  (runs {runs_text})"
             f"   errors {errors} of {len(runs) * args.clients * args.per_client}"
@@ -778,6 +792,9 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
             f" server {ms['server']:.2f} ms, PostgreSQL {ms['database']:.2f} ms,"
             f" rest of the machine {ms['other']:.2f} ms"
         )
+    if any(other > BUSY_NEIGHBOUR_MS for runs in neighbours.values() for other in runs):
+        busy = f"> {BUSY_NEIGHBOUR_MS} ms of CPU per call"
+        print(f"    * other processes used {busy} during that run: compare with care")
     pg, lite = latencies["PostgreSQL"], latencies["SQLite"]
     diffs = [a - b for a, b in zip(pg, lite, strict=True)]
     print(
