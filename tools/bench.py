@@ -39,10 +39,21 @@ Method (all figures come from one run on one machine; compare only within a run)
         throughput (calls/s, median of the rounds); the ratio 2 workers / 1 worker (goal ≥ 1.5×).
       * One worker on PostgreSQL and one on SQLite, sequential calls in pairs, the order
         alternating: the median of the pairwise differences (goal ≤ 1 ms).
-    The load is raw JSON-RPC POSTs of the 2026-07-28 era (the ``_meta`` envelope, no session)
-    sent with ``httpx2`` from one asyncio loop: 200 SDK ``Client`` objects would cost more CPU
-    than the servers on a 2-core machine. The load generator, the simulator and the workers
-    share the machine's CPUs, so the ratio is a lower bound of what separate machines would see.
+    The load is raw JSON-RPC POSTs of the 2026-07-28 era (the ``_meta`` envelope, no session),
+    the bytes ``httpx2.post(url, json=..., headers=...)`` sends, from one asyncio loop. Like wrk,
+    the load generator must cost far less CPU than what it measures: it shares the machine's
+    two cores with the simulator and the workers, so every millisecond it spends is taken from
+    the servers, and on 2 cores the ratio is about 2s / (s + o), s the server's CPU per call and
+    o everyone else's; 1.5× needs o ≤ s/3. 200 SDK ``Client`` objects would cost more than the
+    servers, and even ``httpx2.AsyncClient`` spent ~1.2 ms a call (half the server's own cost).
+    So the generator is a bare asyncio Protocol: one HTTP/1.1 keep-alive connection per client
+    (reopened if the server closes it), requests encoded before the clock starts, and per
+    response only the status line, the headers (Content-Length or chunked) and the JSON-RPC
+    message (JSON, or the last ``data:`` event of an SSE stream) parsed, enough for the error
+    rule; ~0.15 ms a call. It prints the CPU per call of each party (PostgreSQL included), so a
+    run shows whether the generator or the simulator is what limits it, and that of the rest of
+    the machine, starring (*) a run that other processes disturbed. The ratio remains a lower
+    bound of what separate machines would see.
 
 Raw JSON-RPC lines are used instead of the SDK client so the client's own overhead (its stdio
 reader is quadratic on big messages and adds ~0.5 ms per call) does not pollute the numbers.
@@ -51,7 +62,9 @@ reader is quadratic on big messages and adds ~0.5 ms per call) does not pollute 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
+import importlib.util
 import json
 import os
 import socket
@@ -60,9 +73,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_KEY = "VENICE_INFERENCE_KEY_sandbox"
@@ -287,6 +302,7 @@ def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=ROOT,  # this checkout's venice_mcp, as for the servers
     )
     servers: list[RpcChild] = []
     with tempfile.NamedTemporaryFile("w", suffix="_floor.py", delete=False) as f:
@@ -373,6 +389,7 @@ def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
 MODERN = "2026-07-28"
 WORKERS_RATIO_GOAL = 1.5
 PG_OVER_SQLITE_GOAL_MS = 1.0
+BUSY_NEIGHBOUR_MS = 0.2  # CPU per call of other processes above which a run is marked (*)
 _META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientCapabilities": {},
@@ -416,6 +433,11 @@ class ServeChild:
     def wait(self) -> None:
         wait_for_port(self.port, self.proc)
 
+    def log_tail(self, size: int = 3000) -> str:
+        """The end of the server's stderr (a failed run shows why)."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-size:]
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()  # the parent stops its workers
@@ -427,30 +449,165 @@ class ServeChild:
         self._log.close()
 
 
-async def load(url: str, model: str, clients: int, calls: int) -> tuple[float, int]:
-    """``clients`` concurrent clients × ``calls`` sequential venice_chat calls; (calls/s, errors)."""
-    import asyncio
+# The request the load generator sends, byte for byte what ``httpx2.post(url, json=...,
+# headers=_CHAT_HEADERS)`` sends (the same header order and values, compact JSON).
+_REQUEST_HEAD = (
+    "POST {path} HTTP/1.1\r\n"
+    "Host: {host}\r\n"
+    "Accept-Encoding: gzip, deflate\r\n"
+    "Connection: keep-alive\r\n"
+    "User-Agent: python-httpx2/2.16.2\r\n"
+    + "".join(f"{name}: {value}\r\n" for name, value in _CHAT_HEADERS.items())
+    + "Content-Length: {length}\r\n"
+    "Content-Type: application/json\r\n"
+    "\r\n"
+)
 
-    import httpx2
 
-    errors = 0
-    limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
+def chat_request(url: str, n: int, model: str) -> bytes:
+    """The whole HTTP/1.1 request of one venice_chat call with JSON-RPC id ``n``."""
+    parts = urlsplit(url)
+    body = json.dumps(chat_body(n, model), separators=(",", ":"), ensure_ascii=False).encode()
+    head = _REQUEST_HEAD.format(path=parts.path or "/", host=parts.netloc, length=len(body))
+    return head.encode("ascii") + body
 
-    async def client(http: Any, k: int) -> None:
-        nonlocal errors
-        for i in range(calls):
+
+def reply_of(content_type: bytes, body: bytes) -> dict[str, Any]:
+    """The JSON-RPC message of a response body: JSON, or the last ``data:`` event of an SSE stream."""
+    if content_type.startswith(b"text/event-stream"):
+        data = [line[5:].strip() for line in body.splitlines() if line.startswith(b"data:")]
+        body = data[-1] if data else b"{}"
+    reply = json.loads(body) if body else {}
+    return reply if isinstance(reply, dict) else {}
+
+
+class _Exchange(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: send a request, parse the one response to it (status
+    line, headers, a Content-Length or chunked body), hand over (status, content type, body)."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._waiter: asyncio.Future[tuple[int, bytes, bytes]] | None = None
+        self._head: tuple[int, bytes, int | None] | None = None  # status, content type, length
+        self._chunks: list[bytes] = []
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes, bytes]]:
+        self._waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self._waiter
+
+    def data_received(self, data: bytes) -> None:
+        self._buf += data
+        try:
+            reply = self._parse()
+        except (ValueError, IndexError) as exc:
+            self._fail(ValueError(f"not an HTTP/1.1 response: {exc}"))
+            return
+        if reply is not None and self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc or ConnectionError("the server closed the connection"))
+
+    def close(self) -> None:
+        self.closed = True
+        self.transport.close()
+
+    def _fail(self, exc: Exception) -> None:
+        self.closed = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(exc)
+
+    def _parse(self) -> tuple[int, bytes, bytes] | None:
+        buf = self._buf
+        if self._head is None:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            lines = bytes(buf[:end]).split(b"\r\n")
+            del buf[: end + 4]
+            status = int(lines[0].split(b" ", 2)[1])
+            fields = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                fields[name.strip().lower()] = value.strip()
+            if fields.get(b"connection", b"").lower() == b"close":
+                self.closed = True
+            chunked = b"chunked" in fields.get(b"transfer-encoding", b"").lower()
+            length = None if chunked else int(fields.get(b"content-length", b"0"))
+            self._head = (status, fields.get(b"content-type", b""), length)
+        status, content_type, length = self._head
+        if length is not None:
+            if len(buf) < length:
+                return None
+            body = bytes(buf[:length])
+            del buf[:length]
+        else:
+            while True:  # chunked: size line, data, CRLF; a zero size ends the body
+                line_end = buf.find(b"\r\n")
+                if line_end < 0:
+                    return None
+                size = int(bytes(buf[:line_end]).split(b";", 1)[0], 16)
+                if size == 0:
+                    trailer_end = buf.find(b"\r\n\r\n", line_end)
+                    if trailer_end < 0:
+                        return None
+                    del buf[: trailer_end + 4]
+                    break
+                if len(buf) < line_end + 2 + size + 2:
+                    return None
+                self._chunks.append(bytes(buf[line_end + 2 : line_end + 2 + size]))
+                del buf[: line_end + 2 + size + 2]
+            body = b"".join(self._chunks)
+            self._chunks = []
+        self._head = None
+        return status, content_type, body
+
+
+async def load(
+    url: str, model: str, clients: int, calls: int, failures: list[str] | None = None
+) -> tuple[float, int]:
+    """``clients`` concurrent clients × ``calls`` sequential venice_chat calls; (calls/s, errors).
+
+    Each client is one keep-alive connection (a new one if the server closed it) sending
+    pre-encoded requests (see the module doc, (d)). An error is a refused or dropped connection,
+    or a reply ``chat_failed`` rejects; each is described in ``failures`` when given."""
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    requests = [[chat_request(url, k * calls + i, model) for i in range(calls)] for k in range(clients)]
+
+    async def client(mine: list[bytes]) -> int:
+        errors = 0
+        conn: _Exchange | None = None
+        for request in mine:
             try:
-                reply = await http.post(url, json=chat_body(k * calls + i, model), headers=_CHAT_HEADERS)
-                if chat_failed(reply.status_code, reply.json()):
+                if conn is None or conn.closed:
+                    _, conn = await loop.create_connection(_Exchange, host, port)
+                status, content_type, body = await conn.send(request)
+                if chat_failed(status, reply_of(content_type, body)):
                     errors += 1
-            except Exception:  # a refused or dropped connection is an error of the run
+                    if failures is not None:
+                        failures.append(f"HTTP {status}: {body[:300].decode(errors='replace')}")
+            except (OSError, ValueError) as exc:  # refused, dropped, or not HTTP/JSON: an error of the run
                 errors += 1
+                if failures is not None:
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+        return errors
 
-    async with httpx2.AsyncClient(timeout=120, limits=limits) as http:
-        start = time.perf_counter()
-        await asyncio.gather(*(client(http, k) for k in range(clients)))
-        elapsed = time.perf_counter() - start
-    return clients * calls / elapsed, errors
+    start = time.perf_counter()
+    errors = await asyncio.wait_for(asyncio.gather(*(client(r) for r in requests)), timeout=600)
+    elapsed = time.perf_counter() - start
+    return clients * calls / elapsed, sum(errors)
 
 
 def sequential_pairs(urls: dict[str, str], model: str, calls: int, warmup: int) -> dict[str, list[float]]:
@@ -484,12 +641,27 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(c)) for c in children)
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time spent by the whole machine (every CPU, every process), from /proc (0 elsewhere):
+    beside the parties' own figures, it shows what else ran during a measurement."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def workers_bench(
     home: str, clients: int, calls: int, rounds: int, latency_calls: int
-) -> tuple[dict[str, list[tuple[float, int]]], dict[str, list[float]], dict[str, dict[str, float]]]:
-    """Throughput runs per server (calls/s, errors) and sequential latencies (ms), see (d)."""
-    import asyncio
-
+) -> tuple[
+    dict[str, list[tuple[float, int]]],
+    dict[str, list[float]],
+    dict[str, dict[str, float]],
+    dict[str, list[float]],
+]:
+    """Throughput runs per server (calls/s, errors), sequential latencies (ms), CPU per call of
+    each party (ms), and per run the CPU per call (ms) of whatever else ran then; see (d)."""
     sys.path.insert(0, str(ROOT))
     from tests import pgserver
     from tests.backend import in_schema
@@ -502,6 +674,7 @@ def workers_bench(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=ROOT,  # this checkout's venice_mcp, as for the servers
     )
     servers: dict[str, ServeChild] = {}
     try:
@@ -539,17 +712,39 @@ def workers_bench(
         for name in names:  # warm-up: every worker's connections, the tools built
             asyncio.run(load(servers[name].url, model, clients, 1))
         # Where the two cores go, per call: the load generator (this process), the simulator, the
-        # server (all its workers). A ratio below the workers' count on a full machine shows here.
-        cpu: dict[str, dict[str, float]] = {n: {"load": 0.0, "sandbox": 0.0, "server": 0.0} for n in names}
+        # server (all its workers), PostgreSQL, and anything else running on the machine then (a
+        # busy neighbour skews a run; this says so). A ratio below the workers' count shows here.
+        parts = ("load", "sandbox", "server", "database", "other")
+        cpu: dict[str, dict[str, float]] = {n: dict.fromkeys(parts, 0.0) for n in names}
+        pg_pid = int((pg_folder / "data" / "postmaster.pid").read_text().split()[0])
+        failures: dict[str, list[str]] = {n: [] for n in names}
+        neighbours: dict[str, list[float]] = {n: [] for n in names}
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
-                before = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
-                throughput[name].append(asyncio.run(load(servers[name].url, model, clients, calls)))
-                after = (time.process_time(), cpu_seconds(sandbox.pid), cpu_seconds(servers[name].proc.pid))
-                for key, b, a in zip(("load", "sandbox", "server"), before, after, strict=True):
-                    cpu[name][key] += (a - b) * 1000 / (clients * calls * rounds)
-        return throughput, latencies, cpu
+                pids = (sandbox.pid, servers[name].proc.pid, pg_pid)
+                before = (time.process_time(), *(cpu_seconds(pid) for pid in pids), machine_cpu_seconds())
+                run = load(servers[name].url, model, clients, calls, failures[name])
+                throughput[name].append(asyncio.run(run))
+                after = (time.process_time(), *(cpu_seconds(pid) for pid in pids), machine_cpu_seconds())
+                spent = [
+                    (a - b) * 1000 / (clients * calls * rounds) for a, b in zip(after, before, strict=True)
+                ]
+                for key, ms in zip(("load", "sandbox", "server", "database"), spent, strict=False):
+                    cpu[name][key] += ms
+                cpu[name]["other"] += spent[-1] - sum(spent[:-1])
+                neighbours[name].append((spent[-1] - sum(spent[:-1])) * rounds)
+        for name, failed in failures.items():
+            if failed:
+                code = servers[name].proc.poll()
+                state = "running" if code is None else f"exited ({code})"
+                common = "".join(f"      {n} × {what}\n" for what, n in Counter(failed).most_common(5))
+                print(
+                    f"    {name}: errors; the server is {state}. Most common:\n{common}"
+                    f"    its stderr ends:\n{servers[name].log_tail()}",
+                    file=sys.stderr,
+                )
+        return throughput, latencies, cpu, neighbours
     finally:
         for server in servers.values():
             server.close()
@@ -563,15 +758,23 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
     print(
         f"(d) workers on one PostgreSQL: {args.clients} concurrent Streamable HTTP clients"
         f" × {args.per_client} venice_chat calls, {args.rounds} rounds rotating"
-        " (raw 2026-07-28 JSON-RPC POSTs, httpx2)"
+        " (raw 2026-07-28 JSON-RPC POSTs, a bare asyncio HTTP/1.1 client)"
     )
-    throughput, latencies, cpu = workers_bench(
+    # uvicorn picks these up when installed: the simulator's CPU per call depends on them (the
+    # servers always parse with h11, see connections.py, and run uvloop only if installed).
+    found = [name for name in ("httptools", "uvloop") if importlib.util.find_spec(name) is not None]
+    print(f"    installed: {', '.join(found) or 'neither httptools nor uvloop'}")
+    throughput, latencies, cpu, neighbours = workers_bench(
         home, args.clients, args.per_client, args.rounds, args.latency_calls
     )
     for name, runs in throughput.items():
         rates = [rate for rate, _ in runs]
         errors = sum(e for _, e in runs)
-        runs_text = ", ".join(f"{x:.0f}" for x in rates)
+        # A run during which other processes took a noticeable share of the CPU is starred.
+        runs_text = ", ".join(
+            f"{x:.0f}{'*' if other > BUSY_NEIGHBOUR_MS else ''}"
+            for x, other in zip(rates, neighbours[name], strict=True)
+        )
         print(
             f"    {name:10s} median {median(rates):7.1f} calls/s  (runs {runs_text})"
             f"   errors {errors} of {len(runs) * args.clients * args.per_client}"
@@ -586,8 +789,12 @@ def report_workers(args: argparse.Namespace, home: str) -> None:
     for name, ms in cpu.items():
         print(
             f"    CPU per call, {name}: load generator {ms['load']:.2f} ms, simulator {ms['sandbox']:.2f} ms,"
-            f" server {ms['server']:.2f} ms"
+            f" server {ms['server']:.2f} ms, PostgreSQL {ms['database']:.2f} ms,"
+            f" rest of the machine {ms['other']:.2f} ms"
         )
+    if any(other > BUSY_NEIGHBOUR_MS for runs in neighbours.values() for other in runs):
+        busy = f"> {BUSY_NEIGHBOUR_MS} ms of CPU per call"
+        print(f"    * other processes used {busy} during that run: compare with care")
     pg, lite = latencies["PostgreSQL"], latencies["SQLite"]
     diffs = [a - b for a, b in zip(pg, lite, strict=True)]
     print(
@@ -645,27 +852,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"    {name} / bare: {ratio:.2f}×  ({goal})")
         sandboxed = median(starts["venice-mcp serve --sandbox"]["init"]) / median(starts[bare]["init"])
         print(f"    --sandbox / bare: {sandboxed:.2f}×")
-        first = median(starts["venice-mcp serve (API key)"]["list"]) / median(starts[bare]["list"])
-        print(f"    first tools/list, serve / bare: {first:.2f}× (venice-mcp builds its tools then)\n")
+        listing = median(starts["venice-mcp serve (API key)"]["list"]) / median(starts[bare]["list"])
+        print(f"    first tools/list, serve / bare: {listing:.2f}× (venice-mcp builds its tools then)\n")
 
         print(f"(b) venice_chat tools/call over stdio vs direct HTTP to the sandbox, {args.calls} rounds")
-        calls = call_overhead(args.calls, args.warmup, home)
+        per_call = call_overhead(args.calls, args.warmup, home)
         for name, label in (
             ("mcp", "venice_chat (API key)"),
             ("floor", "floor server tools/call"),
             ("wallet", "venice_chat (wallet, SIWX)"),
             ("direct", "direct HTTP POST"),
         ):
-            xs = calls[name]
-            print(f"    {label:30s} median {median(xs):6.2f} ms   p95 {p95(xs):6.2f} ms")
-        overhead, floor = median(calls["diff"]), median(calls["floor_diff"])
+            samples = per_call[name]
+            print(f"    {label:30s} median {median(samples):6.2f} ms   p95 {p95(samples):6.2f} ms")
+        overhead, floor = median(per_call["diff"]), median(per_call["floor_diff"])
         print(f"    over direct HTTP (median of pairwise): venice-mcp {overhead:.2f}, floor {floor:.2f} ms")
-        over = median(calls["over_floor"])
+        over = median(per_call["over_floor"])
         goal = f"goal ≤ +{OVER_FLOOR_GOAL_MS:.2f} ms: {verdict(over <= OVER_FLOOR_GOAL_MS)}"
         print(f"    venice-mcp over the floor (median of pairwise): {over:+.2f} ms  ({goal})")
         print(
-            f"    wallet mode over direct: {median(calls['wallet_diff']):.2f} ms "
-            f"(+{median(calls['wallet_diff']) - overhead:.2f} ms for signing in per request)\n"
+            f"    wallet mode over direct: {median(per_call['wallet_diff']):.2f} ms "
+            f"(+{median(per_call['wallet_diff']) - overhead:.2f} ms for signing in per request)\n"
         )
 
         print(f"(c) tools/list with the default settings: {listed:,} bytes of compact JSON")

@@ -104,7 +104,11 @@ class Runtime:
         # First, so nothing else needs closing when it fails.
         db = self._db = await open_database(settings)
         transport = self._transport
-        limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
+        # Idle connections expire before 5 s, the idle timeout of uvicorn (the sandbox) and other
+        # common servers: at an equal 5 s, a request sent on a connection the server was closing
+        # that instant failed with a ReadError, and a POST lost so is never retried (it may have
+        # been charged). Seen in the workers bench, about one call in 50,000.
+        limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=4.0)
         client = VeniceClient(
             # Built on the first Venice request, not here: see VeniceClient.
             lambda: httpx2.AsyncClient(transport=transport, limits=limits, follow_redirects=False),

@@ -57,12 +57,19 @@ def state_security(settings: Settings) -> RequestStateSecurity:
         pass
     settings.home.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
+    # Written whole under a name of its own, then linked into place: the file appears with the
+    # key in it. Created in place, it was empty for a moment, and a worker starting beside this
+    # one (workers.py) could read it then, fail on an empty key, and stop the whole server.
+    draft = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        os.link(draft, path)
     except FileExistsError:  # another process made it first: use theirs
         return RequestStateSecurity(keys=[path.read_text().strip()])
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    finally:
+        draft.unlink(missing_ok=True)
     return RequestStateSecurity(keys=[key])
 
 
