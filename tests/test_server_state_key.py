@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from venice_mcp.config import STATE_KEY_FILE, Settings, load_settings
 from venice_mcp.server import state_security
 
@@ -42,3 +44,19 @@ def test_servers_starting_together_on_one_home_never_read_the_key_half_written(t
         assert [f.name for f in files] == [STATE_KEY_FILE]  # no drafts left behind
         key = files[0].read_text().strip()
         assert len(key) == 64 and int(key, 16) >= 0
+
+
+def test_a_home_on_a_filesystem_without_hard_links_still_gets_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.link", no_links)
+    settings = load_settings({"VENICE_MCP_HOME": str(tmp_path)})
+    state_security(settings)
+    [kept] = list(tmp_path.iterdir())  # no draft left behind
+    key = kept.read_text().strip()
+    assert kept.name == STATE_KEY_FILE and len(key) == 64 and int(key, 16) >= 0
+    state_security(settings)  # the next start reads it, and writes nothing
+    assert kept.read_text().strip() == key

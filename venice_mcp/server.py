@@ -65,7 +65,12 @@ def state_security(settings: Settings) -> RequestStateSecurity:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(key + "\n")
-        os.link(draft, path)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a filesystem without hard links: an atomic rename, the last one wins
+            os.replace(draft, path)
     except FileExistsError:  # another process made it first: use theirs
         return RequestStateSecurity(keys=[path.read_text().strip()])
     finally:
