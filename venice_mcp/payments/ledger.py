@@ -153,7 +153,9 @@ class CallWriter:
             rows, self._rows = self._rows, []
             if rows:
                 try:
-                    await self._db.execute_batch(_INSERT_CALL, rows)
+                    # Shielded: a reader whose request is cancelled must not drop the rows it took.
+                    with anyio.CancelScope(shield=True):
+                        await self._db.execute_batch(_INSERT_CALL, rows)
                 except Exception:  # a full disk must not take tool calls down with it
                     log.exception("could not record %d call(s) in the ledger", len(rows))
 

@@ -755,15 +755,16 @@ class Payer:
 
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
         intent = str(row["intent_id"])
-        await self.ledger.finish_payment(
-            intent,
-            "settled",
-            owner=self.owner,
-            payment_id=payment_id,
-            tx_hash=tx if isinstance(tx, str) else None,
-            credited_usd=num("amountCredited"),
-            new_balance_usd=num("newBalance"),
-        )
+        with anyio.CancelScope(shield=True):  # Venice credited it: that is recorded, whatever happens
+            await self.ledger.finish_payment(
+                intent,
+                "settled",
+                owner=self.owner,
+                payment_id=payment_id,
+                tx_hash=tx if isinstance(tx, str) else None,
+                credited_usd=num("amountCredited"),
+                new_balance_usd=num("newBalance"),
+            )
         self._generation += 1
         final = await self.ledger.payment(intent) or row
         log.info("top-up %s settled (%s)", intent, payment_id)
@@ -796,13 +797,14 @@ class Payer:
         intent = str(row["intent_id"])
         amount = fmt_usd(float(row["amount_usd"]))
         said = exc.agent_message() if not isinstance(exc, PaymentError) else str(exc)
-        final = await self.ledger.finish_payment(
-            intent,
-            "unknown" if ambiguous else "failed",
-            owner=self.owner,
-            own_submissions=own_submissions,
-            detail=said[:500],
-        )
+        with anyio.CancelScope(shield=True):
+            final = await self.ledger.finish_payment(
+                intent,
+                "unknown" if ambiguous else "failed",
+                owner=self.owner,
+                own_submissions=own_submissions,
+                detail=said[:500],
+            )
         status = final["status"] if final is not None else "unknown"
         if status == "settled" and final is not None:
             log.info("top-up %s: settled by another payer sharing the ledger", intent)
