@@ -294,7 +294,8 @@ def credit_wallet(conn: http.client.HTTPConnection, key: str) -> None:
         raise RuntimeError(f"crediting the bench wallet failed: {response.status}")
 
 
-def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
+def start_sandbox(home: str) -> tuple[int, subprocess.Popen[bytes]]:
+    """``venice-mcp sandbox`` (this checkout's) on a free loopback port; (port, process)."""
     port = free_port()
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "venice_mcp", "sandbox", "--port", str(port)],
@@ -304,6 +305,11 @@ def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
         stderr=subprocess.DEVNULL,
         cwd=ROOT,  # this checkout's venice_mcp, as for the servers
     )
+    return port, sandbox
+
+
+def call_overhead(calls: int, warmup: int, home: str) -> dict[str, list[float]]:
+    port, sandbox = start_sandbox(home)
     servers: list[RpcChild] = []
     with tempfile.NamedTemporaryFile("w", suffix="_floor.py", delete=False) as f:
         f.write(FLOOR_SERVER)
@@ -667,15 +673,7 @@ def workers_bench(
     from tests.backend import in_schema
 
     pg_folder = pgserver.new_folder()
-    port = free_port()
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "venice_mcp", "sandbox", "--port", str(port)],
-        env=child_env(home),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,  # this checkout's venice_mcp, as for the servers
-    )
+    port, sandbox = start_sandbox(home)
     servers: dict[str, ServeChild] = {}
     try:
         import psycopg
