@@ -172,3 +172,17 @@ async def sandbox_child(tmp: Path) -> AsyncIterator[Sandbox]:
     finally:
         stop(proc)
         log.close()
+
+
+def charging_env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    """A server in charging mode on the simulator: Venice and the facilitator are its routes."""
+    from tests.tools.charging_helpers import PAY_TO
+    from venice_mcp.sandbox import SANDBOX_API_KEY
+
+    return {
+        "VENICE_API_KEY": SANDBOX_API_KEY,
+        "VENICE_BASE_URL": sandbox.api,
+        "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
+        "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
+        **extra,
+    }

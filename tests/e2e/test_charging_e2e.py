@@ -12,23 +12,12 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.e2e.helpers import Sandbox, child_env, cli, http_child, sandbox_child
+from tests.e2e.helpers import charging_env, child_env, cli, http_child, sandbox_child
 from tests.tools.charging_helpers import PAY_TO, payment_required, sign
-from venice_mcp.sandbox import SANDBOX_API_KEY
 
 pytestmark = pytest.mark.anyio
 
 CHAT = {"prompt": "hello"}
-
-
-def charging_env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    return {
-        "VENICE_API_KEY": SANDBOX_API_KEY,
-        "VENICE_BASE_URL": sandbox.api,
-        "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
-        "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
-        **extra,
-    }
 
 
 async def pay_chat(url: str) -> Any:

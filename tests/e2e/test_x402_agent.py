@@ -17,15 +17,14 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.e2e.helpers import Sandbox, http_child, sandbox_child
-from venice_mcp.sandbox import SANDBOX_API_KEY
+from tests.e2e.helpers import Sandbox, charging_env, http_child, sandbox_child
+from tests.tools.charging_helpers import PAY_TO
 
 pytestmark = [pytest.mark.registry, pytest.mark.anyio]
 
 HERE = Path(__file__).parent / "x402_agent"
 X402 = "x402[evm,mcp]==2.25.0"
 MCP_1X = "mcp>=1.20,<2"
-PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
 AGENT_KEY = "0x" + "5a" * 32
 CALLS = [
     ["venice_chat", {"prompt": "hello"}],
@@ -63,13 +62,7 @@ async def test_the_x402_packages_agent_pays_each_call_once(
 
     payer = Account.from_key(AGENT_KEY).address.lower()
     async with sandbox_child(tmp_path) as sandbox:
-        env = {
-            "VENICE_API_KEY": SANDBOX_API_KEY,
-            "VENICE_BASE_URL": sandbox.api,
-            "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
-            "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
-        }
-        async with http_child(tmp_path / "home", **env) as server:
+        async with http_child(tmp_path / "home", **charging_env(sandbox)) as server:
             seen = await _run_agent(agent_python, transport, server.base + path)
         settlements = await _settlements(sandbox)
     chat, image, models = seen
@@ -94,13 +87,7 @@ async def test_an_upto_agent_pays_what_the_chat_cost_and_exact_for_the_image(
     agent_python: str, tmp_path: Path
 ) -> None:
     async with sandbox_child(tmp_path) as sandbox:
-        env = {
-            "VENICE_API_KEY": SANDBOX_API_KEY,
-            "VENICE_BASE_URL": sandbox.api,
-            "VENICE_MCP_FACILITATOR_URL": f"http://127.0.0.1:{sandbox.port}/facilitator",
-            "VENICE_MCP_CHARGE_PAY_TO": PAY_TO,
-        }
-        async with http_child(tmp_path / "home", **env) as server:
+        async with http_child(tmp_path / "home", **charging_env(sandbox)) as server:
             chat, image, _ = await _run_agent(agent_python, "http", server.base + "/mcp", "upto")
         settlements = await _settlements(sandbox)
     assert not chat["is_error"] and not image["is_error"], (chat, image)
