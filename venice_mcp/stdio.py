@@ -101,7 +101,7 @@ async def serve(server: MCPServer[Any]) -> None:
     lowlevel = server._lowlevel_server
     async with stdio_server() as (read_stream, write_stream):
         answering = Answering(read_stream, write_stream)
-        await lowlevel.run(answering, write_stream, lowlevel.create_initialization_options())  # type: ignore[arg-type]
+        await lowlevel.run(answering, write_stream, lowlevel.create_initialization_options())
 
 
 def _message(error: JSONRPCError) -> SessionMessage:
