@@ -34,3 +34,15 @@ async def test_control_endpoints(state: SandboxState, key_headers: dict[str, str
         assert (await c.post("/_sandbox/reset")).json() == {"ok": True}
         assert state.requests == []
         assert state.balance("0xabc0000000000000000000000000000000000123") == 0.0
+
+
+async def test_recorded_requests_are_bounded() -> None:
+    """A sandbox left running keeps only its most recent requests, oldest first, not all of them."""
+    state = SandboxState(recorded_limit=3)
+    transport = httpx2.ASGITransport(app=create_app(state))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox.test") as c:
+        for n in range(20):
+            assert (await c.get("/api/v1/models", params={"n": n})).status_code == 200
+        recorded = (await c.get("/_sandbox/requests")).json()
+    assert 3 <= len(recorded) < 6
+    assert [int(r["query"]["n"]) for r in recorded] == list(range(20 - len(recorded), 20))

@@ -196,7 +196,7 @@ def _endpoint(ep: Endpoint, state: SandboxState) -> Callable[[Request], Awaitabl
     async def serve(request: Request) -> Response:
         headers = {k.lower(): v for k, v in request.headers.items()}
         record = RecordedRequest(request.method, ep.path, dict(request.query_params), headers, None)
-        state.requests.append(record)
+        state.record(record)
         try:
             response = await _serve(ep, state, request, headers, record)
         except VeniceError as exc:

@@ -26,6 +26,8 @@ ADMIN = "ADMIN"
 
 # Venice remembers a wallet's nonces for 5.5 minutes: longer than any proof can live (5 min + 30 s skew).
 NONCE_RETENTION_S = 330.0
+# Requests kept for inspection: a sandbox left running (a demo, a bench) must not grow forever.
+RECORDED = 10_000
 
 
 def iso_ms(epoch_s: float) -> str:
@@ -61,7 +63,9 @@ class SandboxState:
         default_factory=lambda: {SANDBOX_API_KEY: INFERENCE, SANDBOX_ADMIN_KEY: ADMIN}
     )
     faults: FaultSet = field(default_factory=FaultSet)
+    # The most recent requests, oldest first: record() keeps recorded_limit to twice as many.
     requests: list[RecordedRequest] = field(default_factory=list)
+    recorded_limit: int = RECORDED
     wallet_inflight_limit: int = 5
     minimum_balance_usd: float = 0.10
     # Extra SIWX domains accepted besides api.venice.ai, venice.ai and the request's own Host.
@@ -93,6 +97,13 @@ class SandboxState:
     # Models scheduled for retirement: id -> {date, replacement?}; requests to them carry Venice's
     # deprecation headers (set through POST /_sandbox/deprecations).
     deprecations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def record(self, request: RecordedRequest) -> None:
+        """Remember a request; past twice the limit the oldest are dropped, down to the limit
+        (in batches, so that recording stays cheap)."""
+        self.requests.append(request)
+        if len(self.requests) >= 2 * self.recorded_limit:
+            del self.requests[: -self.recorded_limit]
 
     # -- wallet credit -------------------------------------------------------------------------
 
