@@ -3,11 +3,15 @@ and the sandbox's own responses, checked by its tests.
 
 The spec is OpenAPI 3.0, so before handing it to jsonschema (draft 4: boolean exclusiveMinimum):
 ``nullable: true`` becomes a null branch, ``oneOf`` becomes ``anyOf`` (several of the spec's
-oneOfs overlap, so strict oneOf would reject valid bodies), and ``$ref``s are inlined.
+oneOfs overlap, so strict oneOf would reject valid bodies), and ``$ref``s are inlined. A request
+body is first checked by the same schema compiled to code (fastjsonschema); jsonschema judges and
+words whatever that check refuses, so the 400s stay jsonschema's (tests/sandbox/test_spec_quick.py
+holds the two to agreeing).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -77,8 +81,36 @@ def response_errors(path: str, body: Any, method: str = "get", status: str = "20
     return sorted(f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}" for e in errors)
 
 
+@cache
+def compiled(path: str, method: str = "post") -> Callable[[Any], bool] | None:
+    """A quick yes for an operation's request bodies: its schema compiled to Python code
+    (fastjsonschema, ~20x faster than walking it), or None if it does not compile. Only the yes
+    is taken; a no is decided by jsonschema, which also words the errors."""
+    import fastjsonschema
+
+    try:
+        # Formats unchecked and defaults not filled in, as jsonschema does here.
+        check = fastjsonschema.compile(
+            request_schema(path, method), use_default=False, use_formats=False, detailed_exceptions=False
+        )
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
+
+    def accepts(body: Any) -> bool:
+        try:
+            check(body)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    return accepts
+
+
 def validate_body(path: str, body: Any, method: str = "post") -> None:
     """Raise Venice's DetailedError 400 when ``body`` does not match the operation's schema."""
+    quick = compiled(path, method)
+    if quick is not None and quick(body):
+        return
     errors = list(_validator(path, method).iter_errors(body))
     if errors:
         issues: list[dict[str, Any]] = []
