@@ -27,12 +27,19 @@ pytestmark = pytest.mark.anyio
 
 CLIENTS = 20
 # Each worker's payer takes its own top-ups one at a time, so the first round of the race is one
-# top-up per worker: with $10 each, four workers that did not see each other could pay $40. (The
-# database's lock is what prevents it; tests/storage/test_races.py races the insert itself, which
-# this end-to-end race, with its Venice round trips, rarely overlaps.)
+# top-up per worker: with $10 each, four workers that did not see each other could pay $40.
 AMOUNT_USD = 10.0
 DAILY_USD = 20.0
 WORKERS = 4
+# On PostgreSQL the race is made to overlap: writes to the payments table are held until this many
+# workers wait on a lock, then all go at once. Workers that checked the window without the wallet's
+# lock would all have read $0 by then: three are enough to pay $30, and the 20 clients reach at
+# least three of the four workers but for a chance of about 1 in 10^5.
+OVERLAP = 3
+WAITING = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+)
 
 
 def text_of(result: CallToolResult) -> str:
@@ -63,6 +70,23 @@ async def state_database(
             yield url, db
         finally:
             await db.aclose()
+
+
+@asynccontextmanager
+async def payment_writes_held(db: Database, backend: str) -> AsyncIterator[None]:
+    """PostgreSQL: no worker writes a payment until OVERLAP workers are waiting on a lock (the
+    wallet's, or this one), so their checks of the daily window run at once. Reads go on (SHARE
+    ROW EXCLUSIVE blocks only writes). SQLite: nothing is held; BEGIN IMMEDIATE takes the file's
+    one write lock before the check, so the race cannot overlap there."""
+    if backend == "sqlite":
+        yield
+        return
+    async with db.transaction() as tx:
+        await tx.execute("LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE")
+        yield
+        # Nothing signals a lock wait; poll for it (bounded by the caller's fail_after).
+        while len(await db.query(WAITING)) < OVERLAP:
+            await anyio.sleep(0.01)
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
@@ -96,7 +120,7 @@ async def test_four_workers_racing_twenty_top_ups_pay_exactly_the_daily_limit_on
                     results.append(await client.call_tool("venice_wallet_top_up", args))
 
             with anyio.fail_after(CALL_TIMEOUT * 2):
-                async with anyio.create_task_group() as tg:
+                async with anyio.create_task_group() as tg, payment_writes_held(db, backend):
                     for _ in range(CLIENTS):
                         tg.start_soon(top_up)
         payments: list[dict[str, Any]] = await db.query("SELECT * FROM payments ORDER BY id")
