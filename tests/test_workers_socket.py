@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from venice_mcp.workers import bind
+import pytest
+
+from venice_mcp.workers import balancing_option, bind
 
 
 def test_connections_accepted_on_the_workers_socket_send_without_delay() -> None:
@@ -36,3 +38,24 @@ def test_connections_accepted_on_the_workers_socket_send_without_delay() -> None
     finally:
         sock.close()
     assert seen and seen[0] != 0
+
+
+def test_workers_listen_apart_only_where_the_kernel_balances() -> None:
+    """macOS accepts SO_REUSEPORT but sends every connection to one of the sockets, so there the
+    workers share one listening socket instead."""
+    assert balancing_option("linux") == socket.SO_REUSEPORT
+    assert balancing_option("darwin") is None
+    assert balancing_option("win32") is None
+    assert balancing_option("freebsd14") == getattr(socket, "SO_REUSEPORT_LB", None)
+
+
+def test_two_sockets_bound_with_the_balancing_option_share_a_port() -> None:
+    option = balancing_option()
+    if option is None:
+        pytest.skip("this kernel does not balance connections across sockets")
+    first = bind("127.0.0.1", 0, reuse_port=option)
+    try:
+        second = bind("127.0.0.1", first.getsockname()[1], reuse_port=option)
+        second.close()
+    finally:
+        first.close()

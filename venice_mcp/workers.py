@@ -1,9 +1,10 @@
 """Several worker processes serving one port (``serve --transport http --workers N``).
 
 The parent binds the socket and forks N children; each builds its own server (its own state, its
-own connections to Venice and the database) and accepts from the shared socket, so the kernel
-spreads connections across them. Every money rule lives in the database the workers share, so
-nothing here coordinates them. Streamable HTTP then runs stateless (any request may land on any
+own connections to Venice and the database) and accepts from the shared port, so the kernel
+spreads connections across them (on Linux and FreeBSD; elsewhere a burst of connections
+may land on one worker). Every money rule lives in the database the workers share, so nothing
+here coordinates them. Streamable HTTP then runs stateless (any request may land on any
 worker); a legacy SSE stream and its POSTs must reach one process, so SSE needs one worker (or a
 load balancer with affinity in front of single-worker servers).
 
@@ -30,15 +31,27 @@ MIN_LIFETIME_S = 5.0
 PARENT_CHECK_S = 1.0  # how soon a worker notices its parent is gone
 
 
-def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+def balancing_option(platform: str = sys.platform) -> int | None:
+    """The socket option under which the kernel spreads new connections across several sockets
+    listening on one port: SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD. None elsewhere:
+    macOS takes SO_REUSEPORT but does not balance, so one worker would get every connection."""
+    if platform.startswith("linux"):
+        return getattr(socket, "SO_REUSEPORT", None)
+    if platform.startswith("freebsd"):
+        return getattr(socket, "SO_REUSEPORT_LB", None)
+    return None
+
+
+def bind(host: str, port: int, *, reuse_port: int | None = None, listen: bool = True) -> socket.socket:
+    """``reuse_port``: a balancing_option() to set, so that other sockets may bind the port too."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and the
     # accepted connections inherit it. Without it a reply written in two pieces (headers, body)
     # waits ~40 ms for the client's delayed ACK (Nagle), on every request.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port is not None:
+        sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
     sock.bind((host.strip("[]"), port))
     if listen:
         sock.listen(2048)
@@ -63,11 +76,13 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
     if not hasattr(os, "fork"):
         raise OSError("--workers needs a system with fork (Linux, macOS)")
     # One listening socket shared by every worker hands a burst of connections to whichever worker
-    # wakes first (measured: all 20 racing clients on one of 4 workers). With SO_REUSEPORT each
-    # worker listens on a socket of its own and the kernel spreads connections across them; the
-    # parent's socket is bound, not listening: it reserves the port and fails fast if it is taken.
-    spread = hasattr(socket, "SO_REUSEPORT")
-    sock = bind(host, port, reuse_port=spread, listen=not spread)
+    # wakes first (measured: all 20 racing clients on one of 4 workers). Where the kernel balances
+    # (balancing_option), each worker listens on a socket of its own and the kernel spreads
+    # connections across them; the parent's socket is bound, not listening: it reserves the port
+    # and fails fast if it is taken. Elsewhere every worker accepts from the one shared socket.
+    option = balancing_option()
+    spread = option is not None
+    sock = bind(host, port, reuse_port=option, listen=not spread)
     children: dict[int, float] = {}  # pid -> start time
     stopping = False
 
@@ -82,7 +97,7 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
             status = 0
             try:
                 if spread:
-                    own = bind(host, port, reuse_port=True)
+                    own = bind(host, port, reuse_port=option)
                     sock.close()
                     run_worker(own)
                 else:
