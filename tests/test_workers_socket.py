@@ -8,7 +8,12 @@ body) waited ~40 ms for the client's delayed ACK: 48 ms per tool call instead of
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +64,91 @@ def test_two_sockets_bound_with_the_balancing_option_share_a_port() -> None:
         second.close()
     finally:
         first.close()
+
+
+WORKER_SCRIPT = """
+import os, signal, sys
+from venice_mcp import workers
+
+if sys.argv[2] == "shared":
+    workers.balancing_option = lambda platform=sys.platform: None  # as on macOS
+if sys.argv[2] == "stop at start":
+    fork = os.fork
+
+    def fork_then_stop():  # a stop that arrives while the workers are being started
+        pid = fork()
+        if pid:
+            print(pid, flush=True)
+            if not hasattr(fork_then_stop, "done"):
+                fork_then_stop.done = True
+                os.kill(os.getpid(), signal.SIGTERM)
+        return pid
+
+    os.fork = fork_then_stop
+
+
+def run_worker(sock):
+    while True:
+        conn, _ = sock.accept()
+        conn.sendall(str(os.getpid()).encode())
+        conn.close()
+
+
+sys.exit(workers.serve_forked(run_worker, host="127.0.0.1", port=int(sys.argv[1]), workers=2))
+"""
+
+
+def free_port() -> int:
+    probe = bind("127.0.0.1", 0)
+    try:
+        return int(probe.getsockname()[1])
+    finally:
+        probe.close()
+
+
+def serve(port: int, mode: str) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-c", WORKER_SCRIPT, str(port), mode]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads a process's children from /proc")
+def test_without_balancing_the_workers_accept_from_one_shared_socket() -> None:
+    """The path macOS takes: the parent listens, both forked workers accept from its socket."""
+    port = free_port()
+    parent = serve(port, "shared")
+    try:
+        children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+        deadline = time.monotonic() + 10
+        while len(children.read_text().split()) < 2:  # a poll: both workers forked
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.01)
+        workers = {int(pid) for pid in children.read_text().split()}
+        answers = {_answer(port) for _ in range(10)}
+        assert answers and answers <= workers  # answered by the workers, never by the parent
+    finally:
+        parent.terminate()
+        _, err = parent.communicate(timeout=10)
+    assert parent.returncode == 0, err.decode()
+
+
+def test_a_stop_while_the_workers_start_stops_every_worker() -> None:
+    """A stop that came after the first fork: it was run before the parent knew that worker's
+    pid, and the second worker was forked anyway, so nothing stopped them and the parent waited
+    for them forever."""
+    parent = serve(free_port(), "stop at start")
+    try:
+        out, err = parent.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        parent.kill()  # its workers follow within a second (they watch their parent)
+        parent.communicate()
+        pytest.fail("the server did not stop: a worker was left running")
+    assert parent.returncode == 0, err.decode()
+    for pid in map(int, out.split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the worker is gone
+
+
+def _answer(port: int) -> int:
+    """The pid that answered one connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        return int(conn.recv(64))

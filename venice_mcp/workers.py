@@ -23,12 +23,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 
 # A worker that fails (not killed) sooner than this after its start is a broken start, not a crash.
 MIN_LIFETIME_S = 5.0
 PARENT_CHECK_S = 1.0  # how soon a worker notices its parent is gone
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 def balancing_option(platform: str = sys.platform) -> int | None:
@@ -89,26 +91,41 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
     parent = os.getpid()
 
     def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _exit_with(parent)
-            status = 0
-            try:
-                if spread:
-                    own = bind(host, port, reuse_port=option)
-                    sock.close()
-                    run_worker(own)
-                else:
-                    run_worker(sock)
-            except BaseException:  # reported, then the worker ends
-                log.exception("worker %d failed", os.getpid())
-                status = 1
-            finally:
-                sys.stderr.flush()
-                os._exit(status)
-        children[pid] = time.monotonic()
+        # A stop signal waits until the worker has its own handlers and the parent its pid, and
+        # no worker starts once a stop has come. Otherwise a stop at start was lost (in the fork
+        # window, or before the last worker was forked): that worker ran on with nothing to stop
+        # it, and the parent waited for it forever.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            if stopping:
+                return
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a pending stop ends it here
+                work()  # never returns
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def work() -> NoReturn:
+        """The worker's life, in the child; it ends the process."""
+        _exit_with(parent)
+        status = 0
+        try:
+            if spread:
+                own = bind(host, port, reuse_port=option)
+                sock.close()
+                run_worker(own)
+            else:
+                run_worker(sock)
+        except BaseException:  # reported, then the worker ends
+            log.exception("worker %d failed", os.getpid())
+            status = 1
+        finally:
+            sys.stderr.flush()
+            os._exit(status)
 
     def stop(signum: int, _: object) -> None:
         nonlocal stopping
@@ -117,7 +134,7 @@ def serve_forked(run_worker: Callable[[socket.socket], None], *, host: str, port
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     try:
         for _ in range(workers):
             spawn()
