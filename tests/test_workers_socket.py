@@ -1,8 +1,10 @@
-"""The socket ``serve --workers N`` shares: its connections must not wait on Nagle.
+"""The sockets and processes of ``serve --workers N`` (workers.py), below the server itself.
 
-asyncio turns TCP_NODELAY on only for sockets whose protocol says TCP; a socket made with proto 0
-hands that 0 to every accepted connection, and then each reply written in two pieces (headers,
-body) waited ~40 ms for the client's delayed ACK: 48 ms per tool call instead of 3.5.
+Its connections must not wait on Nagle: asyncio turns TCP_NODELAY on only for sockets whose
+protocol says TCP; a socket made with proto 0 hands that 0 to every accepted connection, and then
+each reply written in two pieces (headers, body) waited ~40 ms for the client's delayed ACK: 48 ms
+per tool call instead of 3.5. Workers listen apart only where the kernel balances the port, share
+one socket elsewhere, and all stop on a stop, even one that comes while they start.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import free_port
 from venice_mcp.workers import balancing_option, bind
 
 
@@ -96,14 +99,6 @@ def run_worker(sock):
 
 sys.exit(workers.serve_forked(run_worker, host="127.0.0.1", port=int(sys.argv[1]), workers=2))
 """
-
-
-def free_port() -> int:
-    probe = bind("127.0.0.1", 0)
-    try:
-        return int(probe.getsockname()[1])
-    finally:
-        probe.close()
 
 
 def serve(port: int, mode: str) -> subprocess.Popen[bytes]:
