@@ -58,3 +58,46 @@ def test_the_handshake_loads_no_tool_and_a_wallet_signs_only_when_asked(tmp_path
     assert seen["signed"]["eth_account"]
     # The operator's page is loaded only where it is served (HTTP, or the dashboard verb).
     assert not any(seen[stage]["venice_mcp.dashboard"] for stage in seen)
+
+
+SERVE_SCRIPT = textwrap.dedent(
+    """
+    import gc, json, sys
+    from venice_mcp import cli, transports
+
+    collections = []
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+    seen = {}
+
+    def run_stdio(server):  # where `venice-mcp serve` starts serving: look, then list the tools
+        seen["serving"] = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+                           "collections": len(collections), "sdk": "mcp.server" in sys.modules}
+        server._tool_manager.list_tools()  # the deferred fill of the first tools/list
+        seen["listed"] = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+
+    transports.run_stdio = run_stdio
+    assert "mcp.server" not in sys.modules
+    cli.main(["serve"])
+    garbage = []
+    garbage.append(garbage)  # a cycle only the collector frees
+    del garbage
+    seen["collected"] = gc.collect()
+    print(json.dumps(seen))
+    """
+)
+
+
+def test_serve_loads_without_the_collector_and_freezes_what_it_loaded(tmp_path: Path) -> None:
+    """The SDK's import makes ~180 collections that free almost nothing (40–50 ms of a cold start);
+    `serve` loads with the collector paused, freezes what it loaded, and collects again after."""
+    env = {"PATH": "", "VENICE_MCP_HOME": str(tmp_path), "VENICE_API_KEY": "sandbox-key"}
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_SCRIPT], capture_output=True, timeout=120, env=env, check=True
+    )
+    seen = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    serving, listed = seen["serving"], seen["listed"]
+    assert serving["sdk"] and serving["enabled"]
+    assert serving["collections"] <= 5, serving  # the settings and arguments, not the SDK
+    assert serving["frozen"] > 100_000  # the SDK and the server, out of every later collection
+    assert listed["enabled"] and listed["frozen"] > serving["frozen"]  # the tools too
+    assert seen["collected"] >= 1  # and the collector still frees what is dropped later

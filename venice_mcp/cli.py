@@ -312,6 +312,7 @@ def run_serve(
     settings: Settings, transport: str, host: str, port: int, *, sandbox: bool, workers: int = 1
 ) -> int:
     from venice_mcp import transports
+    from venice_mcp.loading import loading
 
     if workers < 1 or (workers > 1 and transport == "stdio"):
         raise UsageError("--workers takes a whole number of at least 1 (more than 1 over http or sse only)")
@@ -327,7 +328,9 @@ def run_serve(
                 "VENICE_MCP_CHARGE_PAY_TO charges remote agents: use --transport http or sse "
                 "(over stdio the only caller is the person running the server)"
             )
-        transports.run_stdio(make_server(settings, sandbox=sandbox))
+        with loading(serving=True):  # most of a cold start is importing the SDK
+            server = make_server(settings, sandbox=sandbox)
+        transports.run_stdio(server)
         return EXIT_OK
     try:
         # Checked before the server is built: an exposed, unauthenticated server never starts.
@@ -345,7 +348,8 @@ def run_serve(
         sys.stderr.write(f"venice-mcp: charging mode: agents pay each call to {settings.charge_pay_to}\n")
 
     def serve(sock: socket.socket | None = None) -> None:
-        server, effective = make_server_with_settings(remote, sandbox=sandbox)
+        with loading(serving=True):
+            server, effective = make_server_with_settings(remote, sandbox=sandbox)
         transports.serve_http(
             server,
             host=host,

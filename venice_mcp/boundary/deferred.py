@@ -20,6 +20,8 @@ from mcp.server.mcpserver.resources import Resource, ResourceManager, ResourceTe
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.tools.tool_manager import ToolManager
 
+from venice_mcp.loading import loading
+
 Fill = Callable[[], None]
 
 
@@ -29,7 +31,8 @@ class _Deferred:
     def _ready(self) -> None:
         if self._fill is not None:
             fill, self._fill = self._fill, None
-            fill()
+            with loading():
+                fill()
 
 
 class DeferredTools(_Deferred, ToolManager):
