@@ -9,6 +9,11 @@ Turned back on, it would walk everything loaded in one pass, unless that is froz
 (``gc.freeze``: kept out of every later collection). A serving process freezes what it loads,
 since its server lives until the process ends; anything else (a test that builds many servers)
 only pauses, so what it drops is still collected.
+
+A serving process also collects its youngest generation less often. A tool call allocates a few
+thousand short-lived containers that reference counting frees; at the default threshold (700)
+each call paid for several young collections that found nothing, about 0.03 ms of its latency.
+Cyclic garbage waits for at most SERVING_GEN0 allocations (a few MB) before it is freed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+SERVING_GEN0 = 10_000
 _serving = False  # this process loaded a server to serve: what it loads lives until it exits
 
 
@@ -36,4 +42,5 @@ def loading(*, serving: bool = False) -> Iterator[None]:
     finally:
         if _serving:
             gc.freeze()
+            gc.set_threshold(SERVING_GEN0, *gc.get_threshold()[1:])
         gc.enable()
