@@ -454,8 +454,10 @@ class VeniceClient:
 
 
 async def _read(response: httpx2.Response, save_to: Path | None) -> VeniceResponse:
-    # httpx2's headers look up names case-insensitively and decode only what is asked for.
-    headers = response.headers
+    # Decoded once into a dict with lower-case names (repeated names joined with ", ", as
+    # httpx2's get does): httpx2 scans and decodes the whole list on every lookup, and a tool
+    # reads several (content type, request id, balance, deprecation).
+    headers = dict(response.headers.items())
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     out = VeniceResponse(status=response.status_code, headers=headers, content_type=content_type)
     binary = response.status_code < 400 and not ("json" in content_type or content_type.startswith("text/"))
