@@ -8,8 +8,7 @@ any asker.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +49,27 @@ def error_detail(exc: BaseException) -> str:
 def _request_id(exc: BaseException) -> str | None:
     value = getattr(exc, "request_id", None)
     return value if isinstance(value, str) and value else None
+
+
+class Ledgered:
+    """``with call.ledgered(...) as spend``: the block's Spend, recorded when the block ends.
+    (A class, not a generator: it runs on every paid call, and a generator-based context
+    manager costs three more frames.)"""
+
+    def __init__(self, call: Call, model: str | None, estimate: Estimate) -> None:
+        self._call, self._model, self._estimate = call, model, estimate
+        self.spend = Spend()
+
+    def __enter__(self) -> Spend:
+        return self.spend
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        spend, status, detail = self.spend, "ok", None
+        if exc is not None:
+            status, detail = "error", error_detail(exc)
+            spend.request_id = spend.request_id or _request_id(exc)
+        self._call.charged_usd = spend.charge_usd
+        self._call.record(status, self._model, self._estimate, spend, detail)
 
 
 class Call:
@@ -106,22 +126,10 @@ class Call:
             CallRecord(self.name, auth, status, model, estimate.usd, charge, request_id, detail)
         )
 
-    @contextmanager
-    def ledgered(self, *, model: str | None, estimate: Estimate) -> Iterator[Spend]:
+    def ledgered(self, *, model: str | None, estimate: Estimate) -> Ledgered:
         """Record the paid call in the ledger whether it succeeds or fails (a failure with what
         kind of error it was, for the operator's page)."""
-        spend = Spend()
-        status, detail = "error", None
-        try:
-            yield spend
-            status = "ok"
-        except BaseException as exc:
-            detail = error_detail(exc)
-            spend.request_id = spend.request_id or _request_id(exc)
-            raise
-        finally:
-            self.charged_usd = spend.charge_usd
-            self.record(status, model, estimate, spend, detail)
+        return Ledgered(self, model, estimate)
 
     async def paid_request(
         self,

@@ -26,8 +26,10 @@ def balance(headers: Mapping[str, str]) -> dict[str, float]:
     out = {}
     for currency in ("usd", "diem"):
         raw = headers.get(f"x-venice-balance-{currency}")
+        if raw is None:
+            continue
         try:
-            out[currency] = float(raw) if raw is not None else None
+            out[currency] = float(raw)
         except ValueError:
             continue
-    return {k: v for k, v in out.items() if v is not None}
+    return out

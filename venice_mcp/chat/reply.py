@@ -62,7 +62,7 @@ def _choice_text(choice: dict[str, Any], cap_note: str | None) -> str:
     parts = []
     content = message.get("content") or ""
     if content:
-        parts.append(truncate(content, TEXT_LIMIT)[0])
+        parts.append(content if len(content) <= TEXT_LIMIT else truncate(content, TEXT_LIMIT)[0])
     reasoning = message.get("reasoning_content")
     if reasoning:
         shown = reasoning if len(reasoning) <= REASONING_SHOWN else reasoning[:REASONING_SHOWN] + " …"
@@ -79,7 +79,7 @@ def _choice_text(choice: dict[str, Any], cap_note: str | None) -> str:
             + json.dumps(_assistant_turn(message), separators=(",", ":"))
         )
         parts.append("\n".join(lines))
-    logprobs = _logprob_line(choice.get("logprobs"))
+    logprobs = _logprob_line(choice["logprobs"]) if choice.get("logprobs") else None
     if logprobs:
         parts.append(logprobs)
     finish = choice.get("finish_reason")
@@ -145,7 +145,9 @@ def chat_reply(
         texts = [f"Choice {i + 1}:\n{t}" for i, t in enumerate(texts)]
     footer = [f"model {data.get('model') or model}"]
     usage = data.get("usage") or {}
-    footer += [n for n in [_usage_note(usage)] if n]
+    tokens = _usage_note(usage)
+    if tokens:
+        footer.append(tokens)
     note = cost_note(estimate, charged)
     if isinstance(cost.get("diem"), (int, float)) and cost["diem"]:
         note += f" ({cost['diem']:g} DIEM)"
