@@ -115,7 +115,7 @@ def chat(
     prices = token_prices(spec, tokens_in + (max_tokens or ceiling))
     if prices is None:
         return ChatPrice(Estimate(None, "no published token price for this model"))
-    fixed = tokens_in * prices.input + (sum(usd for usd, _ in extras) if extras else 0.0)
+    fixed = tokens_in * prices.input + sum(usd for usd, _ in extras)
     out, cap, limited, why = max_tokens or ceiling, None, False, "max_tokens"
     if not max_tokens:
         cap, why = ceiling, "the model's limit"

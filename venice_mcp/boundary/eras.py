@@ -46,8 +46,6 @@ TEXT_MIME_PREFIXES = ("text/", "application/json", "application/xml")
 def to_result(reply: Reply, version: str | None) -> CallToolResult:
     version = version or LATEST_PROTOCOL_VERSION
     if is_version_at_least(version, LINKS_SINCE):
-        if not reply.attachments:  # most replies
-            return CallToolResult(content=[_text(reply.text)], structured_content=reply.data)
         links: list[ContentBlock] = [_link(a) for a in reply.attachments]
         previews = [_preview(a.preview) for a in reply.attachments if a.preview is not None]
         return CallToolResult(content=[_text(reply.text), *links, *previews], structured_content=reply.data)

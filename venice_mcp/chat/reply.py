@@ -62,7 +62,7 @@ def _choice_text(choice: dict[str, Any], cap_note: str | None) -> str:
     parts = []
     content = message.get("content") or ""
     if content:
-        parts.append(content if len(content) <= TEXT_LIMIT else truncate(content, TEXT_LIMIT)[0])
+        parts.append(truncate(content, TEXT_LIMIT)[0])
     reasoning = message.get("reasoning_content")
     if reasoning:
         shown = reasoning if len(reasoning) <= REASONING_SHOWN else reasoning[:REASONING_SHOWN] + " …"
@@ -79,7 +79,7 @@ def _choice_text(choice: dict[str, Any], cap_note: str | None) -> str:
             + json.dumps(_assistant_turn(message), separators=(",", ":"))
         )
         parts.append("\n".join(lines))
-    logprobs = _logprob_line(choice["logprobs"]) if choice.get("logprobs") else None
+    logprobs = _logprob_line(choice.get("logprobs"))
     if logprobs:
         parts.append(logprobs)
     finish = choice.get("finish_reason")
