@@ -2,9 +2,11 @@
 calling a tool that reads the shared state, leave the child's descriptors and memory where they
 were at rest. Bounded in time; the figures are printed (pytest -s) and kept as test properties.
 
-"At rest" is measured after one warm-up round of 100 concurrent sessions: the allocator keeps the
+"At rest" is measured after two warm-up rounds of 100 concurrent sessions: the allocator keeps the
 high-water mark of a burst (about 20-30 MiB for 100 sessions with the SDK's SSE transport), and
-what this test guards is that nothing accumulates round after round.
+what this test guards is that nothing accumulates round after round. After a single round the
+high-water mark was often not reached yet: on PostgreSQL the 1,000 sessions then added 5-12 MiB
+with no leak behind it (3,000 sessions added 4 MiB); after two, 0.4-8 MiB.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ pytestmark = [pytest.mark.anyio, needs_proc]
 
 CYCLES = 1_000
 AT_ONCE = 100
+WARM_UP_ROUNDS = 2
 TIME_BOUND_S = 50.0  # the whole run, warm-up included; ~20 s on an idle 2-core machine
 FD_SLACK = 5
 RSS_SLACK_MIB = 10.0
@@ -74,8 +77,9 @@ async def test_a_thousand_sse_sessions_leave_descriptors_and_memory_at_rest(
             await run_sessions(server.base, 1, failures)
             await until_no_clients(pid, server.port)
             first_rss = rss_mib(pid)
-            await run_sessions(server.base, AT_ONCE, failures)
-            await until_no_clients(pid, server.port)
+            for _ in range(WARM_UP_ROUNDS):
+                await run_sessions(server.base, AT_ONCE, failures)
+                await until_no_clients(pid, server.port)
             idle_fds, idle_db, idle_rss = open_fds(pid), state_handles(pid, home), rss_mib(pid)
 
             cycles_started = time.monotonic()
