@@ -40,11 +40,8 @@ class Arguments(FuncMetadata):
         return out
 
     def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        for key, value in data.items():
-            if isinstance(value, str) and key in self._parsed:
-                break
-        else:
-            return data  # nothing to parse: no copy
+        if not any(key in self._parsed and isinstance(value, str) for key, value in data.items()):
+            return data
         return super().pre_parse_json({k: v for k, v in data.items() if k in self._parsed}) | {
             k: v for k, v in data.items() if k not in self._parsed
         }

@@ -108,10 +108,8 @@ async def venice_chat(
         body: dict[str, Any] = {"messages": request.messages(prompt, messages, system)}
         check_parts_per_message(body["messages"])
         media = await prepare(body["messages"], state.inputs)
-        if options:
-            apply_options(options, body, venice)
-        if tools or tool_choice is not None:
-            body.update(request.tool_fields(tools, tool_choice))
+        apply_options(options or {}, body, venice)
+        body.update(request.tool_fields(tools, tool_choice))
     except ChatError as exc:
         raise ToolError(str(exc)) from None
     state.client.ensure_credentials()
