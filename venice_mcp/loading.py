@@ -9,12 +9,6 @@ Turned back on, it would walk everything loaded in one pass, unless that is froz
 (``gc.freeze``: kept out of every later collection). A serving process freezes what it loads,
 since its server lives until the process ends; anything else (a test that builds many servers)
 only pauses, so what it drops is still collected.
-
-A serving process also collects its youngest generation less often. A tool call allocates a few
-thousand short-lived containers that reference counting frees; at the default threshold (700)
-each call paid for several young collections that found nothing, about 0.03 ms of its latency.
-Cyclic garbage waits longer before it is freed: through 1,000 SSE sessions (each leaves cycles
-behind) the server held about 8 MB more than at the default, and its memory did not grow more.
 """
 
 from __future__ import annotations
@@ -23,7 +17,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-SERVING_GEN0 = 10_000
 _serving = False  # this process loaded a server to serve: what it loads lives until it exits
 
 
@@ -43,5 +36,4 @@ def loading(*, serving: bool = False) -> Iterator[None]:
     finally:
         if _serving:
             gc.freeze()
-            gc.set_threshold(SERVING_GEN0, *gc.get_threshold()[1:])
         gc.enable()
